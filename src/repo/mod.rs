@@ -1,0 +1,1 @@
+//! repo (to be written).

@@ -1,0 +1,411 @@
+//! The values model: the typed form of one `environments/<env>/values.yaml`.
+//!
+//! Everything both colours share is written once at the top level; a colour block
+//! ([`ColorSpec`]) holds only what may differ between the colours: the image tag or digest
+//! and the replica count. So the two colours cannot drift apart in configuration.
+//! This module only declares the shape; parsing with locations lives in `values::parse`,
+//! semantic checks in `values::validate`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One application in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Values {
+    /// Application name (DNS-1123 label); names every rendered resource.
+    pub app: String,
+    /// Namespace the resources are rendered into (DNS-1123 label).
+    pub namespace: String,
+    /// The colour that receives production traffic.
+    pub live_color: Color,
+    /// Image repository without tag or digest, e.g. `registry.example.com/shop/api`.
+    pub image: String,
+    /// The blue colour's image and replica count.
+    pub blue: ColorSpec,
+    /// The green colour's image and replica count.
+    pub green: ColorSpec,
+    /// Container port the application listens on (1–65535).
+    pub port: u32,
+    /// Port the Services expose (1–65535); defaults to 80.
+    #[serde(default)]
+    pub service_port: Option<u32>,
+    /// HTTP readiness probe, on both colours.
+    pub readiness_probe: Probe,
+    /// Optional HTTP liveness probe, on both colours.
+    #[serde(default)]
+    pub liveness_probe: Option<Probe>,
+    /// Container resources; defaults apply when absent (see `Resources::default_for_pods`).
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// Environment variables by name (sorted on output).
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    /// Whole ConfigMaps / Secrets exposed as environment variables, in order.
+    #[serde(default)]
+    pub env_from: Vec<EnvFrom>,
+    /// The Ingress; absent means no Ingress is rendered.
+    #[serde(default)]
+    pub ingress: Option<Ingress>,
+    /// How traffic is switched between colours.
+    #[serde(default)]
+    pub routing: Routing,
+    /// Extra labels on every rendered resource and pod template.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Extra annotations on every rendered resource and pod template.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Overrides of the secure pod-level defaults.
+    #[serde(default)]
+    pub pod_security_context: PodSecurityContext,
+    /// Overrides of the secure container-level defaults.
+    #[serde(default)]
+    pub security_context: SecurityContext,
+}
+
+/// One of the two colours of a blue-green release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    /// The blue colour.
+    Blue,
+    /// The green colour.
+    Green,
+}
+
+impl Color {
+    /// Both colours, blue first (the order of rendered output).
+    pub const ALL: [Color; 2] = [Color::Blue, Color::Green];
+
+    /// The other colour.
+    pub fn other(self) -> Color {
+        match self {
+            Color::Blue => Color::Green,
+            Color::Green => Color::Blue,
+        }
+    }
+
+    /// The lowercase name used in values, labels and resource names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Color::Blue => "blue",
+            Color::Green => "green",
+        }
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Color {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "blue" => Ok(Color::Blue),
+            "green" => Ok(Color::Green),
+            other => Err(format!("`{other}` is not a colour: expected `blue` or `green`")),
+        }
+    }
+}
+
+/// What may differ between the colours: the image version and the replica count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ColorSpec {
+    /// Image tag, e.g. `1.5.0`. Mutually exclusive with `digest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Image digest, `sha256:<64 hex>`. Mutually exclusive with `tag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Replica count (≥ 0); 0 means the colour is scaled down. Signed so that a negative
+    /// value gets a located error instead of a type error.
+    #[serde(default)]
+    pub replicas: i64,
+}
+
+impl ColorSpec {
+    /// The version shown to people: the tag, else the digest, else `None`.
+    pub fn version(&self) -> Option<&str> {
+        self.tag.as_deref().or(self.digest.as_deref())
+    }
+
+    /// The full image reference for repository `image`, if this colour has an image.
+    pub fn image_ref(&self, image: &str) -> Option<String> {
+        match (&self.tag, &self.digest) {
+            (_, Some(d)) => Some(format!("{image}@{d}")),
+            (Some(t), None) => Some(format!("{image}:{t}")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// An HTTP GET probe against the container port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Probe {
+    /// HTTP path, starting with `/`.
+    pub path: String,
+    /// Port to probe; defaults to the container port.
+    #[serde(default)]
+    pub port: Option<u32>,
+    /// Seconds before the first probe.
+    #[serde(default)]
+    pub initial_delay_seconds: Option<u32>,
+    /// Seconds between probes.
+    #[serde(default)]
+    pub period_seconds: Option<u32>,
+    /// Seconds before a probe times out.
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+    /// Consecutive failures before the probe is considered failed.
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+}
+
+/// Container resource requests and limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    /// Guaranteed resources.
+    #[serde(default)]
+    pub requests: ResourceList,
+    /// Maximum resources.
+    #[serde(default)]
+    pub limits: ResourceList,
+}
+
+/// A set of Kubernetes quantities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceList {
+    /// CPU quantity, e.g. `100m` or `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Quantity>,
+    /// Memory quantity, e.g. `256Mi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Quantity>,
+    /// Ephemeral storage quantity, e.g. `1Gi`.
+    #[serde(
+        default,
+        rename = "ephemeral-storage",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ephemeral_storage: Option<Quantity>,
+}
+
+/// A Kubernetes resource quantity as written (`100m`, `1.5`, `256Mi`); YAML numbers are
+/// accepted and kept in their written decimal form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(pub String);
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Kubernetes quantity such as `100m`, `1` or `256Mi`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The value of one environment variable: a literal, or a reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// A literal value (YAML numbers and booleans are kept as written).
+    Literal(Literal),
+    /// A value read from a Secret, ConfigMap or pod field.
+    From(EnvValueFrom),
+}
+
+/// A scalar written in values, kept as the string the container will see.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Literal(pub String);
+
+impl<'de> Deserialize<'de> for Literal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Literal;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Literal, E> {
+                Ok(Literal(v.to_owned()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Literal, E> {
+                Ok(Literal(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Literal, E> {
+                Ok(Literal(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Literal, E> {
+                Ok(Literal(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Literal, E> {
+                Ok(Literal(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Exactly one source for an environment variable's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvValueFrom {
+    /// A key of a Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeyRef>,
+    /// A key of a ConfigMap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeyRef>,
+    /// A field of the pod, e.g. `metadata.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<String>,
+}
+
+/// A key in a named Secret or ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    /// The Secret or ConfigMap name.
+    pub name: String,
+    /// The key inside it.
+    pub key: String,
+}
+
+/// One `envFrom` source: exactly one of `configMap` or `secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvFrom {
+    /// A ConfigMap whose keys become variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
+    /// A Secret whose keys become variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Prefix added to every variable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// The Ingress in front of the live Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ingress {
+    /// Host name (DNS-1123 subdomain, optionally with a leading `*.`).
+    pub host: String,
+    /// IngressClass name.
+    #[serde(default)]
+    pub class_name: Option<String>,
+    /// URL path prefix; defaults to `/`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// TLS termination with a certificate from a Secret.
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
+    /// Annotations of the Ingress only (e.g. for the controller).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// TLS settings of the Ingress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressTls {
+    /// The Secret holding the certificate and key.
+    pub secret_name: String,
+}
+
+/// How traffic is switched between colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    /// The Service selects `color: <liveColor>`; a preview Service selects the idle colour.
+    #[default]
+    Service,
+}
+
+/// Overrides of the secure pod-level defaults (`runAsNonRoot: true`, seccomp `RuntimeDefault`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSecurityContext {
+    /// UID for all containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    /// GID for all containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    /// Group owning mounted volumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<i64>,
+}
+
+/// Overrides of the secure container-level defaults (read-only root filesystem, no privilege
+/// escalation, all capabilities dropped).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityContext {
+    /// Set to `false` for applications that must write to their root filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_root_filesystem: Option<bool>,
+    /// UID of the container process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    /// GID of the container process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+}
+
+impl Values {
+    /// The colour not receiving production traffic.
+    pub fn idle_color(&self) -> Color {
+        self.live_color.other()
+    }
+
+    /// The block of colour `c`.
+    pub fn color(&self, c: Color) -> &ColorSpec {
+        match c {
+            Color::Blue => &self.blue,
+            Color::Green => &self.green,
+        }
+    }
+
+    /// The block of colour `c`, mutably.
+    pub fn color_mut(&mut self, c: Color) -> &mut ColorSpec {
+        match c {
+            Color::Blue => &mut self.blue,
+            Color::Green => &mut self.green,
+        }
+    }
+
+    /// The Service port, 80 unless set.
+    pub fn service_port(&self) -> u32 {
+        self.service_port.unwrap_or(80)
+    }
+}
