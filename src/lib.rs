@@ -5,6 +5,8 @@
 //! `release`, `render` and `diff` are pure: they touch no disk and no git.
 
 pub mod diff;
+pub mod release;
 pub mod render;
 pub mod repo;
 pub mod values;
+pub mod workspace;

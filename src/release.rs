@@ -1,0 +1,996 @@
+//! The release cycle as pure functions: stage, promote, rollback and scale-down take the
+//! current [`Values`] and the [`ReleaseState`] read from history, check every guard, and return
+//! either the new values with a description of the change, a no-op, or a typed [`Refusal`].
+//!
+//! This module touches no disk, no git and no clock: the caller passes the history-derived
+//! state and the current time in, so every rule here is tested with plain values.
+//!
+//! How "staged" is known: a colour is staged when the newest stage/promote/rollback record of
+//! the environment (the `Greenlight-*` commit trailers) is a `stage` of that colour with the
+//! image it holds now. A promotion or a rollback ends the staged state, so a retried
+//! `promote` never flips traffic back, and a rolled-back release is never promoted again
+//! without a new `stage`. Reviewers see this in `greenlight history` and `git log`.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::values::{Color, ColorSpec, Values};
+
+/// One of the operations that change values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The idle colour receives a new image, pre-scaled to the live replica count.
+    Stage,
+    /// The staged idle colour becomes live.
+    Promote,
+    /// The previous colour becomes live again.
+    Rollback,
+    /// The idle colour is scaled to zero replicas.
+    ScaleDown,
+}
+
+impl Action {
+    /// The name used in commit subjects and the `Greenlight-Action` trailer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Stage => "stage",
+            Action::Promote => "promote",
+            Action::Rollback => "rollback",
+            Action::ScaleDown => "scale-down",
+        }
+    }
+
+    /// Parses a `Greenlight-Action` trailer value.
+    pub fn parse(s: &str) -> Option<Action> {
+        match s {
+            "stage" => Some(Action::Stage),
+            "promote" => Some(Action::Promote),
+            "rollback" => Some(Action::Rollback),
+            "scale-down" => Some(Action::ScaleDown),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A release action recorded in history, as far as the guards need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedAction {
+    /// What was done.
+    pub action: Action,
+    /// The live colour after it.
+    pub live: Color,
+    /// The image the action concerned (`Greenlight-Image`).
+    pub image: Option<String>,
+    /// The commit id, for messages.
+    pub commit: String,
+    /// Committer time, unix seconds.
+    pub time: i64,
+}
+
+/// What history says about an environment; built by the caller from commit trailers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleaseState {
+    /// The newest stage, promote or rollback of the environment.
+    pub last_transition: Option<RecordedAction>,
+    /// The newest promote of the environment.
+    pub last_promotion: Option<RecordedAction>,
+}
+
+impl ReleaseState {
+    /// The colour staged since the last traffic switch, if it still holds the staged image.
+    pub fn staged(&self, values: &Values) -> Option<Color> {
+        let last = self.last_transition.as_ref()?;
+        if last.action != Action::Stage {
+            return None;
+        }
+        let color = last.live.other();
+        let holds = values.color(color).image_ref(&values.image);
+        (color == values.idle_color() && holds.is_some() && holds == last.image).then_some(color)
+    }
+}
+
+/// How `stage` names the new image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageVersion {
+    /// An image tag.
+    Tag(String),
+    /// An image digest, `sha256:…`.
+    Digest(String),
+}
+
+/// Arguments of `stage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageRequest {
+    /// The image to stage.
+    pub version: ImageVersion,
+    /// The colour to stage into; the idle colour when `None`.
+    pub color: Option<Color>,
+}
+
+impl StageRequest {
+    /// Parses a colour-coded release tag such as `v2.0-green` into a tag and its colour.
+    pub fn from_release_tag(release_tag: &str) -> Result<StageRequest, Refusal> {
+        let invalid = || Refusal::InvalidReleaseTag {
+            release_tag: release_tag.to_owned(),
+        };
+        let (version, color) = release_tag.rsplit_once('-').ok_or_else(invalid)?;
+        let color: Color = color.parse().map_err(|_| invalid())?;
+        if version.is_empty() {
+            return Err(invalid());
+        }
+        Ok(StageRequest {
+            version: ImageVersion::Tag(version.to_owned()),
+            color: Some(color),
+        })
+    }
+}
+
+/// Arguments of `promote`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromoteRequest {
+    /// Refuse unless this colour is live now (a stale pipeline must not promote).
+    pub expect_live: Option<Color>,
+    /// Refuse unless the colour to be promoted holds this tag (or digest).
+    pub expect_tag: Option<String>,
+}
+
+/// Arguments of `scale-down`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleDownRequest {
+    /// Skip the warm-period guard.
+    pub force: bool,
+    /// How long the previous colour stays warm after a promotion.
+    pub warm: Duration,
+    /// The current time, unix seconds.
+    pub now: i64,
+}
+
+/// The result of an operation whose guards passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Values change; commit them.
+    Change(Box<Change>),
+    /// Nothing to do; the message says why (e.g. already live).
+    NoChange {
+        /// A one-line explanation for people.
+        message: String,
+    },
+}
+
+/// A change to the values of one environment, with everything needed to describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// What was done.
+    pub action: Action,
+    /// The new values.
+    pub values: Values,
+    /// The live colour before.
+    pub previous: Color,
+    /// The live colour after.
+    pub live: Color,
+    /// The colour the action concerned (staged, promoted to, rolled back to, scaled down).
+    pub color: Color,
+    /// The full image reference of that colour, if it has one.
+    pub image: Option<String>,
+    /// Commit subject without the `action(env): ` prefix, e.g. `api blue → green (1.5.0)`.
+    pub description: String,
+    /// A one-line summary for people, without the environment prefix.
+    pub summary: String,
+    /// True when values are unchanged but history must record the action (re-staging an
+    /// image that was promoted or rolled back before).
+    pub record_only: bool,
+}
+
+impl Change {
+    /// The commit subject, `<action>(<env>): <description>`.
+    pub fn subject(&self, env: &str) -> String {
+        format!("{}({env}): {}", self.action, self.description)
+    }
+}
+
+/// A guard refused the operation. Each variant says why, with the data to act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// `stage --color C` named the live colour.
+    #[error("{color} is live: staging into it would change production traffic directly")]
+    TargetIsLive {
+        /// The live colour.
+        color: Color,
+    },
+    /// A release tag was not `<version>-<blue|green>`.
+    #[error("`{release_tag}` is not a colour-coded release tag")]
+    InvalidReleaseTag {
+        /// The tag as given.
+        release_tag: String,
+    },
+    /// The colour to make live has no image.
+    #[error("{color} has no image, so it cannot take traffic")]
+    NoImage {
+        /// The colour without an image.
+        color: Color,
+    },
+    /// The colour to make live is scaled to zero.
+    #[error("{color} has 0 replicas, so it cannot take traffic")]
+    NoReplicas {
+        /// The colour without replicas.
+        color: Color,
+    },
+    /// `--expect-live` did not match.
+    #[error("expected {expected} to be live, but {actual} is live")]
+    ExpectedLiveMismatch {
+        /// What the caller expected.
+        expected: Color,
+        /// What is live.
+        actual: Color,
+    },
+    /// `--expect-tag` did not match.
+    #[error("expected {color} to hold `{expected}`, but it holds `{actual}`")]
+    ExpectedTagMismatch {
+        /// The colour checked.
+        color: Color,
+        /// What the caller expected.
+        expected: String,
+        /// What it holds (`none` when it has no image).
+        actual: String,
+    },
+    /// `promote` found no staged release in the idle colour.
+    #[error("{color} is not staged: {reason}")]
+    NotStaged {
+        /// The idle colour.
+        color: Color,
+        /// Why it does not count as staged.
+        reason: String,
+    },
+    /// `rollback` found nothing to go back to.
+    #[error("nothing to roll back to: {reason}")]
+    NothingToRollBack {
+        /// Why.
+        reason: String,
+    },
+    /// `scale-down` inside the warm period of the last promotion.
+    #[error(
+        "the last promotion ({commit}) is {age} old; the previous colour stays warm for {warm} \
+         ({remaining} left)"
+    )]
+    WarmPeriodNotElapsed {
+        /// The promotion commit.
+        commit: String,
+        /// Its age.
+        age: HumanDuration,
+        /// The warm period.
+        warm: HumanDuration,
+        /// Time left.
+        remaining: HumanDuration,
+    },
+}
+
+impl Refusal {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Refusal::TargetIsLive { color } => format!(
+                "stage into the idle colour ({}) by leaving out --color",
+                color.other()
+            ),
+            Refusal::InvalidReleaseTag { .. } => {
+                "write it as <version>-<color>, e.g. v2.0-green".to_owned()
+            }
+            Refusal::NoImage { color } | Refusal::NoReplicas { color } => {
+                format!("stage a release first: greenlight stage <env> --tag <tag> (into {color})")
+            }
+            Refusal::ExpectedLiveMismatch { .. } | Refusal::ExpectedTagMismatch { .. } => {
+                "another change reached this environment first; check `greenlight status` and \
+                 `greenlight history` before retrying"
+                    .to_owned()
+            }
+            Refusal::NotStaged { .. } => {
+                "stage the release you want to promote: greenlight stage <env> --tag <tag>"
+                    .to_owned()
+            }
+            Refusal::NothingToRollBack { .. } => {
+                "check `greenlight history <env>` for the release you want live".to_owned()
+            }
+            Refusal::WarmPeriodNotElapsed { .. } => {
+                "wait, or pass --force to scale down now (rollback will then need a re-stage)"
+                    .to_owned()
+            }
+        })
+    }
+}
+
+/// A duration printed the way people write it (`12m 30s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        write!(
+            f,
+            "{}",
+            humantime::format_duration(Duration::from_secs(secs))
+        )
+    }
+}
+
+/// The version shown for a colour: its tag, a shortened digest, or `none`.
+pub fn display_version(spec: &ColorSpec) -> String {
+    match (&spec.tag, &spec.digest) {
+        (_, Some(d)) => short_digest(d),
+        (Some(t), None) => t.clone(),
+        (None, None) => "none".to_owned(),
+    }
+}
+
+fn short_digest(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((algo, hex)) if hex.len() > 12 => format!("{algo}:{}", &hex[..12]),
+        _ => digest.to_owned(),
+    }
+}
+
+/// `stage`: the idle colour (or `--color`) gets the image, pre-scaled to the live replicas.
+pub fn stage(
+    values: &Values,
+    state: &ReleaseState,
+    req: &StageRequest,
+) -> Result<Decision, Refusal> {
+    let live = values.live_color;
+    let color = req.color.unwrap_or(live.other());
+    if color == live {
+        return Err(Refusal::TargetIsLive { color });
+    }
+    let mut new = values.clone();
+    let before = values.color(color).clone();
+    let target = new.color_mut(color);
+    match &req.version {
+        ImageVersion::Tag(t) => {
+            target.tag = Some(t.clone());
+            target.digest = None;
+        }
+        ImageVersion::Digest(d) => {
+            target.digest = Some(d.clone());
+            target.tag = None;
+        }
+    }
+    target.replicas = values.color(live).replicas;
+    let image = target.image_ref(&values.image);
+    let version = display_version(target);
+    let replicas = target.replicas;
+
+    let already_staged = state.staged(values) == Some(color);
+    if new == *values && already_staged {
+        return Ok(Decision::NoChange {
+            message: format!(
+                "{color} already holds {version} with {replicas} replicas, staged in {}",
+                state
+                    .last_transition
+                    .as_ref()
+                    .map_or("history", |r| r.commit.as_str())
+            ),
+        });
+    }
+    let record_only = new == *values;
+    Ok(Decision::Change(Box::new(Change {
+        action: Action::Stage,
+        description: format!(
+            "{} {color} {} → {version} ({replicas} replicas)",
+            values.app,
+            display_version(&before)
+        ),
+        summary: format!(
+            "stage {color} {version} ({}, {replicas} replicas)",
+            values.app
+        ),
+        values: new,
+        previous: live,
+        live,
+        color,
+        image,
+        record_only,
+    })))
+}
+
+/// `promote`: the staged idle colour becomes live.
+pub fn promote(
+    values: &Values,
+    state: &ReleaseState,
+    req: &PromoteRequest,
+) -> Result<Decision, Refusal> {
+    let live = values.live_color;
+    if let Some(expected) = req.expect_live {
+        if expected != live {
+            return Err(Refusal::ExpectedLiveMismatch {
+                expected,
+                actual: live,
+            });
+        }
+    }
+    let idle = live.other();
+    let staged = state.staged(values) == Some(idle);
+    // A retried promote after a successful one: the colour it promoted is live already.
+    let already_promoted = !staged
+        && state.last_transition.as_ref().is_some_and(|r| {
+            r.action == Action::Promote
+                && r.live == live
+                && r.image == values.color(live).image_ref(&values.image)
+        });
+    let candidate = if already_promoted { live } else { idle };
+    if let Some(expected) = &req.expect_tag {
+        let spec = values.color(candidate);
+        if spec.version() != Some(expected.as_str()) {
+            return Err(Refusal::ExpectedTagMismatch {
+                color: candidate,
+                expected: expected.clone(),
+                actual: display_version(spec),
+            });
+        }
+    }
+    if already_promoted {
+        return Ok(Decision::NoChange {
+            message: format!(
+                "{live} ({}) is already live, promoted in {}",
+                display_version(values.color(live)),
+                state
+                    .last_transition
+                    .as_ref()
+                    .map_or("history", |r| r.commit.as_str())
+            ),
+        });
+    }
+    check_can_serve(values, idle)?;
+    if !staged {
+        return Err(Refusal::NotStaged {
+            color: idle,
+            reason: not_staged_reason(values, state, idle),
+        });
+    }
+    Ok(Decision::Change(Box::new(flip(values, Action::Promote))))
+}
+
+fn not_staged_reason(values: &Values, state: &ReleaseState, idle: Color) -> String {
+    let Some(last) = &state.last_transition else {
+        return "no stage of this environment is recorded in history".to_owned();
+    };
+    match last.action {
+        Action::Rollback => format!(
+            "it was rolled back in {}; a rolled-back release is promoted only after a new stage",
+            last.commit
+        ),
+        Action::Promote => format!(
+            "it is the previous release (live until {}), kept warm for rollback",
+            last.commit
+        ),
+        _ => format!(
+            "{idle} now holds {}, not the image staged in {} ({})",
+            display_version(values.color(idle)),
+            last.commit,
+            last.image.as_deref().unwrap_or("none")
+        ),
+    }
+}
+
+/// `rollback`: the previous colour becomes live again.
+pub fn rollback(values: &Values, state: &ReleaseState) -> Result<Decision, Refusal> {
+    let live = values.live_color;
+    let previous = live.other();
+    match &state.last_transition {
+        None => {
+            return Err(Refusal::NothingToRollBack {
+                reason: "no promotion of this environment is recorded in history".to_owned(),
+            })
+        }
+        Some(last) if last.action == Action::Rollback && last.live == live => {
+            return Ok(Decision::NoChange {
+                message: format!(
+                    "already rolled back: {live} ({}) is live since {}",
+                    display_version(values.color(live)),
+                    last.commit
+                ),
+            })
+        }
+        Some(last) if last.action == Action::Stage => {
+            return Err(Refusal::NothingToRollBack {
+                reason: format!(
+                    "{previous} holds the release staged in {} ({}), not the previous release",
+                    last.commit,
+                    display_version(values.color(previous))
+                ),
+            })
+        }
+        Some(last) if last.live != live => {
+            return Err(Refusal::NothingToRollBack {
+                reason: format!(
+                    "values say {live} is live but the last {} ({}) made {} live; values were \
+                     changed outside greenlight",
+                    last.action, last.commit, last.live
+                ),
+            })
+        }
+        Some(_) => {}
+    }
+    check_can_serve(values, previous)?;
+    Ok(Decision::Change(Box::new(flip(values, Action::Rollback))))
+}
+
+/// `scale-down`: the idle colour goes to zero replicas once the warm period is over.
+pub fn scale_down(
+    values: &Values,
+    state: &ReleaseState,
+    req: &ScaleDownRequest,
+) -> Result<Decision, Refusal> {
+    let idle = values.idle_color();
+    let spec = values.color(idle);
+    if spec.replicas == 0 {
+        return Ok(Decision::NoChange {
+            message: format!("{idle} is already scaled down to 0 replicas"),
+        });
+    }
+    if !req.force {
+        if let Some(promotion) = &state.last_promotion {
+            let age = Duration::from_secs(req.now.saturating_sub(promotion.time).max(0) as u64);
+            if age < req.warm {
+                return Err(Refusal::WarmPeriodNotElapsed {
+                    commit: promotion.commit.clone(),
+                    age: HumanDuration(age),
+                    warm: HumanDuration(req.warm),
+                    remaining: HumanDuration(req.warm - age),
+                });
+            }
+        }
+    }
+    let mut new = values.clone();
+    new.color_mut(idle).replicas = 0;
+    let version = display_version(spec);
+    Ok(Decision::Change(Box::new(Change {
+        action: Action::ScaleDown,
+        description: format!(
+            "{} {idle} {} → 0 replicas ({version})",
+            values.app, spec.replicas
+        ),
+        summary: format!("scale down {idle} {version} ({}, 0 replicas)", values.app),
+        image: spec.image_ref(&values.image),
+        values: new,
+        previous: values.live_color,
+        live: values.live_color,
+        color: idle,
+        record_only: false,
+    })))
+}
+
+fn check_can_serve(values: &Values, color: Color) -> Result<(), Refusal> {
+    let spec = values.color(color);
+    if spec.image_ref(&values.image).is_none() {
+        return Err(Refusal::NoImage { color });
+    }
+    if spec.replicas == 0 {
+        return Err(Refusal::NoReplicas { color });
+    }
+    Ok(())
+}
+
+fn flip(values: &Values, action: Action) -> Change {
+    let from = values.live_color;
+    let to = from.other();
+    let mut new = values.clone();
+    new.live_color = to;
+    let version = display_version(values.color(to));
+    Change {
+        action,
+        description: format!("{} {from} → {to} ({version})", values.app),
+        summary: format!("live {from} → {to} ({} {version})", values.app),
+        image: values.color(to).image_ref(&values.image),
+        values: new,
+        previous: from,
+        live: to,
+        color: to,
+        record_only: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Values {
+        serde_yaml::from_str(
+            "app: api\nnamespace: shop\nliveColor: blue\nimage: registry.example.com/api\n\
+             blue: { tag: \"1.4.0\", replicas: 4 }\ngreen: { tag: \"1.3.0\", replicas: 0 }\n\
+             port: 8080\nreadinessProbe: { path: /healthz }\n",
+        )
+        .unwrap()
+    }
+
+    fn record(action: Action, live: Color, image: &str, time: i64) -> RecordedAction {
+        RecordedAction {
+            action,
+            live,
+            image: Some(image.to_owned()),
+            commit: format!("c-{}", action.as_str()),
+            time,
+        }
+    }
+
+    fn change(d: Decision) -> Change {
+        match d {
+            Decision::Change(c) => *c,
+            Decision::NoChange { message } => panic!("expected a change, got no-op: {message}"),
+        }
+    }
+
+    fn staged_state(v: &Values) -> ReleaseState {
+        let c = v.idle_color();
+        ReleaseState {
+            last_transition: Some(record(
+                Action::Stage,
+                v.live_color,
+                &v.color(c).image_ref(&v.image).unwrap(),
+                100,
+            )),
+            last_promotion: None,
+        }
+    }
+
+    fn tag(t: &str) -> StageRequest {
+        StageRequest {
+            version: ImageVersion::Tag(t.to_owned()),
+            color: None,
+        }
+    }
+
+    #[test]
+    fn stage_sets_idle_image_and_prescales() {
+        let v = values();
+        let c = change(stage(&v, &ReleaseState::default(), &tag("1.5.0")).unwrap());
+        assert_eq!(c.values.green.tag.as_deref(), Some("1.5.0"));
+        assert_eq!(c.values.green.replicas, 4);
+        assert_eq!(c.values.blue, v.blue);
+        assert_eq!(c.values.live_color, Color::Blue);
+        assert_eq!(c.image.as_deref(), Some("registry.example.com/api:1.5.0"));
+        assert_eq!(
+            c.subject("prod"),
+            "stage(prod): api green 1.3.0 → 1.5.0 (4 replicas)"
+        );
+        assert!(!c.record_only);
+    }
+
+    #[test]
+    fn stage_digest_replaces_tag() {
+        let v = values();
+        let d = format!("sha256:{}", "a".repeat(64));
+        let req = StageRequest {
+            version: ImageVersion::Digest(d.clone()),
+            color: None,
+        };
+        let c = change(stage(&v, &ReleaseState::default(), &req).unwrap());
+        assert_eq!(c.values.green.digest.as_deref(), Some(d.as_str()));
+        assert_eq!(c.values.green.tag, None);
+        assert!(c.description.contains("sha256:aaaaaaaaaaaa ("));
+    }
+
+    #[test]
+    fn stage_into_live_colour_is_refused() {
+        let v = values();
+        let req = StageRequest {
+            version: ImageVersion::Tag("2".into()),
+            color: Some(Color::Blue),
+        };
+        assert_eq!(
+            stage(&v, &ReleaseState::default(), &req),
+            Err(Refusal::TargetIsLive { color: Color::Blue })
+        );
+    }
+
+    #[test]
+    fn stage_same_image_twice_is_a_no_op_but_restage_after_promotion_records() {
+        let mut v = values();
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        let staged = staged_state(&v);
+        assert!(matches!(
+            stage(&v, &staged, &tag("1.5.0")),
+            Ok(Decision::NoChange { .. })
+        ));
+        // Same values, but the last transition was a rollback away from green: staging again
+        // must record a new stage so that promote accepts it.
+        let rolled_back = ReleaseState {
+            last_transition: Some(record(
+                Action::Rollback,
+                Color::Blue,
+                "registry.example.com/api:1.4.0",
+                5,
+            )),
+            last_promotion: None,
+        };
+        let c = change(stage(&v, &rolled_back, &tag("1.5.0")).unwrap());
+        assert!(c.record_only);
+    }
+
+    #[test]
+    fn release_tag_parses_version_and_colour() {
+        let r = StageRequest::from_release_tag("v2.0-green").unwrap();
+        assert_eq!(r.version, ImageVersion::Tag("v2.0".into()));
+        assert_eq!(r.color, Some(Color::Green));
+        let r = StageRequest::from_release_tag("1.0-rc-1-blue").unwrap();
+        assert_eq!(r.version, ImageVersion::Tag("1.0-rc-1".into()));
+        for bad in ["v2.0", "v2.0-red", "-green", "green"] {
+            assert!(
+                matches!(
+                    StageRequest::from_release_tag(bad),
+                    Err(Refusal::InvalidReleaseTag { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn promote_flips_only_live_color() {
+        let mut v = values();
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        let c = change(promote(&v, &staged_state(&v), &PromoteRequest::default()).unwrap());
+        let mut expected = v.clone();
+        expected.live_color = Color::Green;
+        assert_eq!(c.values, expected);
+        assert_eq!(
+            c.subject("production"),
+            "promote(production): api blue → green (1.5.0)"
+        );
+        assert_eq!(c.summary, "live blue → green (api 1.5.0)");
+        assert_eq!((c.previous, c.live), (Color::Blue, Color::Green));
+    }
+
+    #[test]
+    fn promote_guards() {
+        let mut v = values();
+        // Idle green has replicas 0.
+        assert_eq!(
+            promote(&v, &staged_state(&v), &PromoteRequest::default()),
+            Err(Refusal::NoReplicas {
+                color: Color::Green
+            })
+        );
+        v.green = ColorSpec {
+            tag: None,
+            digest: None,
+            replicas: 0,
+        };
+        assert_eq!(
+            promote(&v, &ReleaseState::default(), &PromoteRequest::default()),
+            Err(Refusal::NoImage {
+                color: Color::Green
+            })
+        );
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        let st = staged_state(&v);
+        let expect_green = PromoteRequest {
+            expect_live: Some(Color::Green),
+            expect_tag: None,
+        };
+        assert_eq!(
+            promote(&v, &st, &expect_green),
+            Err(Refusal::ExpectedLiveMismatch {
+                expected: Color::Green,
+                actual: Color::Blue
+            })
+        );
+        let expect_tag = PromoteRequest {
+            expect_live: Some(Color::Blue),
+            expect_tag: Some("1.6.0".into()),
+        };
+        assert_eq!(
+            promote(&v, &st, &expect_tag),
+            Err(Refusal::ExpectedTagMismatch {
+                color: Color::Green,
+                expected: "1.6.0".into(),
+                actual: "1.5.0".into()
+            })
+        );
+        // Not staged: no history at all.
+        assert!(matches!(
+            promote(&v, &ReleaseState::default(), &PromoteRequest::default()),
+            Err(Refusal::NotStaged { .. })
+        ));
+        // Staged image differs from what green holds now (edited by hand since).
+        let mut other = st.clone();
+        other.last_transition.as_mut().unwrap().image = Some("registry.example.com/api:9".into());
+        assert!(matches!(
+            promote(&v, &other, &PromoteRequest::default()),
+            Err(Refusal::NotStaged { .. })
+        ));
+    }
+
+    #[test]
+    fn promote_twice_is_a_no_op_and_never_flips_back() {
+        let mut v = values();
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        let first = change(promote(&v, &staged_state(&v), &PromoteRequest::default()).unwrap());
+        let after = ReleaseState {
+            last_transition: Some(record(
+                Action::Promote,
+                Color::Green,
+                "registry.example.com/api:1.5.0",
+                200,
+            )),
+            last_promotion: None,
+        };
+        let again = promote(&first.values, &after, &PromoteRequest::default()).unwrap();
+        match again {
+            Decision::NoChange { message } => {
+                assert!(message.contains("green (1.5.0) is already live"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // The retried job that still says --expect-live blue is refused (it is stale).
+        let stale = PromoteRequest {
+            expect_live: Some(Color::Blue),
+            expect_tag: None,
+        };
+        assert!(matches!(
+            promote(&first.values, &after, &stale),
+            Err(Refusal::ExpectedLiveMismatch { .. })
+        ));
+        // --expect-tag of the release now live is satisfied by the no-op.
+        let tagged = PromoteRequest {
+            expect_live: None,
+            expect_tag: Some("1.5.0".into()),
+        };
+        assert!(matches!(
+            promote(&first.values, &after, &tagged),
+            Ok(Decision::NoChange { .. })
+        ));
+    }
+
+    #[test]
+    fn promote_after_rollback_needs_a_new_stage() {
+        let mut v = values();
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        let st = ReleaseState {
+            last_transition: Some(record(
+                Action::Rollback,
+                Color::Blue,
+                "registry.example.com/api:1.4.0",
+                300,
+            )),
+            last_promotion: None,
+        };
+        match promote(&v, &st, &PromoteRequest::default()) {
+            Err(Refusal::NotStaged { reason, .. }) => assert!(reason.contains("rolled back")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rollback_rules() {
+        let mut v = values();
+        v.live_color = Color::Green;
+        v.green = ColorSpec {
+            tag: Some("1.5.0".into()),
+            digest: None,
+            replicas: 4,
+        };
+        v.blue.replicas = 4;
+        let promoted = ReleaseState {
+            last_transition: Some(record(
+                Action::Promote,
+                Color::Green,
+                "registry.example.com/api:1.5.0",
+                10,
+            )),
+            last_promotion: None,
+        };
+        let c = change(rollback(&v, &promoted).unwrap());
+        assert_eq!(c.values.live_color, Color::Blue);
+        assert_eq!(
+            c.subject("prod"),
+            "rollback(prod): api green → blue (1.4.0)"
+        );
+
+        // Twice: a no-op, never back to the bad release.
+        let rolled = ReleaseState {
+            last_transition: Some(record(
+                Action::Rollback,
+                Color::Blue,
+                "registry.example.com/api:1.4.0",
+                20,
+            )),
+            last_promotion: None,
+        };
+        assert!(matches!(
+            rollback(&c.values, &rolled),
+            Ok(Decision::NoChange { .. })
+        ));
+        // Previous colour scaled down.
+        let mut cold = v.clone();
+        cold.blue.replicas = 0;
+        assert_eq!(
+            rollback(&cold, &promoted),
+            Err(Refusal::NoReplicas { color: Color::Blue })
+        );
+        // No history, or a stage in the idle colour: nothing to roll back to.
+        assert!(matches!(
+            rollback(&v, &ReleaseState::default()),
+            Err(Refusal::NothingToRollBack { .. })
+        ));
+        assert!(matches!(
+            rollback(&v, &staged_state(&v)),
+            Err(Refusal::NothingToRollBack { .. })
+        ));
+    }
+
+    #[test]
+    fn scale_down_respects_warm_period() {
+        let mut v = values();
+        v.green.replicas = 4;
+        let st = ReleaseState {
+            last_transition: None,
+            last_promotion: Some(record(
+                Action::Promote,
+                Color::Blue,
+                "registry.example.com/api:1.4.0",
+                1_000,
+            )),
+        };
+        let warm = Duration::from_secs(30 * 60);
+        let early = ScaleDownRequest {
+            force: false,
+            warm,
+            now: 1_000 + 10 * 60,
+        };
+        match scale_down(&v, &st, &early) {
+            Err(Refusal::WarmPeriodNotElapsed { remaining, .. }) => {
+                assert_eq!(remaining.0, Duration::from_secs(20 * 60));
+                assert_eq!(remaining.to_string(), "20m");
+            }
+            other => panic!("{other:?}"),
+        }
+        let forced = ScaleDownRequest {
+            force: true,
+            ..early.clone()
+        };
+        let c = change(scale_down(&v, &st, &forced).unwrap());
+        assert_eq!(c.values.green.replicas, 0);
+        assert_eq!(c.values.blue, v.blue);
+        let late = ScaleDownRequest {
+            now: 1_000 + 30 * 60,
+            ..early
+        };
+        let c = change(scale_down(&v, &st, &late).unwrap());
+        assert_eq!(
+            c.subject("prod"),
+            "scale-down(prod): api green 4 → 0 replicas (1.3.0)"
+        );
+        assert!(matches!(
+            scale_down(&c.values, &st, &late),
+            Ok(Decision::NoChange { .. })
+        ));
+    }
+}

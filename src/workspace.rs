@@ -1,0 +1,561 @@
+//! The layout of a managed GitOps repository: where environments, templates and rendered
+//! manifests live, how environment names are checked, and how `rendered/<env>/` is written to
+//! disk atomically.
+//!
+//! Reading goes through [`Snapshot`], so the same code serves a working directory ([`DiskTree`])
+//! and a git commit (implemented next to `repo`). Writing here is only for the plain `render`
+//! command; commits are `repo`'s job. This module renders nothing and knows no git.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+/// Directory holding one `values.yaml` per environment.
+pub const ENVIRONMENTS_DIR: &str = "environments";
+/// Directory holding the rendered manifests, one folder per environment.
+pub const RENDERED_DIR: &str = "rendered";
+/// Directory of template overrides.
+pub const TEMPLATES_DIR: &str = "templates";
+/// The values file name inside an environment folder.
+pub const VALUES_FILE: &str = "values.yaml";
+/// Suffix of template files.
+pub const TEMPLATE_SUFFIX: &str = ".yaml.tera";
+
+/// Errors about the repository layout and environment names (all input errors, exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An environment name that is not a plain relative path of safe segments.
+    #[error("invalid environment name `{name}`: {reason}")]
+    InvalidEnvName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An environment folder that leads outside the repository (through a symlink).
+    #[error("environment `{name}` resolves to {resolved}, outside the repository {root}")]
+    EscapesRepository {
+        /// The environment name.
+        name: String,
+        /// Where it leads.
+        resolved: PathBuf,
+        /// The repository root.
+        root: PathBuf,
+    },
+    /// No `environments/<name>/values.yaml` exists.
+    #[error("unknown environment `{name}`: {expected} does not exist")]
+    UnknownEnvironment {
+        /// The name as given.
+        name: String,
+        /// The values file that was looked for.
+        expected: String,
+        /// Closest known environment, if any.
+        suggestion: Option<String>,
+        /// All known environments.
+        known: Vec<String>,
+    },
+    /// The repository has no environments at all.
+    #[error("no environments found: {root} has no {ENVIRONMENTS_DIR}/<env>/{VALUES_FILE}")]
+    NoEnvironments {
+        /// Where they were looked for.
+        root: String,
+    },
+    /// A file in `rendered/` is not valid UTF-8 or similar content problem.
+    #[error("{path}: not valid UTF-8")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+    },
+}
+
+impl WorkspaceError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WorkspaceError::InvalidEnvName { .. } => Some(
+                "environment names are relative paths under environments/, e.g. staging or \
+                 production/eu-west/api"
+                    .to_owned(),
+            ),
+            WorkspaceError::EscapesRepository { .. } => {
+                Some("replace the symlink with a real folder inside the repository".to_owned())
+            }
+            WorkspaceError::UnknownEnvironment {
+                suggestion, known, ..
+            } => Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => "create one with `greenlight init`".to_owned(),
+                None => format!("known environments: {}", known.join(", ")),
+            }),
+            WorkspaceError::NoEnvironments { .. } => Some(
+                "run greenlight inside a GitOps repository (or pass --repo DIR), or create one \
+                 with `greenlight init DIR --app NAME --env NAME`"
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+type Result<T, E = WorkspaceError> = std::result::Result<T, E>;
+
+/// Read access to one version of a repository's files, by repo-relative `/`-separated paths.
+pub trait Snapshot {
+    /// A short description for messages: a directory path or a commit id.
+    fn describe(&self) -> String;
+    /// The content of `path`, or `None` if there is no such file.
+    fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>>;
+    /// Every file path under `dir` (recursively) whose file name is `name`, sorted.
+    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>>;
+    /// The files directly inside `dir` (not recursive), keyed by full path.
+    fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>>;
+}
+
+/// A working directory on disk.
+#[derive(Debug, Clone)]
+pub struct DiskTree {
+    root: PathBuf,
+}
+
+impl DiskTree {
+    /// The repository whose root is `root`.
+    pub fn new(root: impl Into<PathBuf>) -> DiskTree {
+        DiskTree { root: root.into() }
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError + '_ {
+        move |source| WorkspaceError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Snapshot for DiskTree {
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let full = self.root.join(path);
+        match fs::read(&full) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DiskTree::io(&full)(e).into()),
+        }
+    }
+
+    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>> {
+        let base = self.root.join(dir);
+        if !base.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        // Symlinks are not followed: an environment must live inside the repository.
+        for entry in walkdir::WalkDir::new(&base).follow_links(false) {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&base).to_owned();
+                WorkspaceError::Io {
+                    path,
+                    source: e.into(),
+                }
+            })?;
+            if entry.file_type().is_file() && entry.file_name() == name {
+                let rel = entry
+                    .path()
+                    .strip_prefix(&self.root)
+                    .expect("walkdir stays under its root");
+                out.push(to_slash(rel));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+        let base = self.root.join(dir);
+        let mut out = BTreeMap::new();
+        let entries = match fs::read_dir(&base) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(DiskTree::io(&base)(e).into()),
+        };
+        for entry in entries {
+            let entry = entry.map_err(DiskTree::io(&base))?;
+            let ty = entry.file_type().map_err(DiskTree::io(&entry.path()))?;
+            if ty.is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let bytes = fs::read(entry.path()).map_err(DiskTree::io(&entry.path()))?;
+                out.insert(format!("{dir}/{name}"), bytes);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn to_slash(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Checks that `name` is a plain relative environment name such as `production/eu-west/api`.
+pub fn check_env_name(name: &str) -> Result<()> {
+    let invalid = |reason| {
+        Err(WorkspaceError::InvalidEnvName {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return invalid("it is empty");
+    }
+    if name.starts_with('/') || Path::new(name).is_absolute() {
+        return invalid("it is an absolute path");
+    }
+    if name.contains('\\') {
+        return invalid("use `/` to separate nested names");
+    }
+    for segment in name.split('/') {
+        match segment {
+            "" => return invalid("it has an empty segment (`//` or a trailing `/`)"),
+            "." | ".." => return invalid("`.` and `..` segments are not allowed"),
+            _ => {}
+        }
+        let ok_chars = segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok_chars {
+            return invalid("segments may hold only letters, digits, `-`, `_` and `.`");
+        }
+        if segment.starts_with('.') {
+            return invalid("segments may not start with `.`");
+        }
+    }
+    Ok(())
+}
+
+/// The repo-relative path of an environment's values file.
+pub fn values_path(env: &str) -> String {
+    format!("{ENVIRONMENTS_DIR}/{env}/{VALUES_FILE}")
+}
+
+/// The repo-relative folder of an environment's rendered manifests.
+pub fn rendered_dir(env: &str) -> String {
+    format!("{RENDERED_DIR}/{env}")
+}
+
+/// Every environment of the snapshot, sorted (`production/eu-west/api`, `staging`, ...).
+pub fn discover(snapshot: &dyn Snapshot) -> anyhow::Result<Vec<String>> {
+    let prefix = format!("{ENVIRONMENTS_DIR}/");
+    let suffix = format!("/{VALUES_FILE}");
+    let mut envs = Vec::new();
+    for path in snapshot.files_named(ENVIRONMENTS_DIR, VALUES_FILE)? {
+        let Some(env) = path
+            .strip_prefix(&prefix)
+            .and_then(|p| p.strip_suffix(&suffix))
+        else {
+            continue;
+        };
+        if check_env_name(env).is_ok() {
+            envs.push(env.to_owned());
+        } else {
+            tracing::warn!(
+                path,
+                "skipping a values file whose folder name is not a valid environment name"
+            );
+        }
+    }
+    envs.sort();
+    Ok(envs)
+}
+
+/// Resolves the environments a command should act on: the names given (checked to exist),
+/// or every environment when `all` is set or no name is given and `default_all` holds.
+pub fn select(snapshot: &dyn Snapshot, names: &[String], all: bool) -> anyhow::Result<Vec<String>> {
+    let known = discover(snapshot)?;
+    if all || names.is_empty() {
+        if known.is_empty() {
+            return Err(WorkspaceError::NoEnvironments {
+                root: snapshot.describe(),
+            }
+            .into());
+        }
+        return Ok(known);
+    }
+    let mut out = BTreeSet::new();
+    for name in names {
+        let name = name.trim_end_matches('/');
+        check_env_name(name)?;
+        if !known.iter().any(|k| k == name) {
+            return Err(unknown_env(name, &known).into());
+        }
+        out.insert(name.to_owned());
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn unknown_env(name: &str, known: &[String]) -> WorkspaceError {
+    let suggestion = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.clone());
+    WorkspaceError::UnknownEnvironment {
+        name: name.to_owned(),
+        expected: values_path(name),
+        suggestion,
+        known: known.to_vec(),
+    }
+}
+
+/// Template overrides of the repository: file name → text, from `templates/*.yaml.tera`.
+pub fn template_overrides(snapshot: &dyn Snapshot) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (path, bytes) in snapshot.dir_files(TEMPLATES_DIR)? {
+        let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+        if !name.ends_with(TEMPLATE_SUFFIX) {
+            continue;
+        }
+        let text =
+            String::from_utf8(bytes).map_err(|_| WorkspaceError::NotUtf8 { path: path.clone() })?;
+        out.insert(name, text);
+    }
+    Ok(out)
+}
+
+/// Checks that the folders of `env` under the repository root do not lead outside it through
+/// symlinks. Folders that do not exist yet are fine.
+pub fn check_inside(root: &Path, env: &str) -> Result<()> {
+    check_env_name(env)?;
+    let canonical_root = root.canonicalize().map_err(DiskTree::io(root))?;
+    for top in [ENVIRONMENTS_DIR, RENDERED_DIR] {
+        let mut path = root.join(top);
+        let check = |p: &Path| -> Result<()> {
+            match p.canonicalize() {
+                Ok(resolved) if !resolved.starts_with(&canonical_root) => {
+                    Err(WorkspaceError::EscapesRepository {
+                        name: env.to_owned(),
+                        resolved,
+                        root: canonical_root.clone(),
+                    })
+                }
+                _ => Ok(()),
+            }
+        };
+        check(&path)?;
+        for segment in env.split('/') {
+            path.push(segment);
+            check(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// What [`write_rendered`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Files whose content changed or that were created.
+    pub written: Vec<String>,
+    /// Files left as they were because their content was already right.
+    pub unchanged: Vec<String>,
+    /// Stale YAML files removed from the folder.
+    pub removed: Vec<String>,
+}
+
+/// Writes the rendered files of `env` into `<root>/rendered/<env>/` atomically: every new
+/// file is first written to a temporary file in the same folder, and only when all of them
+/// are written are they renamed into place. A failure leaves the old files intact. Stale
+/// `*.yaml` files in that folder (not in sub-folders) are removed afterwards.
+pub fn write_rendered(
+    root: &Path,
+    env: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<WriteReport> {
+    check_inside(root, env)?;
+    let dir = root.join(RENDERED_DIR).join(env);
+    fs::create_dir_all(&dir).map_err(DiskTree::io(&dir))?;
+    let mut report = WriteReport::default();
+    let mut temps: Vec<(PathBuf, PathBuf, String)> = Vec::new();
+    let result = (|| {
+        for (name, bytes) in files {
+            debug_assert!(!name.contains('/'), "rendered file names are flat");
+            let target = dir.join(name);
+            let rel = format!("{}/{name}", rendered_dir(env));
+            if fs::read(&target).ok().as_deref() == Some(bytes.as_slice()) {
+                report.unchanged.push(rel);
+                continue;
+            }
+            let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+            let mut f = fs::File::create(&temp).map_err(DiskTree::io(&temp))?;
+            temps.push((temp.clone(), target, rel));
+            f.write_all(bytes).map_err(DiskTree::io(&temp))?;
+            f.sync_all().map_err(DiskTree::io(&temp))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (temp, _, _) in &temps {
+            let _ = fs::remove_file(temp);
+        }
+        return Err(e);
+    }
+    for (temp, target, rel) in temps {
+        fs::rename(&temp, &target).map_err(DiskTree::io(&target))?;
+        report.written.push(rel);
+    }
+    for entry in fs::read_dir(&dir).map_err(DiskTree::io(&dir))? {
+        let entry = entry.map_err(DiskTree::io(&dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if is_file && is_yaml && !files.contains_key(&name) {
+            fs::remove_file(entry.path()).map_err(DiskTree::io(&entry.path()))?;
+            report.removed.push(format!("{}/{name}", rendered_dir(env)));
+        }
+    }
+    report.written.sort();
+    report.removed.sort();
+    Ok(report)
+}
+
+/// Checks a repo-relative path handed in from outside (no absolute paths, no `..`).
+pub fn is_plain_relative(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names() {
+        for ok in ["staging", "production/eu-west/api", "a_b.c-1"] {
+            check_env_name(ok).unwrap();
+        }
+        for bad in [
+            "",
+            "/etc",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/",
+            ".",
+            "a/.hidden",
+            "a b",
+            "a\\b",
+            "ä",
+        ] {
+            assert!(check_env_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    fn tree() -> (tempfile::TempDir, DiskTree) {
+        let dir = tempfile::tempdir().unwrap();
+        for env in ["staging", "production/eu-west/api"] {
+            let p = dir.path().join(ENVIRONMENTS_DIR).join(env);
+            fs::create_dir_all(&p).unwrap();
+            fs::write(p.join(VALUES_FILE), "app: x\n").unwrap();
+        }
+        let t = DiskTree::new(dir.path());
+        (dir, t)
+    }
+
+    #[test]
+    fn discovers_nested_environments() {
+        let (_d, t) = tree();
+        assert_eq!(discover(&t).unwrap(), ["production/eu-west/api", "staging"]);
+        assert_eq!(select(&t, &[], false).unwrap().len(), 2);
+        assert_eq!(
+            select(&t, &["staging/".into()], false).unwrap(),
+            ["staging"]
+        );
+        let err = select(&t, &["stagin".into()], false).unwrap_err();
+        let err = err.downcast::<WorkspaceError>().unwrap();
+        assert_eq!(err.hint().unwrap(), "did you mean `staging`?");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_environment_outside_is_refused() {
+        let (d, _t) = tree();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("environments/evil")).unwrap();
+        let err = check_inside(d.path(), "evil").unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::EscapesRepository { .. }),
+            "{err}"
+        );
+        // A walk does not follow the symlink either.
+        fs::write(outside.path().join(VALUES_FILE), "x").unwrap();
+        assert!(!discover(&DiskTree::new(d.path()))
+            .unwrap()
+            .contains(&"evil".to_owned()));
+    }
+
+    #[test]
+    fn writes_atomically_and_removes_stale_yaml_only() {
+        let (d, _t) = tree();
+        let dir = d.path().join("rendered/staging");
+        fs::create_dir_all(dir.join("nested")).unwrap();
+        fs::write(dir.join("old.yaml"), "old").unwrap();
+        fs::write(dir.join("keep.txt"), "notes").unwrap();
+        fs::write(dir.join("same.yaml"), "same").unwrap();
+        let mut files = BTreeMap::new();
+        files.insert("a.yaml".to_owned(), b"a: 1\n".to_vec());
+        files.insert("same.yaml".to_owned(), b"same".to_vec());
+        let r = write_rendered(d.path(), "staging", &files).unwrap();
+        assert_eq!(r.written, ["rendered/staging/a.yaml"]);
+        assert_eq!(r.unchanged, ["rendered/staging/same.yaml"]);
+        assert_eq!(r.removed, ["rendered/staging/old.yaml"]);
+        assert!(dir.join("keep.txt").exists() && dir.join("nested").is_dir());
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("greenlight-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn failed_write_leaves_old_files_intact() {
+        let (d, _t) = tree();
+        let dir = d.path().join("rendered/staging");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("a.yaml"), "old a").unwrap();
+        // A directory where b.yaml's temporary file must go makes its creation fail, even for
+        // root, after a.yaml's temporary file was already written.
+        let blocker = dir.join(format!(".b.yaml.greenlight-{}.tmp", std::process::id()));
+        fs::create_dir(&blocker).unwrap();
+        let mut files = BTreeMap::new();
+        files.insert("a.yaml".to_owned(), b"new a".to_vec());
+        files.insert("b.yaml".to_owned(), b"new b".to_vec());
+        let err = write_rendered(d.path(), "staging", &files).unwrap_err();
+        assert!(matches!(err, WorkspaceError::Io { .. }), "{err}");
+        assert_eq!(fs::read_to_string(dir.join("a.yaml")).unwrap(), "old a");
+        assert!(!dir.join("b.yaml").exists());
+        fs::remove_dir(&blocker).unwrap();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.yaml"], "temporary files were left behind");
+    }
+}
