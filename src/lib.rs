@@ -1,10 +1,12 @@
 //! greenlight: blue-green releases for Kubernetes, done entirely in git.
-#![deny(missing_docs)]
 //!
 //! Data flows one way: `cli` → `values` → `release` → `render` → `diff` → `repo` (→ `forge`).
 //! `release`, `render` and `diff` are pure: they touch no disk and no git.
+#![deny(missing_docs)]
 
+pub mod cli;
 pub mod diff;
+pub mod ops;
 pub mod release;
 pub mod render;
 pub mod repo;

@@ -567,6 +567,49 @@ pub fn scale_down(
     })))
 }
 
+/// One-line descriptions of how `new` differs from `old`, for `diff` summaries:
+/// `live blue → green (api 1.5.0)`, `green 1.4.0 → 1.5.0 (api, 4 replicas)`, ...
+pub fn describe_change(old: &Values, new: &Values) -> Vec<String> {
+    let mut out = Vec::new();
+    if old.live_color != new.live_color {
+        out.push(format!(
+            "live {} → {} ({} {})",
+            old.live_color,
+            new.live_color,
+            new.app,
+            display_version(new.color(new.live_color))
+        ));
+    }
+    for c in Color::ALL {
+        let (a, b) = (old.color(c), new.color(c));
+        if a.tag != b.tag || a.digest != b.digest {
+            out.push(format!(
+                "{c} {} → {} ({}, {} replicas)",
+                display_version(a),
+                display_version(b),
+                new.app,
+                b.replicas
+            ));
+        } else if a.replicas != b.replicas {
+            out.push(format!(
+                "{c} replicas {} → {} ({} {})",
+                a.replicas,
+                b.replicas,
+                new.app,
+                display_version(b)
+            ));
+        }
+    }
+    let mut shared = old.clone();
+    shared.live_color = new.live_color;
+    shared.blue = new.blue.clone();
+    shared.green = new.green.clone();
+    if shared != *new {
+        out.push(format!("shared configuration of {} changed (both colours roll)", new.app));
+    }
+    out
+}
+
 fn check_can_serve(values: &Values, color: Color) -> Result<(), Refusal> {
     let spec = values.color(color);
     if spec.image_ref(&values.image).is_none() {
@@ -944,6 +987,26 @@ mod tests {
             rollback(&v, &staged_state(&v)),
             Err(Refusal::NothingToRollBack { .. })
         ));
+    }
+
+    #[test]
+    fn describes_changes_in_one_line_each() {
+        let old = values();
+        let mut new = old.clone();
+        assert!(describe_change(&old, &new).is_empty());
+        new.live_color = Color::Green;
+        new.green.replicas = 4;
+        new.blue.tag = Some("1.6.0".into());
+        new.port = 9090;
+        assert_eq!(
+            describe_change(&old, &new),
+            [
+                "live blue → green (api 1.3.0)",
+                "blue 1.4.0 → 1.6.0 (api, 4 replicas)",
+                "green replicas 0 → 4 (api 1.3.0)",
+                "shared configuration of api changed (both colours roll)",
+            ]
+        );
     }
 
     #[test]

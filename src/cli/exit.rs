@@ -1,0 +1,79 @@
+//! The one place that maps outcomes and errors to exit codes, and prints an error chain with
+//! its hint. Exit codes are a contract for CI bots (see README.md):
+//! 0 success or nothing to do, 1 differences found, 2 usage or input error,
+//! 3 a guard refused, 4 git conflict.
+
+use std::io::Write as _;
+
+use crate::ops::OpsError;
+use crate::release::Refusal;
+use crate::repo::RepoError;
+use crate::values::ValuesError;
+use crate::workspace::WorkspaceError;
+
+/// Success, or nothing to do.
+pub const OK: u8 = 0;
+/// `diff` or `verify` found differences.
+pub const DIFFERENCES: u8 = 1;
+/// Bad arguments, bad input files, or any other error that is not one of the classes below.
+pub const USAGE: u8 = 2;
+/// A release guard refused the operation.
+pub const REFUSED: u8 = 3;
+/// The branch moved under us (after all retries) or another git conflict.
+pub const CONFLICT: u8 = 4;
+
+/// The exit code for an error: the first typed error in its chain decides.
+pub fn code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.downcast_ref::<Refusal>().is_some() {
+            return REFUSED;
+        }
+        if let Some(e) = cause.downcast_ref::<RepoError>() {
+            return match e {
+                RepoError::BranchMoved { .. } => CONFLICT,
+                _ => USAGE,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<OpsError>() {
+            return e.exit_code();
+        }
+    }
+    USAGE
+}
+
+/// The hint of the first typed error in the chain that has one.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<Refusal>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<RepoError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<WorkspaceError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<OpsError>() {
+            e.hint()
+        } else {
+            None
+        }
+    })
+}
+
+/// Prints `error: …`, each `caused by: …`, and `hint: …` to stderr.
+pub fn print(err: &anyhow::Error) {
+    let mut out = std::io::stderr().lock();
+    let mut chain = err.chain();
+    if let Some(top) = chain.next() {
+        // Located values errors are multi-line by design: print them as they are.
+        let _ = writeln!(out, "error: {top}");
+    }
+    for cause in chain {
+        if cause.downcast_ref::<ValuesError>().is_some() {
+            let _ = writeln!(out, "{cause}");
+        } else {
+            let _ = writeln!(out, "  caused by: {cause}");
+        }
+    }
+    if let Some(h) = hint(err) {
+        let _ = writeln!(out, "  hint: {h}");
+    }
+}

@@ -1,0 +1,31 @@
+//! `greenlight history`: release actions read from commit trailers.
+
+use clap::Args;
+
+use super::{Global, Printer};
+use crate::ops::{self, Location};
+
+/// List the release actions of an environment, newest first, read from the Greenlight-*
+/// trailers of the branch's commits (so `git log` shows the same record).
+///
+/// Example:
+///   greenlight history production/eu-west/api --limit 10
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The environment.
+    env: String,
+    /// Show at most this many records.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+pub fn run(a: HistoryArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let location = Location::find(g.repo.as_deref())?;
+    let report = ops::history(location, &a.env, a.limit)?;
+    if p.json() {
+        p.emit_json(&report)?;
+    } else {
+        super::print_history(p, &report);
+    }
+    Ok(super::exit::OK)
+}

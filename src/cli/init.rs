@@ -1,0 +1,79 @@
+//! `greenlight init`: scaffold a GitOps repository.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Global, Printer};
+use crate::ops::{self, InitOptions};
+
+/// Scaffold a GitOps repository with one environment, rendered and committed.
+///
+/// Creates DIR and a git repository in it when needed (branch main), writes
+/// environments/<env>/values.yaml with blue live on --tag and green empty, renders
+/// rendered/<env>/, and commits both. In an existing repository it adds the environment;
+/// an existing environment is never overwritten.
+///
+/// Example:
+///   greenlight init gitops --app api --env staging --image ghcr.io/acme/api --tag 1.0.0
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository directory to create or extend.
+    dir: PathBuf,
+    /// The application name (DNS-1123 label, e.g. api).
+    #[arg(long)]
+    app: String,
+    /// The environment name (may be nested, e.g. production/eu-west).
+    #[arg(long)]
+    env: String,
+    /// The image repository, without tag (default: registry.example.com/<app>).
+    #[arg(long)]
+    image: Option<String>,
+    /// The tag that goes live first, on blue.
+    #[arg(long, default_value = "0.1.0")]
+    tag: String,
+    /// The namespace (default: the app name).
+    #[arg(long)]
+    namespace: Option<String>,
+    /// Replicas of the live colour.
+    #[arg(long, default_value_t = 2)]
+    replicas: u32,
+    /// The container port.
+    #[arg(long, default_value_t = 8080)]
+    port: u32,
+    /// An Ingress host (no Ingress when absent).
+    #[arg(long)]
+    host: Option<String>,
+}
+
+pub fn run(a: InitArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let options = InitOptions {
+        app: a.app,
+        env: a.env,
+        namespace: a.namespace,
+        image: a.image,
+        tag: a.tag,
+        replicas: a.replicas,
+        port: a.port,
+        host: a.host,
+    };
+    let report = ops::init(&a.dir, &options)?;
+    if p.json() {
+        p.emit_json(&report)?;
+    } else {
+        p.out(&format!(
+            "initialised {} in {} (commit {})",
+            report.environment,
+            report.repository,
+            ops::short(&report.commit)
+        ));
+        for f in &report.files {
+            p.out(&format!("  {f}"));
+        }
+        p.note(&format!(
+            "next: greenlight stage {} --tag <tag> --repo {}",
+            report.environment, report.repository
+        ));
+    }
+    Ok(super::exit::OK)
+}

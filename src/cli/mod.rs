@@ -1,0 +1,324 @@
+//! The command line: argument parsing (clap), one file per subcommand, output in text or
+//! JSON, and the exit-code mapping. No release logic lives here: each subcommand calls one
+//! operation in [`crate::ops`] and prints the report it returns. This is the only module that
+//! prints.
+
+mod demo;
+mod diff;
+pub mod exit;
+mod history;
+mod init;
+mod promote;
+mod render;
+mod rollback;
+mod scale_down;
+mod stage;
+mod status;
+mod verify;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+/// Blue-green releases for Kubernetes, done entirely in git.
+///
+/// greenlight renders the blue and green Deployments, Services and Ingress of an application
+/// from one values file per environment (environments/<env>/values.yaml), moves a release
+/// through stage → promote → rollback → scale-down by editing that file, and commits values and
+/// rendered manifests (rendered/<env>/) together for Flux or Argo CD to apply. It never talks to
+/// a cluster.
+///
+/// Exit codes: 0 success or nothing to do, 1 differences found (diff, verify), 2 usage or input
+/// error, 3 a guard refused, 4 git conflict.
+#[derive(Debug, Parser)]
+#[command(name = "greenlight", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The GitOps repository (a checkout or a bare repository). Default: the git repository
+    /// enclosing the current directory, or the current directory when there is none.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Output format: text for people, json for bots (see README.md, "JSON output").
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// When to colour text output; `auto` colours only on a terminal and never with NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Human-readable text.
+    Text,
+    /// One JSON document on stdout, with a `schemaVersion`.
+    Json,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Render(render::RenderArgs),
+    Stage(stage::StageArgs),
+    Promote(promote::PromoteArgs),
+    Rollback(rollback::RollbackArgs),
+    ScaleDown(scale_down::ScaleDownArgs),
+    Diff(diff::DiffArgs),
+    Status(status::StatusArgs),
+    History(history::HistoryArgs),
+    Verify(verify::VerifyArgs),
+    Init(init::InitArgs),
+    Demo(demo::DemoArgs),
+}
+
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    json: bool,
+    color: bool,
+}
+
+impl Printer {
+    fn new(global: &Global) -> Printer {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Printer {
+            json: global.output == Output::Json,
+            color: color && global.output == Output::Text,
+        }
+    }
+
+    /// True when the report goes out as JSON.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// True when text may carry ANSI colour.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// Writes the JSON form of a report to stdout.
+    pub fn emit_json<T: Serialize>(&self, report: &T) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    /// Writes text data to stdout.
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        if !text.is_empty() && !text.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+    }
+
+    /// Writes a progress note to stderr (text mode only).
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Makes `text` bold (when colour is on).
+    pub fn bold(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Runs the binary: parse, init tracing, run, map to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let printer = Printer::new(&cli.global);
+    match run(cli, printer) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            exit::print(&err);
+            ExitCode::from(exit::code(&err))
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "greenlight=info",
+        _ => "greenlight=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Render(a) => render::run(a, g, p),
+        Command::Stage(a) => stage::run(a, g, p),
+        Command::Promote(a) => promote::run(a, g, p),
+        Command::Rollback(a) => rollback::run(a, g, p),
+        Command::ScaleDown(a) => scale_down::run(a, g, p),
+        Command::Diff(a) => diff::run(a, g, p),
+        Command::Status(a) => status::run(a, g, p),
+        Command::History(a) => history::run(a, g, p),
+        Command::Verify(a) => verify::run(a, g, p),
+        Command::Init(a) => init::run(a, g, p),
+        Command::Demo(a) => demo::run(a, g, p),
+    }
+}
+
+/// Options of every command that changes values.
+#[derive(Debug, Clone, Args)]
+pub struct MutateArgs {
+    /// Print the diff the command would commit, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl ValueEnum for crate::values::Color {
+    fn value_variants<'a>() -> &'a [Self] {
+        &crate::values::Color::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+/// Prints the resource summary and the unified diff of `d`.
+fn print_diff(p: Printer, d: &crate::diff::Diff) {
+    for line in d.summary_lines() {
+        p.out(&format!("  {line}"));
+    }
+    p.out("");
+    p.out(&d.to_text(crate::diff::TextStyle {
+        color: p.color(),
+        context: 3,
+    }));
+}
+
+/// Prints a release report and returns its exit code (always 0: refusals are errors).
+fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8> {
+    use crate::ops::Outcome;
+    if p.json() {
+        p.emit_json(r)?;
+        return Ok(exit::OK);
+    }
+    match r.outcome {
+        Outcome::NoChange => {
+            p.out(&format!("{}: {}", r.environment, r.message));
+            p.note("nothing to do: no commit");
+        }
+        Outcome::DryRun | Outcome::Committed => {
+            if let Some(subject) = &r.subject {
+                p.out(&p.bold(subject));
+            }
+            print_diff(p, &r.diff);
+            match (&r.outcome, &r.commit) {
+                (Outcome::Committed, Some(id)) => p.note(&format!(
+                    "committed {} on {}",
+                    crate::ops::short(id),
+                    r.branch
+                )),
+                (Outcome::Committed, None) => p.note(&r.message),
+                _ => p.note("dry run: nothing written"),
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn print_status(p: Printer, report: &crate::ops::StatusReport) {
+    for e in &report.environments {
+        p.out(&format!(
+            "{}  ({} in {}): live {}{}",
+            p.bold(&e.environment),
+            e.app,
+            e.namespace,
+            e.live,
+            e.staged
+                .map(|c| format!(", {c} staged"))
+                .unwrap_or_default()
+        ));
+        for (name, c) in [("blue", &e.blue), ("green", &e.green)] {
+            let marker = if name == e.live.as_str() { "*" } else { " " };
+            p.out(&format!(
+                "  {marker} {name:<5}  {:<40}  {} replicas",
+                c.image.as_deref().unwrap_or("(no image)"),
+                c.replicas
+            ));
+        }
+        if let Some(last) = &e.last_promotion {
+            p.out(&format!(
+                "    last promotion: {} {} ({})",
+                crate::ops::short(&last.commit),
+                format_time(last.time),
+                last.subject
+            ));
+        }
+    }
+}
+
+fn print_history(p: Printer, report: &crate::ops::HistoryReport) {
+    if report.records.is_empty() {
+        p.note(&format!(
+            "no release actions of {} recorded yet",
+            report.environment
+        ));
+    }
+    for r in &report.records {
+        p.out(&format!(
+            "{}  {}  {:<10}  {}",
+            crate::ops::short(&r.commit),
+            format_time(r.time),
+            r.action,
+            r.subject
+        ));
+    }
+}
+
+fn format_time(unix: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}

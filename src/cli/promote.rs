@@ -1,0 +1,46 @@
+//! `greenlight promote`: the staged colour becomes live.
+
+use clap::Args;
+
+use super::{Global, MutateArgs, Printer};
+use crate::ops::{self, Location, ReleaseCommand};
+use crate::release::PromoteRequest;
+use crate::values::Color;
+
+/// Promote the staged idle colour: liveColor becomes the idle colour.
+///
+/// Only a staged colour is promoted (one that received an image with `greenlight stage` since
+/// the last traffic switch). A second promote — a retried CI job, a double click — is a no-op
+/// (exit 0, no commit) that says what is live; it never flips traffic back. Only `rollback`
+/// goes back.
+///
+/// Refused (exit 3) when: the idle colour has no image or 0 replicas; it is not staged
+/// (e.g. it was rolled back, or is the previous release kept warm); --expect-live names a
+/// colour that is not live; --expect-tag does not match the colour being promoted. CI
+/// pipelines should always pass both --expect-* so that a stale pipeline cannot promote.
+///
+/// Example:
+///   greenlight promote production --expect-live blue --expect-tag 1.5.0
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment, e.g. staging or production/eu-west/api.
+    env: String,
+    /// Refuse unless this colour is live now.
+    #[arg(long, value_name = "COLOR")]
+    expect_live: Option<Color>,
+    /// Refuse unless the colour being promoted holds this tag (or digest).
+    #[arg(long, value_name = "TAG")]
+    expect_tag: Option<String>,
+    #[command(flatten)]
+    mutate: MutateArgs,
+}
+
+pub fn run(a: PromoteArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let location = Location::find(g.repo.as_deref())?;
+    let command = ReleaseCommand::Promote(PromoteRequest {
+        expect_live: a.expect_live,
+        expect_tag: a.expect_tag,
+    });
+    let report = ops::release(location, &a.env, &command, a.mutate.dry_run)?;
+    super::print_release(p, &report)
+}

@@ -1,0 +1,31 @@
+//! `greenlight rollback`: the previous colour becomes live again.
+
+use clap::Args;
+
+use super::{Global, MutateArgs, Printer};
+use crate::ops::{self, Location, ReleaseCommand};
+
+/// Roll back: liveColor goes back to the previous colour, which was kept warm.
+///
+/// A second rollback is a no-op (exit 0) — it never rolls forward again. After a rollback,
+/// the rolled-back release is promoted only after a new `stage`.
+///
+/// Refused (exit 3) when the previous colour is scaled to zero or has no image, when the
+/// idle colour holds a staged release rather than the previous one, or when history records
+/// no promotion to roll back.
+///
+/// Example:
+///   greenlight rollback production
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The environment, e.g. staging or production/eu-west/api.
+    env: String,
+    #[command(flatten)]
+    mutate: MutateArgs,
+}
+
+pub fn run(a: RollbackArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let location = Location::find(g.repo.as_deref())?;
+    let report = ops::release(location, &a.env, &ReleaseCommand::Rollback, a.mutate.dry_run)?;
+    super::print_release(p, &report)
+}

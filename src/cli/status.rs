@@ -1,0 +1,29 @@
+//! `greenlight status`: what is live where.
+
+use clap::Args;
+
+use super::{Global, Printer};
+use crate::ops::{self, Location};
+
+/// Show each environment's live colour, the image and replicas of both colours, the staged
+/// colour, and the last promotion (from history), as committed on the branch.
+///
+/// Example:
+///   greenlight status production/eu-west/api
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Environments to show (default: all).
+    #[arg(value_name = "ENV")]
+    envs: Vec<String>,
+}
+
+pub fn run(a: StatusArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let location = Location::find(g.repo.as_deref())?;
+    let report = ops::status(&location, &a.envs)?;
+    if p.json() {
+        p.emit_json(&report)?;
+    } else {
+        super::print_status(p, &report);
+    }
+    Ok(super::exit::OK)
+}

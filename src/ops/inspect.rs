@@ -1,0 +1,192 @@
+//! The read-only commands: `diff` (values now vs committed manifests), `verify` (the
+//! reviewers' CI gate), `status` and `history`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    load_values, mutate::release_state, render_env, rendered_files, templates, ColorStatus, Drift,
+    DriftKind, EnvDiff, EnvStatus, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
+};
+use super::{DiffReport, HistoryReport};
+use crate::diff;
+use crate::history;
+use crate::release;
+use crate::values::{Color, Values};
+use crate::workspace::{self, Snapshot};
+
+/// `diff`: for each selected environment, what its values (in the working tree, or at the
+/// branch tip in a bare repository) render now, compared with what is committed under
+/// `rendered/` — plus the values file itself when it differs from the committed one.
+pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> {
+    let working = location.working()?;
+    let committed = location.committed()?;
+    let selected = workspace::select(working.as_ref(), envs, false)?;
+    let templates = templates(working.as_ref())?;
+    let mut out = Vec::new();
+    for env in selected {
+        let now = load_values(working.as_ref(), &env)?;
+        let before = committed.read(&now.path)?;
+        let mut old_files = rendered_files(committed.as_ref(), &env)?;
+        let mut new_files = render_env(&env, &now.values, &templates)?;
+        if let Some(before) = &before {
+            old_files.insert(now.path.clone(), before.clone());
+        }
+        new_files.insert(now.path.clone(), now.text.clone().into_bytes());
+        let d = diff::diff(&old_files, &new_files);
+        if d.is_empty() {
+            continue;
+        }
+        let old_values = before
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| crate::values::parse(&now.path, &t).ok());
+        let summary = describe(&env, old_values.as_ref(), &now.values);
+        out.push(EnvDiff {
+            environment: env,
+            summary,
+            diff: d,
+        });
+    }
+    Ok(DiffReport {
+        schema_version: SCHEMA_VERSION,
+        command: "diff".to_owned(),
+        changed: !out.is_empty(),
+        environments: out,
+    })
+}
+
+/// One-line summaries of how `new` differs from `old`, prefixed with the environment.
+fn describe(env: &str, old: Option<&Values>, new: &Values) -> Vec<String> {
+    let lines = match old {
+        None => vec![format!("new environment ({} in {})", new.app, new.namespace)],
+        Some(old) => release::describe_change(old, new),
+    };
+    let lines = if lines.is_empty() {
+        vec!["rendered manifests differ from values (not rendered since the last change)".into()]
+    } else {
+        lines
+    };
+    lines.into_iter().map(|l| format!("{env}: {l}")).collect()
+}
+
+/// `verify`: renders every environment of what is committed (the working directory when
+/// there is no git) and lists every file under `rendered/` that is not exactly that.
+pub fn verify(location: &Location) -> anyhow::Result<VerifyReport> {
+    let snapshot = location.committed()?;
+    let envs = workspace::select(snapshot.as_ref(), &[], true)?;
+    let templates = templates(snapshot.as_ref())?;
+    let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for env in &envs {
+        let loaded = load_values(snapshot.as_ref(), env)?;
+        expected.extend(render_env(env, &loaded.values, &templates)?);
+    }
+    let mut actual = BTreeMap::new();
+    let mut dirs: BTreeSet<String> = envs.iter().map(|e| workspace::rendered_dir(e)).collect();
+    // Rendered folders without an environment hold files nobody renders any more.
+    for path in snapshot.files_named(workspace::RENDERED_DIR, "kustomization.yaml")? {
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            dirs.insert(dir.to_owned());
+        }
+    }
+    for dir in &dirs {
+        actual.extend(
+            snapshot
+                .dir_files(dir)?
+                .into_iter()
+                .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml")),
+        );
+    }
+    let mut drift = Vec::new();
+    for (path, bytes) in &expected {
+        match actual.get(path) {
+            None => drift.push(Drift {
+                path: path.clone(),
+                problem: DriftKind::Missing,
+            }),
+            Some(a) if a != bytes => drift.push(Drift {
+                path: path.clone(),
+                problem: DriftKind::Differs,
+            }),
+            Some(_) => {}
+        }
+    }
+    for path in actual.keys() {
+        if !expected.contains_key(path) {
+            drift.push(Drift {
+                path: path.clone(),
+                problem: DriftKind::Unexpected,
+            });
+        }
+    }
+    drift.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(VerifyReport {
+        schema_version: SCHEMA_VERSION,
+        command: "verify".to_owned(),
+        source: snapshot.describe(),
+        ok: drift.is_empty(),
+        environments: envs.len(),
+        drift,
+    })
+}
+
+/// `status`: live colour, images, replicas, staged colour and last promotion per environment,
+/// as committed on the branch (or in the directory when there is no git).
+pub fn status(location: &Location, envs: &[String]) -> anyhow::Result<StatusReport> {
+    let snapshot = location.committed()?;
+    let selected = workspace::select(snapshot.as_ref(), envs, false)?;
+    let mut out = Vec::new();
+    for env in selected {
+        let v = load_values(snapshot.as_ref(), &env)?.values;
+        let (staged, last_promotion) = match location {
+            Location::Git(g) => {
+                let tip = g.tip.expect("committed() checked the tip");
+                let state = release_state(&g.repo, tip, &env)?;
+                let last = history::records(&g.repo, tip, Some(&env))?
+                    .filter_map(Result::ok)
+                    .find(|r| r.action == release::Action::Promote.as_str());
+                (state.staged(&v), last)
+            }
+            Location::Plain(_) => (None, None),
+        };
+        let color = |c: Color| {
+            let spec = v.color(c);
+            ColorStatus {
+                image: spec.image_ref(&v.image),
+                version: release::display_version(spec),
+                replicas: spec.replicas,
+            }
+        };
+        out.push(EnvStatus {
+            environment: env.clone(),
+            app: v.app.clone(),
+            namespace: v.namespace.clone(),
+            live: v.live_color,
+            staged,
+            blue: color(Color::Blue),
+            green: color(Color::Green),
+            last_promotion,
+        });
+    }
+    Ok(StatusReport {
+        schema_version: SCHEMA_VERSION,
+        command: "status".to_owned(),
+        environments: out,
+    })
+}
+
+/// `history`: the release actions of `env` read from commit trailers, newest first.
+pub fn history(location: Location, env: &str, limit: usize) -> anyhow::Result<HistoryReport> {
+    let git = location.git("history")?;
+    workspace::check_env_name(env)?;
+    let records = match git.tip {
+        None => Vec::new(),
+        Some(tip) => history::records(&git.repo, tip, Some(env))?
+            .take(limit)
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(HistoryReport {
+        schema_version: SCHEMA_VERSION,
+        command: "history".to_owned(),
+        environment: env.to_owned(),
+        records,
+    })
+}

@@ -1,0 +1,308 @@
+//! Operations: each public function runs one greenlight command end to end — find the
+//! repository, read the snapshot it needs, call the pure `release` / `render` / `diff`
+//! functions, and hand the result to `repo` to commit — and returns a report as data.
+//!
+//! This is the glue between the pure modules and git; it prints nothing (the `cli` does) and
+//! holds no release rules (the `release` module does).
+
+mod inspect;
+mod mutate;
+mod report;
+mod scaffold;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+pub use inspect::{diff, history, status, verify};
+pub use mutate::{release, ReleaseCommand};
+pub use report::*;
+pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
+
+use crate::render::{self, Templates};
+use crate::repo::{Oid, Repo};
+use crate::values::{self, Values};
+use crate::workspace::{self, DiskTree, Snapshot};
+
+/// Version of every JSON report's schema; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Errors of the operations layer that callers tell apart.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// A command that commits was pointed at a directory that is not a git repository.
+    #[error("{path} is not a git repository")]
+    NotARepository {
+        /// The directory.
+        path: PathBuf,
+        /// The command that needs git.
+        command: &'static str,
+    },
+    /// The branch has no commit to start from.
+    #[error("branch {refname} has no commits yet")]
+    UnbornBranch {
+        /// The branch.
+        refname: String,
+    },
+    /// `render` writes files, which a bare repository has none of.
+    #[error("{path} is a bare repository: render writes files into a working tree")]
+    BareRender {
+        /// The repository.
+        path: PathBuf,
+    },
+    /// The target of `init` already has that environment.
+    #[error("{path} already exists")]
+    AlreadyExists {
+        /// The values file.
+        path: String,
+    },
+}
+
+impl OpsError {
+    /// The exit code of this error (all are usage errors today).
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            OpsError::NotARepository { command, .. } => format!(
+                "`{command}` commits its change; run it in a git repository (or pass --repo DIR), \
+                 or create one with `greenlight init DIR --app NAME --env NAME`"
+            ),
+            OpsError::UnbornBranch { .. } => {
+                "commit the environments first (greenlight init does that for you)".to_owned()
+            }
+            OpsError::BareRender { .. } => "use `greenlight verify` to check a bare repository, \
+                 or a release command to change it"
+                .to_owned(),
+            OpsError::AlreadyExists { .. } => {
+                "choose another --env name, or edit the existing values file".to_owned()
+            }
+        })
+    }
+}
+
+/// The repository a command works on.
+pub enum Location {
+    /// A git repository (bare or with a working tree).
+    Git(GitLocation),
+    /// A plain directory (render, diff and verify work without git).
+    Plain(PathBuf),
+}
+
+/// A git repository and the branch greenlight works on.
+pub struct GitLocation {
+    /// The repository.
+    pub repo: Repo,
+    /// The checked-out (or default) branch, e.g. `refs/heads/main`.
+    pub refname: String,
+    /// Its tip; `None` on an unborn branch.
+    pub tip: Option<Oid>,
+}
+
+impl Location {
+    /// Finds the repository: `dir` exactly when given (a git repository, or else a plain
+    /// directory), otherwise the git repository enclosing the current directory, or the
+    /// current directory itself.
+    pub fn find(dir: Option<&Path>) -> anyhow::Result<Location> {
+        let git = match dir {
+            Some(d) => {
+                if !d.is_dir() {
+                    anyhow::bail!("--repo {}: no such directory", d.display());
+                }
+                Repo::open(d).ok()
+            }
+            None => Repo::discover(&std::env::current_dir()?).ok(),
+        };
+        match git {
+            Some(repo) => {
+                let refname = repo.head_branch()?;
+                let tip = repo.branch_tip(&refname)?;
+                Ok(Location::Git(GitLocation { repo, refname, tip }))
+            }
+            None => Ok(Location::Plain(match dir {
+                Some(d) => d.to_owned(),
+                None => std::env::current_dir()?,
+            })),
+        }
+    }
+
+    /// The git repository, or an error naming the command that needs one.
+    pub fn git(self, command: &'static str) -> anyhow::Result<GitLocation> {
+        match self {
+            Location::Git(g) => Ok(g),
+            Location::Plain(path) => Err(OpsError::NotARepository { path, command }.into()),
+        }
+    }
+
+    /// What is committed: the branch tip's tree, or the directory when there is no git.
+    pub fn committed(&self) -> anyhow::Result<Box<dyn Snapshot + '_>> {
+        match self {
+            Location::Plain(p) => Ok(Box::new(DiskTree::new(p))),
+            Location::Git(g) => Ok(Box::new(g.tip_tree()?)),
+        }
+    }
+
+    /// What is being edited: the working tree when there is one, else what is committed.
+    pub fn working(&self) -> anyhow::Result<Box<dyn Snapshot + '_>> {
+        match self {
+            Location::Plain(p) => Ok(Box::new(DiskTree::new(p))),
+            Location::Git(g) => match g.repo.workdir() {
+                Some(w) => Ok(Box::new(DiskTree::new(w))),
+                None => Ok(Box::new(g.tip_tree()?)),
+            },
+        }
+    }
+}
+
+impl GitLocation {
+    /// The tree of the branch tip.
+    pub fn tip_tree(&self) -> anyhow::Result<CommitTree<'_>> {
+        let commit = self.tip.ok_or_else(|| OpsError::UnbornBranch {
+            refname: self.refname.clone(),
+        })?;
+        Ok(CommitTree {
+            repo: &self.repo,
+            commit,
+        })
+    }
+}
+
+/// One commit of a repository, read through [`Snapshot`].
+pub struct CommitTree<'r> {
+    repo: &'r Repo,
+    commit: Oid,
+}
+
+impl Snapshot for CommitTree<'_> {
+    fn describe(&self) -> String {
+        format!("commit {}", short(&self.commit.to_string()))
+    }
+    fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.repo.read_file(self.commit, path)?)
+    }
+    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>> {
+        Ok(self.repo.find_files(self.commit, dir, name)?)
+    }
+    fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+        Ok(self.repo.read_dir_files(self.commit, dir)?)
+    }
+}
+
+/// The first 12 characters of a commit id.
+pub fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+/// The templates of a snapshot: built-in ones, with the repository's `templates/` overrides.
+pub fn templates(snapshot: &dyn Snapshot) -> anyhow::Result<Templates> {
+    let overrides = workspace::template_overrides(snapshot)?;
+    let templates = Templates::with_overrides(overrides)
+        .with_context(|| format!("loading templates of {}", snapshot.describe()))?;
+    for name in Templates::names() {
+        tracing::info!(
+            template = name,
+            source = ?templates.source_of(name),
+            "template in use"
+        );
+    }
+    Ok(templates)
+}
+
+/// One environment's values as read from a snapshot.
+pub struct LoadedValues {
+    /// Repo-relative path of the values file.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+    /// Its parsed, validated form.
+    pub values: Values,
+}
+
+/// Reads and validates the values of `env`.
+pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedValues> {
+    let path = workspace::values_path(env);
+    let bytes = snapshot
+        .read(&path)?
+        .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
+    let text = String::from_utf8(bytes).map_err(|_| workspace::WorkspaceError::NotUtf8 {
+        path: path.clone(),
+    })?;
+    let values = values::parse(&path, &text)?;
+    Ok(LoadedValues { path, text, values })
+}
+
+/// Renders `values` into repo-relative paths under `rendered/<env>/`.
+pub fn render_env(
+    env: &str,
+    values: &Values,
+    templates: &Templates,
+) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    let files = render::render(values, templates)
+        .with_context(|| format!("rendering environment {env}"))?;
+    let dir = workspace::rendered_dir(env);
+    Ok(files
+        .into_iter()
+        .map(|(name, bytes)| (format!("{dir}/{name}"), bytes))
+        .collect())
+}
+
+/// The YAML files currently under `rendered/<env>/` (not sub-folders: those are other
+/// environments).
+pub fn rendered_files(
+    snapshot: &dyn Snapshot,
+    env: &str,
+) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    Ok(snapshot
+        .dir_files(&workspace::rendered_dir(env))?
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml"))
+        .collect())
+}
+
+/// `render`: renders the selected environments (all when none are named) from the working
+/// directory into `rendered/<env>/`. Every environment is rendered before any file is
+/// written, so one bad values file leaves every folder as it was.
+pub fn render_envs(location: &Location, envs: &[String], all: bool) -> anyhow::Result<RenderReport> {
+    let root = match location {
+        Location::Plain(p) => p.clone(),
+        Location::Git(g) => match g.repo.workdir() {
+            Some(w) => w.to_owned(),
+            None => {
+                return Err(OpsError::BareRender {
+                    path: g.repo.git_dir().to_owned(),
+                }
+                .into())
+            }
+        },
+    };
+    let disk = DiskTree::new(&root);
+    let selected = workspace::select(&disk, envs, all)?;
+    let templates = templates(&disk)?;
+    let mut rendered = Vec::new();
+    for env in &selected {
+        workspace::check_inside(&root, env)?;
+        let loaded = load_values(&disk, env)?;
+        let files = render::render(&loaded.values, &templates)
+            .with_context(|| format!("rendering environment {env}"))?;
+        rendered.push((env, files));
+    }
+    let mut out = Vec::new();
+    for (env, files) in rendered {
+        let r = workspace::write_rendered(&root, env, &files)?;
+        out.push(RenderedEnv {
+            environment: env.clone(),
+            written: r.written,
+            unchanged: r.unchanged,
+            removed: r.removed,
+        });
+    }
+    Ok(RenderReport {
+        schema_version: SCHEMA_VERSION,
+        command: "render".to_owned(),
+        environments: out,
+    })
+}

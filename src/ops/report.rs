@@ -1,0 +1,221 @@
+//! The reports the operations return: plain data, printed as text by `cli` or serialized as
+//! the JSON contract documented in README.md ("JSON output"). Every report carries
+//! `schemaVersion` and `command`; field names are camelCase.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Diff;
+use crate::history::ReleaseRecord;
+use crate::values::Color;
+
+/// `render`: what was written per environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenderReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `render`.
+    pub command: String,
+    /// One entry per rendered environment.
+    pub environments: Vec<RenderedEnv>,
+}
+
+/// The files of one environment that `render` wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenderedEnv {
+    /// The environment.
+    pub environment: String,
+    /// Files created or changed.
+    pub written: Vec<String>,
+    /// Files already up to date.
+    pub unchanged: Vec<String>,
+    /// Stale files removed.
+    pub removed: Vec<String>,
+}
+
+/// What a release command did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A commit was made.
+    Committed,
+    /// `--dry-run`: the diff of what would be committed; nothing written.
+    DryRun,
+    /// Nothing to do (e.g. already live); no commit.
+    NoChange,
+}
+
+/// `stage`, `promote`, `rollback`, `scale-down`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleaseReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// The command (`stage`, `promote`, `rollback`, `scale-down`).
+    pub command: String,
+    /// The environment.
+    pub environment: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// For `no-change`: why; otherwise the one-line summary.
+    pub message: String,
+    /// The commit subject (also for dry runs).
+    pub subject: Option<String>,
+    /// The commit made, hex.
+    pub commit: Option<String>,
+    /// The branch committed to, e.g. `refs/heads/main`.
+    pub branch: String,
+    /// Live colour before.
+    pub previous_live: Color,
+    /// Live colour after.
+    pub live: Color,
+    /// The image the action concerned.
+    pub image: Option<String>,
+    /// The change (values file and rendered manifests); empty for `no-change`.
+    pub diff: Diff,
+}
+
+/// `diff`: per environment, what values render now vs what is committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiffReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `diff`.
+    pub command: String,
+    /// True when any environment differs.
+    pub changed: bool,
+    /// Environments that differ (unchanged ones are omitted).
+    pub environments: Vec<EnvDiff>,
+}
+
+/// The difference of one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvDiff {
+    /// The environment.
+    pub environment: String,
+    /// One-line summaries, e.g. `production: live blue → green (api 1.5.0)`.
+    pub summary: Vec<String>,
+    /// The file and resource changes.
+    pub diff: Diff,
+}
+
+/// `verify`: does `rendered/` hold exactly what values render?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `verify`.
+    pub command: String,
+    /// Where it looked (a directory or a commit).
+    pub source: String,
+    /// True when nothing drifted.
+    pub ok: bool,
+    /// Number of environments checked.
+    pub environments: usize,
+    /// Every file that differs.
+    pub drift: Vec<Drift>,
+}
+
+/// One file of `rendered/` that is not what values render.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Drift {
+    /// The file.
+    pub path: String,
+    /// How it differs.
+    pub problem: DriftKind,
+}
+
+/// How a rendered file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriftKind {
+    /// Its content differs from the render (e.g. edited by hand).
+    Differs,
+    /// Values render it but it is not there.
+    Missing,
+    /// It is there but values do not render it.
+    Unexpected,
+}
+
+/// `status`: the state of environments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `status`.
+    pub command: String,
+    /// One entry per environment.
+    pub environments: Vec<EnvStatus>,
+}
+
+/// The state of one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvStatus {
+    /// The environment.
+    pub environment: String,
+    /// The application.
+    pub app: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The live colour.
+    pub live: Color,
+    /// The colour staged for promotion, if any.
+    pub staged: Option<Color>,
+    /// The blue colour.
+    pub blue: ColorStatus,
+    /// The green colour.
+    pub green: ColorStatus,
+    /// The newest promotion, from history.
+    pub last_promotion: Option<ReleaseRecord>,
+}
+
+/// One colour's image and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ColorStatus {
+    /// Full image reference, if any.
+    pub image: Option<String>,
+    /// Tag or short digest, or `none`.
+    pub version: String,
+    /// Replica count.
+    pub replicas: i64,
+}
+
+/// `history`: release actions of an environment, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `history`.
+    pub command: String,
+    /// The environment.
+    pub environment: String,
+    /// The records, newest first.
+    pub records: Vec<ReleaseRecord>,
+}
+
+/// `init`: what was created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InitReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// Always `init`.
+    pub command: String,
+    /// The repository.
+    pub repository: String,
+    /// The environment created.
+    pub environment: String,
+    /// Files created.
+    pub files: Vec<String>,
+    /// The commit made.
+    pub commit: String,
+}

@@ -1,0 +1,326 @@
+//! Pins the `--output json` contract documented in README.md ("JSON output"): the binary's
+//! reports are deserialized into structs written here, independently of the library's own
+//! types, with unknown fields denied. Changing a field name or shape breaks this test; adding
+//! a field means updating README.md and these mirrors on purpose.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Release {
+    schema_version: u32,
+    command: String,
+    environment: String,
+    outcome: String,
+    message: String,
+    subject: Option<String>,
+    commit: Option<String>,
+    branch: String,
+    previous_live: String,
+    live: String,
+    image: Option<String>,
+    diff: Diff,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Diff {
+    files: Vec<FileDiff>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileDiff {
+    path: String,
+    status: String,
+    unified: String,
+    added: usize,
+    removed: usize,
+    binary: bool,
+    resources: Vec<ResourceChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResourceChange {
+    id: ResourceId,
+    status: String,
+    fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResourceId {
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FieldChange {
+    path: String,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DiffReport {
+    schema_version: u32,
+    command: String,
+    changed: bool,
+    environments: Vec<EnvDiff>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnvDiff {
+    environment: String,
+    summary: Vec<String>,
+    diff: Diff,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Verify {
+    schema_version: u32,
+    command: String,
+    source: String,
+    ok: bool,
+    environments: usize,
+    drift: Vec<Drift>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Drift {
+    path: String,
+    problem: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Status {
+    schema_version: u32,
+    command: String,
+    environments: Vec<EnvStatus>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnvStatus {
+    environment: String,
+    app: String,
+    namespace: String,
+    live: String,
+    staged: Option<String>,
+    blue: ColorStatus,
+    green: ColorStatus,
+    last_promotion: Option<Record>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ColorStatus {
+    image: Option<String>,
+    version: String,
+    replicas: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct History {
+    schema_version: u32,
+    command: String,
+    environment: String,
+    records: Vec<Record>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Record {
+    commit: String,
+    time: i64,
+    action: String,
+    environment: String,
+    live: Option<String>,
+    previous: Option<String>,
+    image: Option<String>,
+    values_sha256: Option<String>,
+    subject: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Render {
+    schema_version: u32,
+    command: String,
+    environments: Vec<RenderedEnv>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RenderedEnv {
+    environment: String,
+    written: Vec<String>,
+    unchanged: Vec<String>,
+    removed: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Init {
+    schema_version: u32,
+    command: String,
+    repository: String,
+    environment: String,
+    files: Vec<String>,
+    commit: String,
+}
+
+fn run(dir: &Path, args: &[&str], expect: i32) -> String {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("greenlight"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Bot")
+        .env("GIT_AUTHOR_EMAIL", "bot@example.com")
+        .env("GIT_COMMITTER_NAME", "Bot")
+        .env("GIT_COMMITTER_EMAIL", "bot@example.com")
+        .current_dir(dir)
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(expect),
+        "{args:?}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+}
+
+#[test]
+fn every_report_matches_the_documented_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let repo_s = repo.to_str().unwrap();
+    let init: Init = parse(&run(
+        tmp.path(),
+        &["init", repo_s, "--app", "api", "--env", "staging", "--tag", "1.0.0"],
+        0,
+    ));
+    assert_eq!((init.schema_version, init.command.as_str()), (1, "init"));
+    assert_eq!(init.environment, "staging");
+    assert!(init.files.contains(&"environments/staging/values.yaml".to_owned()));
+    assert_eq!(init.commit.len(), 40);
+    assert!(init.repository.ends_with("repo"));
+
+    let staged: Release = parse(&run(&repo, &["stage", "staging", "--tag", "1.1.0"], 0));
+    assert_eq!(staged.schema_version, 1);
+    assert_eq!((staged.command.as_str(), staged.outcome.as_str()), ("stage", "committed"));
+    assert_eq!(staged.environment, "staging");
+    assert_eq!(staged.branch, "refs/heads/main");
+    assert_eq!((staged.previous_live.as_str(), staged.live.as_str()), ("blue", "blue"));
+    assert_eq!(staged.image.as_deref(), Some("registry.example.com/api:1.1.0"));
+    assert!(staged.subject.unwrap().starts_with("stage(staging): "));
+    assert!(staged.commit.is_some());
+    assert!(!staged.message.is_empty());
+    let deployment = staged
+        .diff
+        .files
+        .iter()
+        .find(|f| f.path == "rendered/staging/api-green.deployment.yaml")
+        .expect("the green Deployment is added");
+    assert_eq!(deployment.status, "added");
+    assert!(deployment.added > 0 && deployment.removed == 0 && !deployment.binary);
+    assert!(deployment.unified.contains("+++ b/rendered/staging/api-green.deployment.yaml"));
+    let res = &deployment.resources[0];
+    assert_eq!(
+        (res.id.api_version.as_str(), res.id.kind.as_str(), res.id.namespace.as_deref(), res.id.name.as_str()),
+        ("apps/v1", "Deployment", Some("api"), "api-green")
+    );
+    assert_eq!(res.status, "added");
+
+    let dry: Release = parse(&run(&repo, &["promote", "staging", "--dry-run"], 0));
+    assert_eq!(dry.outcome, "dry-run");
+    assert_eq!(dry.commit, None);
+    let svc = dry
+        .diff
+        .files
+        .iter()
+        .find(|f| f.path == "rendered/staging/api.service.yaml")
+        .unwrap();
+    assert_eq!(svc.status, "modified");
+    let field = &svc.resources[0].fields[0];
+    assert_eq!(field.path, "spec.selector.color");
+    assert_eq!(field.before, Some(Value::from("blue")));
+    assert_eq!(field.after, Some(Value::from("green")));
+
+    let promoted: Release = parse(&run(&repo, &["promote", "staging"], 0));
+    assert_eq!(promoted.outcome, "committed");
+    let again: Release = parse(&run(&repo, &["promote", "staging"], 0));
+    assert_eq!(again.outcome, "no-change");
+    assert!(again.diff.files.is_empty());
+
+    let status: Status = parse(&run(&repo, &["status"], 0));
+    assert_eq!((status.schema_version, status.command.as_str()), (1, "status"));
+    let e = &status.environments[0];
+    assert_eq!((e.environment.as_str(), e.app.as_str(), e.namespace.as_str()), ("staging", "api", "api"));
+    assert_eq!((e.live.as_str(), e.staged.as_deref()), ("green", None));
+    assert_eq!((e.blue.version.as_str(), e.blue.replicas), ("1.0.0", 2));
+    assert_eq!(e.green.image.as_deref(), Some("registry.example.com/api:1.1.0"));
+    assert_eq!(e.last_promotion.as_ref().unwrap().action, "promote");
+
+    let history: History = parse(&run(&repo, &["history", "staging"], 0));
+    assert_eq!((history.schema_version, history.command.as_str()), (1, "history"));
+    assert_eq!(history.environment, "staging");
+    let r = &history.records[0];
+    assert_eq!((r.action.as_str(), r.environment.as_str()), ("promote", "staging"));
+    assert_eq!((r.live.as_deref(), r.previous.as_deref()), (Some("green"), Some("blue")));
+    assert_eq!(r.values_sha256.as_ref().map(String::len), Some(64));
+    assert_eq!(r.commit.len(), 40);
+    assert!(r.time > 0 && r.subject.starts_with("promote(staging)"));
+    assert_eq!(r.image.as_deref(), Some("registry.example.com/api:1.1.0"));
+
+    let verify: Verify = parse(&run(&repo, &["verify"], 0));
+    assert_eq!((verify.schema_version, verify.command.as_str()), (1, "verify"));
+    assert!(verify.ok && verify.drift.is_empty() && verify.environments == 1);
+    assert!(verify.source.starts_with("commit "));
+
+    let values = repo.join("environments/staging/values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap().replace("port: 8080", "port: 9090");
+    std::fs::write(&values, text).unwrap();
+    let diff: DiffReport = parse(&run(&repo, &["diff"], 1));
+    assert_eq!((diff.schema_version, diff.command.as_str(), diff.changed), (1, "diff", true));
+    assert_eq!(diff.environments[0].environment, "staging");
+    assert_eq!(
+        diff.environments[0].summary,
+        ["staging: shared configuration of api changed (both colours roll)"]
+    );
+    assert!(!diff.environments[0].diff.files.is_empty());
+
+    let render: Render = parse(&run(&repo, &["render"], 0));
+    assert_eq!((render.schema_version, render.command.as_str()), (1, "render"));
+    let env = &render.environments[0];
+    assert_eq!(env.environment, "staging");
+    assert!(env.written.contains(&"rendered/staging/api.service.yaml".to_owned()));
+    assert!(env.removed.is_empty());
+    assert!(env.unchanged.contains(&"rendered/staging/kustomization.yaml".to_owned()));
+
+    let drift: Verify = parse(&run(tmp.path(), &["verify", "--repo", repo_s], 0));
+    assert!(drift.ok, "verify reads the committed tree, not the edited working tree");
+}
