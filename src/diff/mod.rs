@@ -111,7 +111,8 @@ impl Diff {
 }
 
 /// How [`Diff::to_text`] renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TextStyle {
     /// Emit ANSI colours (the caller decides: a terminal, and no `NO_COLOR`).
     pub color: bool,
