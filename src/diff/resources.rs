@@ -1,0 +1,277 @@
+//! Per-resource comparison: the Kubernetes documents of the changed YAML files, matched by
+//! [`ResourceId`] across files, and the changed leaf fields of each modified resource.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{FieldChange, FileDiff, FileMap, ResourceChange, ResourceId, ResourceStatus};
+
+/// Where one resource document sits on one side: its file's index in the diff, and its tree.
+type Occurrence = (usize, Value);
+
+/// Fills the `resources` of every file in `files`, the changed files between `old` and `new`.
+///
+/// A file whose present sides do not all parse as YAML takes no part at all: its resources
+/// are unknown, and claiming them added or removed would mislead.
+pub(super) fn attach(files: &mut [FileDiff], old: &FileMap, new: &FileMap) {
+    let mut by_id: BTreeMap<ResourceId, (Vec<Occurrence>, Vec<Occurrence>)> = BTreeMap::new();
+    for (index, file) in files.iter().enumerate() {
+        if file.binary || !is_yaml_path(&file.path) {
+            continue;
+        }
+        let (Some(old_docs), Some(new_docs)) = (
+            parse_side(old.get(&file.path)),
+            parse_side(new.get(&file.path)),
+        ) else {
+            continue;
+        };
+        for doc in old_docs {
+            if let Some(id) = resource_id(&doc, &file.path) {
+                by_id.entry(id).or_default().0.push((index, doc));
+            }
+        }
+        for doc in new_docs {
+            if let Some(id) = resource_id(&doc, &file.path) {
+                by_id.entry(id).or_default().1.push((index, doc));
+            }
+        }
+    }
+    // Iterating ids in order keeps every file's list sorted by id.
+    for (id, (olds, news)) in by_id {
+        for (file, status, fields) in pair(olds, news) {
+            files[file].resources.push(ResourceChange {
+                id: id.clone(),
+                status,
+                fields,
+            });
+        }
+    }
+}
+
+/// Matches the old and new occurrences of one id: same file first, then in order. Returns
+/// the file each change belongs to (the new one for a modification), its status and fields.
+fn pair(
+    mut olds: Vec<Occurrence>,
+    mut news: Vec<Occurrence>,
+) -> Vec<(usize, ResourceStatus, Vec<FieldChange>)> {
+    let mut matched = Vec::new();
+    let mut i = 0;
+    while i < olds.len() {
+        match news.iter().position(|(file, _)| *file == olds[i].0) {
+            Some(j) => matched.push((olds.remove(i), news.remove(j))),
+            None => i += 1,
+        }
+    }
+    let common = olds.len().min(news.len());
+    let removed = olds.split_off(common);
+    let added = news.split_off(common);
+    matched.extend(olds.into_iter().zip(news));
+
+    let mut changes = Vec::new();
+    for ((_, before), (file, after)) in matched {
+        let fields = compare(&before, &after);
+        if !fields.is_empty() {
+            changes.push((file, ResourceStatus::Modified, fields));
+        }
+    }
+    changes.extend(
+        removed
+            .into_iter()
+            .map(|(file, _)| (file, ResourceStatus::Removed, Vec::new())),
+    );
+    changes.extend(
+        added
+            .into_iter()
+            .map(|(file, _)| (file, ResourceStatus::Added, Vec::new())),
+    );
+    changes
+}
+
+fn is_yaml_path(path: &str) -> bool {
+    let path = path.to_ascii_lowercase();
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|extension| path.ends_with(extension))
+}
+
+/// The documents of one side; an absent side has none, an unparseable one gives `None`.
+fn parse_side(bytes: Option<&Vec<u8>>) -> Option<Vec<Value>> {
+    match bytes {
+        Some(bytes) => parse_documents(bytes),
+        None => Some(Vec::new()),
+    }
+}
+
+/// Every document of a YAML stream as a JSON tree (with `<<` merge keys applied, as
+/// Kubernetes does), or `None` if any document fails to parse.
+pub(super) fn parse_documents(bytes: &[u8]) -> Option<Vec<Value>> {
+    let mut docs = Vec::new();
+    for document in serde_yaml::Deserializer::from_slice(bytes) {
+        let mut value = serde_yaml::Value::deserialize(document).ok()?;
+        value.apply_merge().ok()?;
+        docs.push(to_json(value));
+    }
+    Some(docs)
+}
+
+/// Converts a YAML tree to JSON without loss that matters for comparing: non-string keys
+/// become their YAML spelling, floats JSON cannot hold (`.nan`, `.inf`) become strings, and a
+/// `!tag`ged value becomes `{"!tag": value}` so a changed tag is still a change.
+fn to_json(value: serde_yaml::Value) -> Value {
+    match value {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
+            }
+        }
+        serde_yaml::Value::String(s) => Value::String(s),
+        serde_yaml::Value::Sequence(items) => {
+            Value::Array(items.into_iter().map(to_json).collect())
+        }
+        serde_yaml::Value::Mapping(mapping) => {
+            let mut object = Map::new();
+            for (key, value) in mapping {
+                object.insert(key_string(key), to_json(value));
+            }
+            Value::Object(object)
+        }
+        serde_yaml::Value::Tagged(tagged) => {
+            let mut object = Map::new();
+            object.insert(tagged.tag.to_string(), to_json(tagged.value));
+            Value::Object(object)
+        }
+    }
+}
+
+fn key_string(key: serde_yaml::Value) -> String {
+    match key {
+        serde_yaml::Value::String(s) => s,
+        serde_yaml::Value::Null => "null".to_string(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        complex => to_json(complex).to_string(),
+    }
+}
+
+/// The id of a document that is a resource: a mapping with a string `kind`.
+pub(super) fn resource_id(doc: &Value, path: &str) -> Option<ResourceId> {
+    let object = doc.as_object()?;
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|kind| !kind.is_empty())?;
+    let metadata = object.get("metadata").and_then(Value::as_object);
+    let meta_string = |key: &str| {
+        metadata
+            .and_then(|metadata| metadata.get(key))
+            .and_then(scalar_string)
+            .filter(|s| !s.is_empty())
+    };
+    Some(ResourceId {
+        api_version: object
+            .get("apiVersion")
+            .and_then(scalar_string)
+            .unwrap_or_default(),
+        kind: kind.to_string(),
+        namespace: meta_string("namespace"),
+        name: meta_string("name").unwrap_or_else(|| path.to_string()),
+    })
+}
+
+fn scalar_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// One step of a field path.
+#[derive(Debug, Clone, Copy)]
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The changed leaves between two trees, in key order (sequences by index).
+pub(super) fn compare(before: &Value, after: &Value) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    walk(&mut Vec::new(), Some(before), Some(after), &mut changes);
+    changes
+}
+
+fn walk<'a>(
+    path: &mut Vec<Segment<'a>>,
+    before: Option<&'a Value>,
+    after: Option<&'a Value>,
+    changes: &mut Vec<FieldChange>,
+) {
+    if before == after {
+        return;
+    }
+    match (before, after) {
+        (Some(Value::Object(before)), Some(Value::Object(after))) => {
+            let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+            for key in keys {
+                path.push(Segment::Key(key));
+                walk(path, before.get(key), after.get(key), changes);
+                path.pop();
+            }
+        }
+        (Some(Value::Array(before)), Some(Value::Array(after))) => {
+            for index in 0..before.len().max(after.len()) {
+                path.push(Segment::Index(index));
+                walk(path, before.get(index), after.get(index), changes);
+                path.pop();
+            }
+        }
+        _ => changes.push(FieldChange {
+            path: format_path(path),
+            before: before.cloned(),
+            after: after.cloned(),
+        }),
+    }
+}
+
+/// `spec.containers[0].image`; keys that are not identifiers go in brackets as JSON strings:
+/// `metadata.labels["app.kubernetes.io/version"]`.
+fn format_path(path: &[Segment<'_>]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(key) if is_plain_key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Key(key) => {
+                let _ = write!(out, "[{}]", Value::String((*key).to_string()));
+            }
+            Segment::Index(index) => {
+                let _ = write!(out, "[{index}]");
+            }
+        }
+    }
+    out
+}
+
+fn is_plain_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
