@@ -5,6 +5,7 @@
 //! `release`, `render` and `diff` are pure: they touch no disk and no git.
 
 pub mod diff;
+pub mod history;
 pub mod render;
 pub mod repo;
 pub mod values;
