@@ -292,7 +292,10 @@ mod tests {
 
     #[test]
     fn parse_ignores_non_release_messages_and_takes_the_last_repeat() {
-        assert_eq!(Trailers::parse("fix typo\n\nSigned-off-by: A <a@x>\n"), None);
+        assert_eq!(
+            Trailers::parse("fix typo\n\nSigned-off-by: A <a@x>\n"),
+            None
+        );
         assert_eq!(
             Trailers::parse("only a subject Greenlight-Action: promote"),
             None

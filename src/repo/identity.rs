@@ -118,8 +118,7 @@ fn person(
     let env_value = |key: &str| env(key).filter(|v| !v.trim().is_empty());
     let name = match env_value(role.env("NAME")) {
         Some(v) => Some(v),
-        None => config_value(config, role.config("name"))?
-            .or(config_value(config, "user.name")?),
+        None => config_value(config, role.config("name"))?.or(config_value(config, "user.name")?),
     };
     let email = match env_value(role.env("EMAIL")) {
         Some(v) => Some(v),
@@ -548,12 +547,16 @@ mod tests {
         let err = Identity::from_env_and_config(&env_of(&[("GIT_AUTHOR_NAME", "  ")]), &config)
             .unwrap_err();
         assert!(
-            matches!(err, RepoError::NoIdentity { missing: "author name" }),
+            matches!(
+                err,
+                RepoError::NoIdentity {
+                    missing: "author name"
+                }
+            ),
             "{err:?}"
         );
-        let err =
-            Identity::from_env_and_config(&env_of(&[("GIT_AUTHOR_NAME", "A")]), &config)
-                .unwrap_err();
+        let err = Identity::from_env_and_config(&env_of(&[("GIT_AUTHOR_NAME", "A")]), &config)
+            .unwrap_err();
         assert!(
             matches!(
                 err,

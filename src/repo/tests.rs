@@ -78,7 +78,11 @@ fn first_commit_on_an_unborn_branch_creates_it() {
     assert_eq!(commit.time().seconds(), 1_112_904_793);
     assert_eq!(repo.read_file(id, "a/b.yaml").unwrap().unwrap(), b"b\n");
     assert_eq!(repo.read_file(id, "a/missing").unwrap(), None);
-    assert_eq!(repo.read_file(id, "a").unwrap(), None, "a directory is no file");
+    assert_eq!(
+        repo.read_file(id, "a").unwrap(),
+        None,
+        "a directory is no file"
+    );
 }
 
 #[test]
@@ -91,8 +95,13 @@ fn reflog_names_greenlight_the_subject_and_the_committer() {
     let id = commit_id(repo.commit_as(&req, &identity()).unwrap());
     for name in ["refs/heads/main", "HEAD"] {
         let reflog = repo.git().reflog(name).unwrap();
-        let entry = reflog.get(0).unwrap_or_else(|| panic!("no reflog for {name}"));
-        assert_eq!(entry.message().unwrap(), Some("greenlight: promote(prod): api"));
+        let entry = reflog
+            .get(0)
+            .unwrap_or_else(|| panic!("no reflog for {name}"));
+        assert_eq!(
+            entry.message().unwrap(),
+            Some("greenlight: promote(prod): api")
+        );
         assert_eq!(entry.committer().name().unwrap(), "Committer");
         assert_eq!(entry.id_new(), id);
     }
@@ -144,7 +153,11 @@ fn deletes_and_updates_keep_untouched_files_and_modes() {
         repo.commit_as(
             &request(
                 None,
-                &[("keep", Some("k")), ("d/x", Some("x")), ("run.sh", Some("v1"))],
+                &[
+                    ("keep", Some("k")),
+                    ("d/x", Some("x")),
+                    ("run.sh", Some("v1")),
+                ],
                 "one",
             ),
             &identity(),
@@ -163,18 +176,32 @@ fn deletes_and_updates_keep_untouched_files_and_modes() {
     let parent = repo.git().find_commit(first).unwrap();
     let second = repo
         .git()
-        .commit(Some("refs/heads/main"), &sig, &sig, "chmod", &tree, &[&parent])
+        .commit(
+            Some("refs/heads/main"),
+            &sig,
+            &sig,
+            "chmod",
+            &tree,
+            &[&parent],
+        )
         .unwrap();
 
     let third = commit_id(
         repo.commit_as(
-            &request(Some(second), &[("d/x", None), ("run.sh", Some("v2"))], "two"),
+            &request(
+                Some(second),
+                &[("d/x", None), ("run.sh", Some("v2"))],
+                "two",
+            ),
             &identity(),
         )
         .unwrap(),
     );
     let tree = repo.tree_of(third).unwrap();
-    assert!(tree.get_path(Path::new("d")).is_err(), "empty directory is gone");
+    assert!(
+        tree.get_path(Path::new("d")).is_err(),
+        "empty directory is gone"
+    );
     assert_eq!(repo.read_file(third, "keep").unwrap().unwrap(), b"k");
     let run = tree.get_path(Path::new("run.sh")).unwrap();
     assert_eq!(run.filemode(), i32::from(FileMode::BlobExecutable));
@@ -219,8 +246,11 @@ fn branch_moving_under_the_lock_is_detected() {
             .unwrap(),
     );
     let second = commit_id(
-        repo.commit_as(&request(Some(first), &[("x", Some("2"))], "two"), &identity())
-            .unwrap(),
+        repo.commit_as(
+            &request(Some(first), &[("x", Some("2"))], "two"),
+            &identity(),
+        )
+        .unwrap(),
     );
     let sig = identity().signatures().unwrap().1;
     let err = repo
@@ -243,14 +273,18 @@ fn refuses_unsafe_requests() {
         )
         .unwrap(),
     );
-    let cases: &[(&[(&str, Option<&str>)], &str)] = &[
+    type Changes<'a> = &'a [(&'a str, Option<&'a str>)];
+    let cases: &[(Changes<'_>, &str)] = &[
         (&[("../escape", Some("x"))], ".."),
         (&[("/abs", Some("x"))], "absolute"),
         (&[(".git/config", Some("x"))], ".git"),
         (&[("dir", Some("x"))], "directory in the branch"),
         (&[("dir", None)], "directory in the branch"),
         (&[("file/under", Some("x"))], "parent directories is a file"),
-        (&[("n", Some("x")), ("n/m", Some("y"))], "parent directories"),
+        (
+            &[("n", Some("x")), ("n/m", Some("y"))],
+            "parent directories",
+        ),
     ];
     for (pairs, want) in cases {
         match repo.commit_as(&request(Some(first), pairs, "m"), &identity()) {
@@ -310,7 +344,10 @@ fn reads_directories_and_finds_files() {
     assert!(repo.read_dir_files(id, "rendered/none").unwrap().is_empty());
     assert!(repo.read_dir_files(id, "values.yaml").unwrap().is_empty());
     assert_eq!(
-        repo.read_dir_files(id, "").unwrap().keys().collect::<Vec<_>>(),
+        repo.read_dir_files(id, "")
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         vec!["values.yaml"]
     );
     assert_eq!(
@@ -322,7 +359,10 @@ fn reads_directories_and_finds_files() {
         ]
     );
     assert_eq!(repo.find_files(id, ".", "values.yaml").unwrap().len(), 4);
-    assert!(repo.find_files(id, "nowhere", "values.yaml").unwrap().is_empty());
+    assert!(repo
+        .find_files(id, "nowhere", "values.yaml")
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         repo.read_dir_files(id, "../x"),
         Err(RepoError::InvalidPath { .. })

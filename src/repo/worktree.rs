@@ -61,9 +61,7 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
         // A parent of the path is a file: the checkout does not match HEAD's layout.
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
-            return Ok(FileState::NotAFile)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(FileState::NotAFile),
         Err(e) => return Err(RepoError::io("inspect", full)(e)),
     };
     if meta.file_type().is_symlink() {
@@ -75,7 +73,8 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
     if !meta.is_file() {
         return Ok(FileState::NotAFile);
     }
-    let id = Oid::hash_file(ObjectType::Blob, full).map_err(RepoError::git("hash a checkout file"))?;
+    let id =
+        Oid::hash_file(ObjectType::Blob, full).map_err(RepoError::git("hash a checkout file"))?;
     Ok(FileState::Blob(id))
 }
 
@@ -124,7 +123,8 @@ fn write_atomically(full: &Path, bytes: &[u8], executable: bool) -> Result<(), R
         .to_string_lossy();
     let tmp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
     let written = write_new_file(&tmp, bytes, executable);
-    let renamed = written.and_then(|()| fs::rename(&tmp, full).map_err(RepoError::io("replace", full)));
+    let renamed =
+        written.and_then(|()| fs::rename(&tmp, full).map_err(RepoError::io("replace", full)));
     if renamed.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -235,7 +235,10 @@ mod tests {
         write_atomically(&exe, b"#!/bin/sh\n", true).unwrap();
         write_atomically(&plain, b"x", false).unwrap();
         assert_ne!(fs::metadata(&exe).unwrap().permissions().mode() & 0o100, 0);
-        assert_eq!(fs::metadata(&plain).unwrap().permissions().mode() & 0o111, 0);
+        assert_eq!(
+            fs::metadata(&plain).unwrap().permissions().mode() & 0o111,
+            0
+        );
     }
 
     #[test]
