@@ -420,6 +420,37 @@ fn all_dirty_paths_are_reported_sorted() {
 }
 
 #[test]
+fn an_edit_to_a_path_the_commit_leaves_unchanged_is_left_alone() {
+    let sb = Sandbox::new();
+    let dir = sb.checkout(
+        "work",
+        &[("rendered/a.yaml", "a\n"), ("values.yaml", "v\n")],
+    );
+    write(&dir, "rendered/a.yaml", "hand edit\n");
+    let repo = Repo::open(&dir).unwrap();
+    let old = repo.branch_tip(MAIN).unwrap();
+    committed(
+        repo.commit_as(
+            &request(
+                old,
+                &[
+                    ("values.yaml", Some("v2\n")),
+                    ("rendered/a.yaml", Some("a\n")),
+                ],
+            ),
+            &bot(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(read(&dir, "rendered/a.yaml"), "hand edit\n");
+    assert_eq!(sb.status(&dir), " M rendered/a.yaml\n");
+    assert_eq!(
+        sb.git(&dir, &["diff", "--name-only", "HEAD~1", "HEAD"]),
+        "values.yaml\n"
+    );
+}
+
+#[test]
 fn an_edit_identical_to_the_new_content_is_not_in_the_way() {
     let sb = Sandbox::new();
     let dir = sb.checkout("work", &[("rendered/a.yaml", "old\n")]);

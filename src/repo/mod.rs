@@ -319,8 +319,13 @@ impl Repo {
     /// Write `req` as one commit by `identity`: the base tree plus the changed blobs, then
     /// move the branch from `expected_old` to it (compare-and-swap), then (for the checked-out
     /// branch, when asked) update the checkout files and index entries of exactly the changed
-    /// paths. Refuses before writing anything when the branch moved or when a changed path
-    /// has uncommitted edits in the checkout.
+    /// paths. The message is cleaned up like git does (trailing whitespace, extra blank
+    /// lines; `#` lines are kept).
+    ///
+    /// Refuses before writing anything when the branch moved, or when a path whose content
+    /// changes holds, in the index or the checkout, something that is neither the branch's
+    /// version nor the new one (an edit, a staged change, an untracked file, a deletion).
+    /// Returns [`CommitOutcome::NoChange`] (nothing written) when the tree would not change.
     pub fn commit_as(
         &self,
         req: &CommitRequest,
@@ -370,8 +375,10 @@ impl Repo {
         } else {
             None
         };
+        // Paths whose content stays the same are neither checked nor rewritten.
         let path_changes: Vec<PathChange<'_>> = plan
             .iter()
+            .filter(|p| p.changes_tree())
             .map(|p| PathChange {
                 path: p.path,
                 head: p.base.map(|(id, _)| id),
@@ -416,7 +423,7 @@ impl Repo {
             if let Err(source) = updated {
                 return Err(RepoError::CheckoutNotUpdated {
                     commit: id,
-                    paths: req.changes.keys().cloned().collect(),
+                    paths: path_changes.iter().map(|p| p.path.to_string()).collect(),
                     source: Box::new(source),
                 });
             }
