@@ -1,1 +1,650 @@
-//! repo (to be written).
+//! The git side of greenlight: open the GitOps repository, read files from a commit's tree,
+//! and write one commit of changed files by compare-and-swap on the branch, updating the
+//! developer's checkout and index when that branch is checked out. Commits are built from the
+//! base tree plus the changed blobs only, so their cost does not grow with the repository.
+//! Together with `history` this is the only user of git2; it renders nothing, decides nothing
+//! about releases and prints nothing.
+//!
+//! Repositories are opened the way git opens them, honouring git's environment
+//! (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM`, `GIT_CEILING_DIRECTORIES`, `GIT_INDEX_FILE`,
+//! `GIT_WORK_TREE`, ...), except `GIT_DIR`: the path given always wins.
+
+mod error;
+mod identity;
+mod path;
+mod worktree;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{FileMode, ObjectType, Repository, RepositoryOpenFlags, Tree, TreeWalkMode};
+
+pub use error::RepoError;
+pub use git2::Oid;
+pub use identity::{parse_git_date, GitTime, Identity, Person};
+
+use worktree::PathChange;
+
+/// An open git repository (bare or with a checkout).
+pub struct Repo {
+    inner: Repository,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("git_dir", &self.git_dir())
+            .field("workdir", &self.workdir())
+            .finish()
+    }
+}
+
+/// One commit to write: the branch, the tip it was computed from, and the files that change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRequest {
+    /// The full branch name, e.g. `refs/heads/main`.
+    pub refname: String,
+    /// The tip the change was computed from (`None`: the branch does not exist yet).
+    pub expected_old: Option<Oid>,
+    /// Repository-relative path → new content; `None` deletes the path.
+    pub changes: BTreeMap<String, Option<Vec<u8>>>,
+    /// The full commit message, trailers included.
+    pub message: String,
+    /// Update the checkout and index too, when the repository has one and `refname` is the
+    /// checked-out branch.
+    pub update_worktree: bool,
+}
+
+/// What [`Repo::commit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// A commit was written and the branch moved to it.
+    Committed {
+        /// The new commit.
+        id: Oid,
+        /// Its parent, the old tip (`None` on a new branch).
+        parent: Option<Oid>,
+    },
+    /// The changes would not alter the tree: nothing was written.
+    NoChange,
+}
+
+/// One planned path of a commit, resolved against the base tree.
+struct Planned<'a> {
+    path: &'a str,
+    base: Option<(Oid, FileMode)>,
+    new: Option<(&'a [u8], Oid, FileMode)>,
+}
+
+impl Planned<'_> {
+    fn changes_tree(&self) -> bool {
+        match (self.base, self.new) {
+            (None, None) => false,
+            (Some((old_id, old_mode)), Some((_, new_id, new_mode))) => {
+                old_id != new_id || old_mode != new_mode
+            }
+            _ => true,
+        }
+    }
+}
+
+impl Repo {
+    /// Open the repository enclosing `start` (searching upwards like git), bare or not.
+    pub fn discover(start: &Path) -> Result<Repo, RepoError> {
+        Self::open_with(start, RepositoryOpenFlags::FROM_ENV)
+    }
+
+    /// Open exactly the repository at `path`: a bare repository, a `.git` directory or the
+    /// root of a checkout. No search upwards.
+    pub fn open(path: &Path) -> Result<Repo, RepoError> {
+        Self::open_with(
+            path,
+            RepositoryOpenFlags::FROM_ENV | RepositoryOpenFlags::NO_SEARCH,
+        )
+    }
+
+    fn open_with(path: &Path, flags: RepositoryOpenFlags) -> Result<Repo, RepoError> {
+        // With an explicit (non-empty) ceiling list libgit2 skips GIT_CEILING_DIRECTORIES,
+        // so pass git's variable through ourselves.
+        let ceilings: Vec<std::path::PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+            .map(|v| std::env::split_paths(&v).collect())
+            .unwrap_or_default();
+        match Repository::open_ext(path, flags, &ceilings) {
+            Ok(inner) => Ok(Repo { inner }),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(RepoError::NotARepository {
+                path: path.to_path_buf(),
+            }),
+            Err(source) => Err(RepoError::Git {
+                operation: "open the repository",
+                source,
+            }),
+        }
+    }
+
+    /// Create a repository with a checkout at `path` whose unborn `HEAD` names
+    /// `initial_branch` (`main` or `refs/heads/main`), then open it.
+    pub fn init(path: &Path, initial_branch: &str) -> Result<Repo, RepoError> {
+        let mut options = git2::RepositoryInitOptions::new();
+        options.initial_head(initial_branch).mkpath(true);
+        Repository::init_opts(path, &options).map_err(RepoError::git("create the repository"))?;
+        Self::open(path)
+    }
+
+    /// Whether the repository is bare (no checkout).
+    pub fn is_bare(&self) -> bool {
+        self.inner.is_bare()
+    }
+
+    /// The root of the checkout, when there is one.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.inner.workdir()
+    }
+
+    /// The git directory (`.git`, the bare repository, or a linked worktree's git dir).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    pub(crate) fn git(&self) -> &Repository {
+        &self.inner
+    }
+
+    /// The branch `HEAD` points at, e.g. `refs/heads/main`, also when it has no commit yet.
+    pub fn head_branch(&self) -> Result<String, RepoError> {
+        let head = self
+            .inner
+            .find_reference("HEAD")
+            .map_err(RepoError::git("read HEAD"))?;
+        match head.symbolic_target_bytes() {
+            Some(target) => Ok(String::from_utf8_lossy(target).into_owned()),
+            None => Err(RepoError::DetachedHead {
+                git_dir: self.git_dir().to_path_buf(),
+            }),
+        }
+    }
+
+    /// The commit `refname` points at, or `None` when it does not exist (or is unborn).
+    pub fn branch_tip(&self, refname: &str) -> Result<Option<Oid>, RepoError> {
+        let reference = match self.inner.find_reference(refname) {
+            Ok(r) => r,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::InvalidSpec => {
+                return Err(RepoError::InvalidRefName {
+                    refname: refname.to_string(),
+                })
+            }
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "read the branch",
+                    source,
+                })
+            }
+        };
+        match reference.resolve() {
+            Ok(direct) => Ok(direct.target()),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(source) => Err(RepoError::Git {
+                operation: "read the branch",
+                source,
+            }),
+        }
+    }
+
+    fn tree_of(&self, commit: Oid) -> Result<Tree<'_>, RepoError> {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(RepoError::git("read the commit's tree"))
+    }
+
+    /// The content of the file at `path` in `commit`, or `None` when there is no file there.
+    pub fn read_file(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, RepoError> {
+        path::validate(path)?;
+        let tree = self.tree_of(commit)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a path",
+                    source,
+                })
+            }
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Ok(None);
+        }
+        let blob = self
+            .inner
+            .find_blob(entry.id())
+            .map_err(RepoError::git("read a file"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The subtree at `dir` (`""` is the root), or `None` when there is none.
+    fn subtree(&self, commit: Oid, dir: &str) -> Result<Option<Tree<'_>>, RepoError> {
+        let root = self.tree_of(commit)?;
+        if dir.is_empty() {
+            return Ok(Some(root));
+        }
+        let entry = match root.get_path(Path::new(dir)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a directory",
+                    source,
+                })
+            }
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        self.inner
+            .find_tree(entry.id())
+            .map(Some)
+            .map_err(RepoError::git("read a directory"))
+    }
+
+    /// The files directly under `dir` in `commit` (not recursive), keyed by their full
+    /// repository-relative path. Empty when `dir` does not exist.
+    pub fn read_dir_files(
+        &self,
+        commit: Oid,
+        dir: &str,
+    ) -> Result<BTreeMap<String, Vec<u8>>, RepoError> {
+        let dir = path::normalize_dir(dir)?;
+        let mut files = BTreeMap::new();
+        let Some(tree) = self.subtree(commit, dir)? else {
+            return Ok(files);
+        };
+        for entry in tree.iter() {
+            if entry.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            let blob = self
+                .inner
+                .find_blob(entry.id())
+                .map_err(RepoError::git("read a file"))?;
+            files.insert(path::join(dir, &name), blob.content().to_vec());
+        }
+        Ok(files)
+    }
+
+    /// Every file under `dir` (recursively) whose name is `file_name`, as sorted
+    /// repository-relative paths. Used to discover environments in bare repositories.
+    pub fn find_files(
+        &self,
+        commit: Oid,
+        dir: &str,
+        file_name: &str,
+    ) -> Result<Vec<String>, RepoError> {
+        let dir = path::normalize_dir(dir)?;
+        let Some(tree) = self.subtree(commit, dir)? else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(ObjectType::Blob) && entry.name_bytes() == file_name.as_bytes()
+            {
+                found.push(path::join(
+                    dir,
+                    &format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes())),
+                ));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(RepoError::git("walk the tree"))?;
+        found.sort();
+        Ok(found)
+    }
+
+    /// The identity commits are written with: git's environment variables over this
+    /// repository's git config (see [`Identity::from_env_and_config`]).
+    pub fn identity(&self) -> Result<Identity, RepoError> {
+        let config = self
+            .inner
+            .config()
+            .map_err(RepoError::git("read the git config"))?;
+        Identity::from_env_and_config(&|key| std::env::var(key).ok(), &config)
+    }
+
+    /// Write `req` as one commit by [`Repo::identity`]. See [`Repo::commit_as`].
+    pub fn commit(&self, req: &CommitRequest) -> Result<CommitOutcome, RepoError> {
+        let identity = self.identity()?;
+        self.commit_as(req, &identity)
+    }
+
+    /// Write `req` as one commit by `identity`: the base tree plus the changed blobs, then
+    /// move the branch from `expected_old` to it (compare-and-swap), then (for the checked-out
+    /// branch, when asked) update the checkout files and index entries of exactly the changed
+    /// paths. The message is cleaned up like git does (trailing whitespace, extra blank
+    /// lines; `#` lines are kept).
+    ///
+    /// Refuses before writing anything when the branch moved, or when a path whose content
+    /// changes holds, in the index or the checkout, something that is neither the branch's
+    /// version nor the new one (an edit, a staged change, an untracked file, a deletion).
+    /// Returns [`CommitOutcome::NoChange`] (nothing written) when the tree would not change.
+    pub fn commit_as(
+        &self,
+        req: &CommitRequest,
+        identity: &Identity,
+    ) -> Result<CommitOutcome, RepoError> {
+        if !req.refname.starts_with("refs/") || !git2::Reference::is_valid_name(&req.refname) {
+            return Err(RepoError::InvalidRefName {
+                refname: req.refname.clone(),
+            });
+        }
+        for path in req.changes.keys() {
+            path::validate(path)?;
+        }
+        check_no_nested_changes(&req.changes)?;
+        let message = git2::message_prettify(req.message.as_str(), None)
+            .map_err(RepoError::git("clean up the commit message"))?;
+        if message.trim().is_empty() {
+            return Err(RepoError::EmptyMessage);
+        }
+
+        let actual = self.branch_tip(&req.refname)?;
+        if actual != req.expected_old {
+            return Err(RepoError::BranchMoved {
+                refname: req.refname.clone(),
+                expected: req.expected_old,
+                actual,
+            });
+        }
+        let parent = req
+            .expected_old
+            .map(|id| self.inner.find_commit(id))
+            .transpose()
+            .map_err(RepoError::git("read the branch tip"))?;
+        let base_tree = parent
+            .as_ref()
+            .map(|c| c.tree())
+            .transpose()
+            .map_err(RepoError::git("read the branch tip's tree"))?;
+
+        let plan = self.plan(base_tree.as_ref(), &req.changes)?;
+        if !plan.iter().any(Planned::changes_tree) {
+            return Ok(CommitOutcome::NoChange);
+        }
+
+        let checkout = if req.update_worktree {
+            self.checked_out_workdir(&req.refname)?
+        } else {
+            None
+        };
+        // Paths whose content stays the same are neither checked nor rewritten.
+        let path_changes: Vec<PathChange<'_>> = plan
+            .iter()
+            .filter(|p| p.changes_tree())
+            .map(|p| PathChange {
+                path: p.path,
+                head: p.base.map(|(id, _)| id),
+                new: p.new,
+            })
+            .collect();
+        if let Some(workdir) = checkout {
+            let dirty = worktree::dirty_paths(workdir, &self.index()?, &path_changes)?;
+            if !dirty.is_empty() {
+                return Err(RepoError::DirtyPaths { paths: dirty });
+            }
+        }
+
+        let (author, committer) = identity.signatures()?;
+        let tree_id = self.build_tree(base_tree.as_ref(), &plan)?;
+        if base_tree.as_ref().map(Tree::id) == Some(tree_id) {
+            return Ok(CommitOutcome::NoChange);
+        }
+        let tree = self
+            .inner
+            .find_tree(tree_id)
+            .map_err(RepoError::git("read the new tree"))?;
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let id = self
+            .inner
+            .commit(None, &author, &committer, &message, &tree, &parents)
+            .map_err(RepoError::git("write the commit"))?;
+
+        let subject = message.lines().next().unwrap_or_default();
+        self.move_branch(
+            &req.refname,
+            req.expected_old,
+            id,
+            &committer,
+            &format!("greenlight: {subject}"),
+        )?;
+
+        if let Some(workdir) = checkout {
+            let updated = self
+                .index()
+                .and_then(|mut index| worktree::apply(workdir, &mut index, &path_changes));
+            if let Err(source) = updated {
+                return Err(RepoError::CheckoutNotUpdated {
+                    commit: id,
+                    paths: path_changes.iter().map(|p| p.path.to_string()).collect(),
+                    source: Box::new(source),
+                });
+            }
+        }
+        Ok(CommitOutcome::Committed {
+            id,
+            parent: req.expected_old,
+        })
+    }
+
+    /// The checkout root when the repository has one and `refname` is checked out there.
+    fn checked_out_workdir(&self, refname: &str) -> Result<Option<&Path>, RepoError> {
+        let Some(workdir) = self.inner.workdir().filter(|_| !self.inner.is_bare()) else {
+            return Ok(None);
+        };
+        match self.head_branch() {
+            Ok(head) if head == refname => Ok(Some(workdir)),
+            Ok(_) | Err(RepoError::DetachedHead { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn index(&self) -> Result<git2::Index, RepoError> {
+        let mut index = self
+            .inner
+            .index()
+            .map_err(RepoError::git("open the index"))?;
+        // The repository caches its index; pick up changes other processes made since.
+        index
+            .read(false)
+            .map_err(RepoError::git("read the index"))?;
+        Ok(index)
+    }
+
+    /// Resolve every change against the base tree, hashing the new contents (nothing is
+    /// written yet), and refuse changes that would replace a directory or write under a file.
+    fn plan<'a>(
+        &self,
+        base: Option<&Tree<'_>>,
+        changes: &'a BTreeMap<String, Option<Vec<u8>>>,
+    ) -> Result<Vec<Planned<'a>>, RepoError> {
+        let mut plan = Vec::with_capacity(changes.len());
+        for (path, content) in changes {
+            let base_entry = match base {
+                Some(tree) => lookup(tree, path)?,
+                None => None,
+            };
+            let base_blob = match base_entry {
+                None => None,
+                Some((_, ObjectType::Tree, _)) => {
+                    return Err(RepoError::InvalidPath {
+                        path: path.clone(),
+                        reason: "it is a directory in the branch, not a file",
+                    })
+                }
+                Some((_, ObjectType::Commit, _)) => {
+                    return Err(RepoError::InvalidPath {
+                        path: path.clone(),
+                        reason: "it is a submodule in the branch, not a file",
+                    })
+                }
+                Some((id, _, mode)) => Some((id, mode)),
+            };
+            if content.is_some() && base_blob.is_none() {
+                if let Some(tree) = base {
+                    check_parents_are_directories(tree, path)?;
+                }
+            }
+            let new = match content {
+                None => None,
+                Some(bytes) => {
+                    let id = Oid::hash_object(ObjectType::Blob, bytes)
+                        .map_err(RepoError::git("hash a file"))?;
+                    let mode = match base_blob {
+                        Some((_, FileMode::BlobExecutable)) => FileMode::BlobExecutable,
+                        _ => FileMode::Blob,
+                    };
+                    Some((bytes.as_slice(), id, mode))
+                }
+            };
+            plan.push(Planned {
+                path,
+                base: base_blob,
+                new,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// The base tree with the planned blobs written and swapped in; only the directories on
+    /// the changed paths are rewritten.
+    fn build_tree(&self, base: Option<&Tree<'_>>, plan: &[Planned<'_>]) -> Result<Oid, RepoError> {
+        let empty;
+        let base = match base {
+            Some(tree) => tree,
+            None => {
+                let id = self
+                    .inner
+                    .treebuilder(None)
+                    .and_then(|b| b.write())
+                    .map_err(RepoError::git("write the empty tree"))?;
+                empty = self
+                    .inner
+                    .find_tree(id)
+                    .map_err(RepoError::git("read the empty tree"))?;
+                &empty
+            }
+        };
+        let mut updates = git2::build::TreeUpdateBuilder::new();
+        for planned in plan.iter().filter(|p| p.changes_tree()) {
+            match planned.new {
+                Some((bytes, hashed, mode)) => {
+                    let id = self
+                        .inner
+                        .blob(bytes)
+                        .map_err(RepoError::git("write a file's blob"))?;
+                    debug_assert_eq!(id, hashed);
+                    updates.upsert(planned.path, id, mode);
+                }
+                None => {
+                    updates.remove(planned.path);
+                }
+            }
+        }
+        updates
+            .create_updated(&self.inner, base)
+            .map_err(RepoError::git("write the new tree"))
+    }
+
+    /// Move `refname` from `expected` to `new` under the ref's lock, so a concurrent writer
+    /// is detected rather than overwritten.
+    fn move_branch(
+        &self,
+        refname: &str,
+        expected: Option<Oid>,
+        new: Oid,
+        committer: &git2::Signature<'_>,
+        reflog_message: &str,
+    ) -> Result<(), RepoError> {
+        let mut tx = self
+            .inner
+            .transaction()
+            .map_err(RepoError::git("start a ref transaction"))?;
+        tx.lock_ref(refname)
+            .map_err(RepoError::git("lock the branch"))?;
+        let actual = self.branch_tip(refname)?;
+        if actual != expected {
+            return Err(RepoError::BranchMoved {
+                refname: refname.to_string(),
+                expected,
+                actual,
+            });
+        }
+        tx.set_target(refname, new, Some(committer), reflog_message)
+            .map_err(RepoError::git("move the branch"))?;
+        tx.commit().map_err(RepoError::git("move the branch"))
+    }
+}
+
+fn is_missing(e: &git2::Error) -> bool {
+    matches!(
+        e.code(),
+        git2::ErrorCode::NotFound | git2::ErrorCode::UnbornBranch
+    )
+}
+
+/// The id, kind and mode of the tree entry at `path`, or `None` when nothing is there.
+fn lookup(tree: &Tree<'_>, path: &str) -> Result<Option<(Oid, ObjectType, FileMode)>, RepoError> {
+    match tree.get_path(Path::new(path)) {
+        Ok(entry) => {
+            let kind = entry.kind().unwrap_or(ObjectType::Any);
+            let mode = match entry.filemode() {
+                0o100755 => FileMode::BlobExecutable,
+                0o120000 => FileMode::Link,
+                0o040000 => FileMode::Tree,
+                0o160000 => FileMode::Commit,
+                _ => FileMode::Blob,
+            };
+            Ok(Some((entry.id(), kind, mode)))
+        }
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(source) => Err(RepoError::Git {
+            operation: "look up a path",
+            source,
+        }),
+    }
+}
+
+fn check_parents_are_directories(tree: &Tree<'_>, path: &str) -> Result<(), RepoError> {
+    let mut end = 0;
+    while let Some(slash) = path[end..].find('/') {
+        end += slash;
+        if let Some((_, kind, _)) = lookup(tree, &path[..end])? {
+            if kind != ObjectType::Tree {
+                return Err(RepoError::InvalidPath {
+                    path: path.to_string(),
+                    reason: "one of its parent directories is a file in the branch",
+                });
+            }
+        }
+        end += 1;
+    }
+    Ok(())
+}
+
+/// Refuse a change set where one changed path is a parent directory of another.
+fn check_no_nested_changes(changes: &BTreeMap<String, Option<Vec<u8>>>) -> Result<(), RepoError> {
+    for path in changes.keys() {
+        let mut prefix = path.clone();
+        prefix.push('/');
+        if let Some((nested, _)) = changes.range(prefix.clone()..).next() {
+            if nested.starts_with(&prefix) {
+                return Err(RepoError::InvalidPath {
+                    path: nested.clone(),
+                    reason: "another changed path is one of its parent directories",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,430 @@
+//! Release history read back from commit trailers. It owns the one definition of the
+//! `Greenlight-*` trailer keys, both for building a commit message's trailer block and for
+//! reading it back, and walks history lazily (newest first, first parent only) so a caller
+//! that needs only the newest promotion reads only the commits up to it. It writes nothing
+//! and prints nothing; `repo` and this module are the only users of git2.
+
+use git2::Oid;
+
+use crate::repo::{Repo, RepoError};
+
+/// Trailer key: what greenlight did (`stage`, `promote`, `rollback`, `scale-down`, ...).
+pub const ACTION: &str = "Greenlight-Action";
+/// Trailer key: the environment acted on, e.g. `production/eu-west`.
+pub const ENVIRONMENT: &str = "Greenlight-Environment";
+/// Trailer key: the colour live after the commit.
+pub const LIVE: &str = "Greenlight-Live";
+/// Trailer key: the colour live before the commit.
+pub const PREVIOUS: &str = "Greenlight-Previous";
+/// Trailer key: the image (reference with tag or digest) the action concerns.
+pub const IMAGE: &str = "Greenlight-Image";
+/// Trailer key: the SHA-256 of the values file as committed.
+pub const VALUES_SHA256: &str = "Greenlight-Values-Sha256";
+
+/// The `Greenlight-*` trailers of one release commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trailers {
+    /// `Greenlight-Action`.
+    pub action: String,
+    /// `Greenlight-Environment`.
+    pub environment: String,
+    /// `Greenlight-Live`.
+    pub live: Option<String>,
+    /// `Greenlight-Previous`.
+    pub previous: Option<String>,
+    /// `Greenlight-Image`.
+    pub image: Option<String>,
+    /// `Greenlight-Values-Sha256`.
+    pub values_sha256: Option<String>,
+}
+
+impl Trailers {
+    /// Read the trailers of a commit message; `None` when it has no `Greenlight-Action`
+    /// trailer (not a greenlight release commit). Keys match case-insensitively, like git;
+    /// when a key repeats, the last value wins.
+    pub fn parse(message: &str) -> Option<Trailers> {
+        let parsed = git2::message_trailers_strs(message).ok()?;
+        let mut action = None;
+        let mut trailers = Trailers::default();
+        for (key, value) in parsed.iter() {
+            let value = value.trim().to_string();
+            let key = key.trim();
+            let is = |name: &str| key.eq_ignore_ascii_case(name);
+            if is(ACTION) {
+                action = Some(value);
+            } else if is(ENVIRONMENT) {
+                trailers.environment = value;
+            } else if is(LIVE) {
+                trailers.live = Some(value);
+            } else if is(PREVIOUS) {
+                trailers.previous = Some(value);
+            } else if is(IMAGE) {
+                trailers.image = Some(value);
+            } else if is(VALUES_SHA256) {
+                trailers.values_sha256 = Some(value);
+            }
+        }
+        trailers.action = action?;
+        Some(trailers)
+    }
+}
+
+/// The trailer block for `trailers`, one `Key: value` line each (absent values are left out),
+/// ending in a newline. Line breaks inside a value would end the trailer, so they become
+/// spaces.
+pub fn format_trailers(trailers: &Trailers) -> String {
+    let fields = [
+        (ACTION, Some(&trailers.action)),
+        (ENVIRONMENT, Some(&trailers.environment)),
+        (LIVE, trailers.live.as_ref()),
+        (PREVIOUS, trailers.previous.as_ref()),
+        (IMAGE, trailers.image.as_ref()),
+        (VALUES_SHA256, trailers.values_sha256.as_ref()),
+    ];
+    let mut block = String::new();
+    for (key, value) in fields {
+        if let Some(value) = value {
+            block.push_str(key);
+            block.push_str(": ");
+            block.push_str(&one_line(value));
+            block.push('\n');
+        }
+    }
+    block
+}
+
+/// A full commit message: the subject line, the body (when not empty) and the trailer block,
+/// separated by blank lines so git (and [`Trailers::parse`]) find the trailers.
+pub fn compose_message(subject: &str, body: &str, trailers: &Trailers) -> String {
+    let mut message = one_line(subject);
+    message.push_str("\n\n");
+    let body = body.trim();
+    if !body.is_empty() {
+        message.push_str(body);
+        message.push_str("\n\n");
+    }
+    message.push_str(&format_trailers(trailers));
+    message
+}
+
+fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One greenlight release commit, as read back from history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRecord {
+    /// The commit id, in hex.
+    pub commit: String,
+    /// The committer time, in seconds since the epoch.
+    pub time: i64,
+    /// `Greenlight-Action`.
+    pub action: String,
+    /// `Greenlight-Environment`.
+    pub environment: String,
+    /// `Greenlight-Live`.
+    pub live: Option<String>,
+    /// `Greenlight-Previous`.
+    pub previous: Option<String>,
+    /// `Greenlight-Image`.
+    pub image: Option<String>,
+    /// `Greenlight-Values-Sha256`.
+    pub values_sha256: Option<String>,
+    /// The commit's subject line.
+    pub subject: String,
+}
+
+/// A lazy walk over release records, newest first; see [`records`].
+pub struct Records<'r> {
+    repo: &'r Repo,
+    next: Option<Oid>,
+    environment: Option<String>,
+    visited: usize,
+}
+
+impl Records<'_> {
+    /// How many commits the walk has read so far.
+    pub fn visited(&self) -> usize {
+        self.visited
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<ReleaseRecord, RepoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let id = self.next.take()?;
+            let commit = match self.repo.git().find_commit(id) {
+                Ok(commit) => commit,
+                Err(source) => {
+                    return Some(Err(RepoError::Git {
+                        operation: "read a commit of the history",
+                        source,
+                    }))
+                }
+            };
+            self.visited += 1;
+            self.next = commit.parent_ids().next();
+            let message = String::from_utf8_lossy(commit.message_bytes());
+            let Some(trailers) = Trailers::parse(&message) else {
+                continue;
+            };
+            if let Some(wanted) = &self.environment {
+                if trailers.environment != *wanted {
+                    continue;
+                }
+            }
+            return Some(Ok(ReleaseRecord {
+                commit: id.to_string(),
+                time: commit.time().seconds(),
+                action: trailers.action,
+                environment: trailers.environment,
+                live: trailers.live,
+                previous: trailers.previous,
+                image: trailers.image,
+                values_sha256: trailers.values_sha256,
+                subject: commit
+                    .summary_bytes()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .unwrap_or_default(),
+            }));
+        }
+    }
+}
+
+/// The release commits reachable from `tip` along first parents, newest first, that carry a
+/// `Greenlight-Action` trailer (and, when `environment` is given, that
+/// `Greenlight-Environment`). Commits are read one at a time as the iterator is advanced; a
+/// commit that cannot be read ends the walk with an error item.
+pub fn records<'r>(
+    repo: &'r Repo,
+    tip: Oid,
+    environment: Option<&str>,
+) -> Result<Records<'r>, RepoError> {
+    repo.git()
+        .find_commit(tip)
+        .map_err(RepoError::git("read the history's starting commit"))?;
+    Ok(Records {
+        repo,
+        next: Some(tip),
+        environment: environment.map(str::to_string),
+        visited: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::repo::{CommitOutcome, CommitRequest, GitTime, Identity, Person};
+
+    fn trailers(action: &str, environment: &str) -> Trailers {
+        Trailers {
+            action: action.into(),
+            environment: environment.into(),
+            live: Some("green".into()),
+            previous: Some("blue".into()),
+            image: Some("registry.example.com/api:1.5.0".into()),
+            values_sha256: Some("ab".repeat(32)),
+        }
+    }
+
+    #[test]
+    fn format_and_parse_round_trip() {
+        let t = trailers("promote", "production/eu-west");
+        let block = format_trailers(&t);
+        assert_eq!(
+            block,
+            format!(
+                "Greenlight-Action: promote\n\
+                 Greenlight-Environment: production/eu-west\n\
+                 Greenlight-Live: green\n\
+                 Greenlight-Previous: blue\n\
+                 Greenlight-Image: registry.example.com/api:1.5.0\n\
+                 Greenlight-Values-Sha256: {}\n",
+                "ab".repeat(32)
+            )
+        );
+        let message = compose_message(
+            "promote(production/eu-west): api blue → green (1.5.0)",
+            "Some body.\nKey: value in the body is not a trailer\n\nSecond paragraph.",
+            &t,
+        );
+        assert_eq!(Trailers::parse(&message), Some(t));
+    }
+
+    #[test]
+    fn absent_values_are_left_out_and_read_back_as_none() {
+        let t = Trailers {
+            action: "scale-down".into(),
+            environment: "staging".into(),
+            ..Trailers::default()
+        };
+        assert_eq!(
+            format_trailers(&t),
+            "Greenlight-Action: scale-down\nGreenlight-Environment: staging\n"
+        );
+        assert_eq!(
+            Trailers::parse(&compose_message("scale-down(staging)", "", &t)),
+            Some(t)
+        );
+    }
+
+    #[test]
+    fn line_breaks_cannot_forge_trailers() {
+        let t = Trailers {
+            action: "stage".into(),
+            environment: "prod\nGreenlight-Action: promote".into(),
+            ..Trailers::default()
+        };
+        let message = compose_message("subject\nGreenlight-Action: x", "", &t);
+        let parsed = Trailers::parse(&message).unwrap();
+        assert_eq!(parsed.action, "stage");
+        assert_eq!(parsed.environment, "prod Greenlight-Action: promote");
+        assert!(message.starts_with("subject Greenlight-Action: x\n\n"));
+    }
+
+    #[test]
+    fn parse_ignores_non_release_messages_and_takes_the_last_repeat() {
+        assert_eq!(
+            Trailers::parse("fix typo\n\nSigned-off-by: A <a@x>\n"),
+            None
+        );
+        assert_eq!(
+            Trailers::parse("only a subject Greenlight-Action: promote"),
+            None
+        );
+        let t = Trailers::parse(
+            "s\n\ngreenlight-action: stage\nGreenlight-Action: promote\n\
+             Greenlight-Environment: a\nGREENLIGHT-ENVIRONMENT: b\nSigned-off-by: A <a@x>\n",
+        )
+        .unwrap();
+        assert_eq!(t.action, "promote");
+        assert_eq!(t.environment, "b");
+        assert_eq!(t.live, None);
+    }
+
+    fn identity(seconds: i64) -> Identity {
+        let person = Person {
+            name: "Bot".into(),
+            email: "bot@example.com".into(),
+            when: Some(GitTime {
+                seconds,
+                offset_minutes: 0,
+            }),
+        };
+        Identity {
+            author: person.clone(),
+            committer: person,
+        }
+    }
+
+    /// A bare repository whose history is, oldest first, one commit per entry of `plan`
+    /// (`Some((action, env))` for a release commit, `None` for an ordinary one).
+    fn history(plan: &[Option<(&str, &str)>]) -> (tempfile::TempDir, Repo, Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = git2::RepositoryInitOptions::new();
+        options.bare(true).initial_head("main");
+        git2::Repository::init_opts(dir.path(), &options).unwrap();
+        let repo = Repo::open(dir.path()).unwrap();
+        let mut tip = None;
+        for (n, step) in plan.iter().enumerate() {
+            let message = match step {
+                Some((action, env)) => {
+                    compose_message(&format!("{action}({env})"), "", &trailers(action, env))
+                }
+                None => format!("chore {n}"),
+            };
+            let req = CommitRequest {
+                refname: "refs/heads/main".into(),
+                expected_old: tip,
+                changes: BTreeMap::from([("n".to_string(), Some(n.to_string().into_bytes()))]),
+                message,
+                update_worktree: false,
+            };
+            match repo.commit_as(&req, &identity(1_000 + n as i64)).unwrap() {
+                CommitOutcome::Committed { id, .. } => tip = Some(id),
+                CommitOutcome::NoChange => unreachable!("every step changes `n`"),
+            }
+        }
+        (dir, repo, tip.unwrap())
+    }
+
+    #[test]
+    fn records_are_filtered_and_newest_first() {
+        let (_dir, repo, tip) = history(&[
+            Some(("stage", "prod")),
+            None,
+            Some(("promote", "staging")),
+            Some(("promote", "prod")),
+            None,
+        ]);
+        let all: Vec<ReleaseRecord> = records(&repo, tip, None)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let summary: Vec<(&str, &str, i64)> = all
+            .iter()
+            .map(|r| (r.action.as_str(), r.environment.as_str(), r.time))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("promote", "prod", 1_003),
+                ("promote", "staging", 1_002),
+                ("stage", "prod", 1_000)
+            ]
+        );
+        assert_eq!(all[0].subject, "promote(prod)");
+        assert_eq!(all[0].live.as_deref(), Some("green"));
+        assert_eq!(all[0].commit.len(), 40);
+
+        let prod: Vec<String> = records(&repo, tip, Some("prod"))
+            .unwrap()
+            .map(|r| r.unwrap().action)
+            .collect();
+        assert_eq!(prod, vec!["promote", "stage"]);
+        assert_eq!(records(&repo, tip, Some("none")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn records_read_only_as_far_as_asked() {
+        let mut plan = vec![Some(("promote", "prod"))];
+        plan.extend(std::iter::repeat_n(None, 150));
+        plan.push(Some(("promote", "staging")));
+        plan.push(Some(("stage", "prod")));
+        let (_dir, repo, tip) = history(&plan);
+
+        let mut walk = records(&repo, tip, None).unwrap();
+        assert_eq!(walk.visited(), 0, "nothing is read before the first item");
+        assert_eq!(walk.next().unwrap().unwrap().action, "stage");
+        assert_eq!(walk.visited(), 1);
+
+        let mut walk = records(&repo, tip, Some("staging")).unwrap();
+        walk.next().unwrap().unwrap();
+        assert_eq!(walk.visited(), 2);
+
+        let mut walk = records(&repo, tip, Some("prod")).unwrap();
+        walk.next().unwrap().unwrap();
+        assert_eq!(walk.visited(), 1);
+        assert_eq!(walk.next().unwrap().unwrap().action, "promote");
+        assert_eq!(walk.visited(), plan.len());
+        assert!(walk.next().is_none());
+    }
+
+    #[test]
+    fn unknown_tip_is_an_error() {
+        let (_dir, repo, _) = history(&[None]);
+        let missing = Oid::from_str("2222222222222222222222222222222222222222").unwrap();
+        assert!(matches!(
+            records(&repo, missing, None),
+            Err(RepoError::Git { .. })
+        ));
+    }
+}

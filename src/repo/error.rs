@@ -1,0 +1,258 @@
+//! The one error type of the `repo` and `history` modules: every way reading or writing the
+//! git repository can fail, with the data a caller needs to tell the cases apart and a hint
+//! that says what to do. It formats messages only; it never prints.
+
+use std::path::PathBuf;
+
+use git2::Oid;
+
+/// Everything that can go wrong while reading or committing to the git repository.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// No git repository was found at (or, for discovery, above) `path`.
+    #[error("{} is not inside a git repository", path.display())]
+    NotARepository {
+        /// The path that was searched from or opened.
+        path: PathBuf,
+    },
+
+    /// Paths the commit would write have uncommitted edits in the checkout.
+    #[error("uncommitted changes in the checkout would be overwritten: {}", paths.join(", "))]
+    DirtyPaths {
+        /// The offending repository-relative paths, sorted.
+        paths: Vec<String>,
+    },
+
+    /// The branch no longer points at the commit the change was computed from.
+    #[error(
+        "{refname} moved while the change was being prepared: expected {}, found {}",
+        describe_tip(expected),
+        describe_tip(actual)
+    )]
+    BranchMoved {
+        /// The full name of the branch, e.g. `refs/heads/main`.
+        refname: String,
+        /// The tip the change was computed from (`None`: the branch did not exist yet).
+        expected: Option<Oid>,
+        /// The tip found when trying to move it (`None`: the branch does not exist).
+        actual: Option<Oid>,
+    },
+
+    /// No author or committer name or email is configured.
+    #[error("no git identity: the {missing} is not set")]
+    NoIdentity {
+        /// Which part of the identity is missing, e.g. `author email`.
+        missing: &'static str,
+    },
+
+    /// An identity date variable holds a date in a format greenlight does not read.
+    #[error("{variable}={value:?} is not a date greenlight understands")]
+    InvalidDate {
+        /// The environment variable, e.g. `GIT_AUTHOR_DATE`.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+
+    /// A repository-relative path given to greenlight is unsafe or malformed.
+    #[error("invalid repository path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// A branch name that git does not accept as a full reference name.
+    #[error("invalid branch reference {refname:?}: expected a full name like refs/heads/main")]
+    InvalidRefName {
+        /// The name as given.
+        refname: String,
+    },
+
+    /// `HEAD` points at a commit rather than a branch.
+    #[error("HEAD is detached in {}: it does not name a branch", git_dir.display())]
+    DetachedHead {
+        /// The git directory whose `HEAD` is detached.
+        git_dir: PathBuf,
+    },
+
+    /// A commit was requested with an empty message.
+    #[error("refusing to commit with an empty message")]
+    EmptyMessage,
+
+    /// Reading or writing a file of the checkout failed.
+    #[error("could not {operation} {}", path.display())]
+    Io {
+        /// What was being done, e.g. `write`.
+        operation: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The commit was written and the branch moved, but updating the checkout failed.
+    #[error("committed {commit}, but could not update the checkout")]
+    CheckoutNotUpdated {
+        /// The commit now at the tip of the branch.
+        commit: Oid,
+        /// The paths the commit changed, which the checkout may not reflect yet.
+        paths: Vec<String>,
+        /// What went wrong.
+        #[source]
+        source: Box<RepoError>,
+    },
+
+    /// A libgit2 operation failed.
+    #[error("git could not {operation}")]
+    Git {
+        /// What was being done, e.g. `read the index`.
+        operation: &'static str,
+        /// The libgit2 error.
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn describe_tip(tip: &Option<Oid>) -> String {
+    match tip {
+        Some(id) => id.to_string(),
+        None => "no branch".to_string(),
+    }
+}
+
+impl RepoError {
+    /// A sentence that tells the user what to do about this error, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RepoError::NotARepository { .. } => Some(
+                "run greenlight inside a clone of the GitOps repository, or pass its path \
+                 (run `greenlight init` to create one)"
+                    .to_string(),
+            ),
+            RepoError::DirtyPaths { paths } => Some(format!(
+                "commit or stash your edits first (`git stash push -- {}`), or discard them \
+                 with `git checkout HEAD -- <path>`, then run the command again",
+                paths.join(" ")
+            )),
+            RepoError::BranchMoved { refname, .. } => Some(format!(
+                "someone else committed to {refname} meanwhile; run the command again so it \
+                 is computed (and its guards checked) on the new tip"
+            )),
+            RepoError::NoIdentity { .. } => Some(
+                "set `git config user.name \"Release Bot\"` and `git config user.email \
+                 bot@example.com`, or export GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, \
+                 GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL"
+                    .to_string(),
+            ),
+            RepoError::InvalidDate { variable, .. } => Some(format!(
+                "set {variable} to `@<unix-seconds> +0000`, an RFC 2822 date \
+                 (`Thu, 07 Apr 2005 22:13:13 +0200`) or an ISO 8601 date with a zone \
+                 (`2005-04-07T22:13:13+02:00`), or unset it to use the current time"
+            )),
+            RepoError::InvalidPath { .. } => Some(
+                "paths must be relative to the repository root, use `/` between components, \
+                 and contain no empty, `.`, `..` or `.git` components"
+                    .to_string(),
+            ),
+            RepoError::InvalidRefName { .. } => {
+                Some("name the branch in full, e.g. refs/heads/main".to_string())
+            }
+            RepoError::DetachedHead { .. } => Some(
+                "check out a branch (`git switch main`) or name the branch to commit to"
+                    .to_string(),
+            ),
+            RepoError::EmptyMessage => None,
+            RepoError::Io { .. } => Some(
+                "check that the checkout is writable and the disk is not full; \
+                 `git status` shows what was already updated"
+                    .to_string(),
+            ),
+            RepoError::CheckoutNotUpdated { paths, .. } => Some(format!(
+                "the commit is on the branch; bring the checkout in line with it with \
+                 `git checkout HEAD -- {}`",
+                paths.join(" ")
+            )),
+            RepoError::Git { source, .. } => match source.code() {
+                git2::ErrorCode::Owner => Some(
+                    "the repository belongs to another user; if you trust it, run \
+                     `git config --global --add safe.directory <path>`"
+                        .to_string(),
+                ),
+                git2::ErrorCode::Locked => Some(
+                    "another git process holds a lock on the repository; wait for it to finish \
+                     (or remove a stale `.lock` file it left behind) and run again"
+                        .to_string(),
+                ),
+                _ => None,
+            },
+        }
+    }
+
+    pub(crate) fn git(operation: &'static str) -> impl FnOnce(git2::Error) -> RepoError {
+        move |source| RepoError::Git { operation, source }
+    }
+
+    pub(crate) fn io(
+        operation: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> RepoError {
+        let path = path.into();
+        move |source| RepoError::Io {
+            operation,
+            path,
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_moved_names_both_tips() {
+        let expected = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        let err = RepoError::BranchMoved {
+            refname: "refs/heads/main".into(),
+            expected: Some(expected),
+            actual: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "refs/heads/main moved while the change was being prepared: \
+             expected 1111111111111111111111111111111111111111, found no branch"
+        );
+        assert!(err.hint().unwrap().contains("run the command again"));
+    }
+
+    #[test]
+    fn dirty_paths_hint_names_the_paths() {
+        let err = RepoError::DirtyPaths {
+            paths: vec!["a.yaml".into(), "b/c.yaml".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "uncommitted changes in the checkout would be overwritten: a.yaml, b/c.yaml"
+        );
+        assert!(err.hint().unwrap().contains("-- a.yaml b/c.yaml"));
+    }
+
+    #[test]
+    fn owner_errors_suggest_safe_directory() {
+        let err = RepoError::Git {
+            operation: "open the repository",
+            source: git2::Error::new(
+                git2::ErrorCode::Owner,
+                git2::ErrorClass::Config,
+                "repository path '/x' is not owned by current user",
+            ),
+        };
+        assert!(err.hint().unwrap().contains("safe.directory"));
+        assert_eq!(err.to_string(), "git could not open the repository");
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.contains("not owned by current user"), "{cause}");
+    }
+}
