@@ -109,7 +109,9 @@ impl std::str::FromStr for Color {
         match s {
             "blue" => Ok(Color::Blue),
             "green" => Ok(Color::Green),
-            other => Err(format!("`{other}` is not a colour: expected `blue` or `green`")),
+            other => Err(format!(
+                "`{other}` is not a colour: expected `blue` or `green`"
+            )),
         }
     }
 }
