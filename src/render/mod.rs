@@ -1,1 +1,160 @@
-//! render (to be written).
+//! Rendering: values + templates in, a map of file name → bytes out (the contents of one
+//! `rendered/<env>/` folder). Pure: no disk, no git, no clock, no environment; the same
+//! values and templates always give the same bytes.
+//!
+//! What it renders (routing `service`): a Deployment per colour that has an image, the live
+//! Service and the preview Service, the Ingress when values has one, and a kustomization
+//! listing them. Adding a routing mode means adding its templates, a context section in
+//! `context` and a branch in the routing match of `plan`.
+//!
+//! **How no value can inject YAML.** Strings from values reach the output only through the
+//! `q` filter (a one-line YAML double-quoted scalar with every quote, backslash, line break,
+//! control and bidi character escaped) or, for map keys, `qkey` (plain only when
+//! unambiguous, else as `q`). Three layers keep it so:
+//! 1. a unit test walks the tera syntax tree of every built-in template and fails unless
+//!    every `{{ … }}` is a variable ending in `| q` or `| qkey`, or one of a short allowlist
+//!    of variables that the same test proves are integers in the context;
+//! 2. tera autoescaping is on for every template with the YAML quoting function as its
+//!    escape function, so a string printed without a filter, in an override too, is quoted
+//!    anyway (only an explicit `| safe` opts out);
+//! 3. every rendered file is parsed back and must be exactly one document that is the object
+//!    its file name promises (`check`).
+//!
+//! Numbers (ports, replicas, probe timings, ids) are typed integers, range-checked here and
+//! printed raw.
+
+mod check;
+mod context;
+mod error;
+mod quote;
+mod templates;
+
+use std::collections::BTreeMap;
+
+use crate::values::{Color, Routing, Values};
+
+pub use error::{OutputProblem, RenderError};
+pub use templates::{TemplateSource, Templates};
+
+use check::Expect;
+
+/// Rendered files: file name → bytes.
+pub type FileMap = BTreeMap<String, Vec<u8>>;
+
+/// The name of the kustomization file in every rendered folder.
+pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
+
+/// One file to render: which template, with which extra context section, promising what.
+struct Job {
+    file: String,
+    template: &'static str,
+    section: (&'static str, serde_json::Value),
+    expect: Expect,
+}
+
+/// Render `values` with `templates` into the files of one `rendered/<env>/` folder.
+pub fn render(values: &Values, templates: &Templates) -> Result<FileMap, RenderError> {
+    let common = context::common(values)?;
+    let base = tera::Context::from_serialize(&common).expect("the common context is a map");
+    let jobs = plan(values)?;
+
+    let mut files = FileMap::new();
+    for job in &jobs {
+        let text = render_one(templates, &base, job)?;
+        files.insert(job.file.clone(), text.into_bytes());
+    }
+
+    let resources: Vec<&str> = jobs.iter().map(|j| j.file.as_str()).collect();
+    let kustomization = Job {
+        file: KUSTOMIZATION_FILE.to_owned(),
+        template: "kustomization.yaml.tera",
+        section: section(
+            "kustomization",
+            &context::Kustomization {
+                resources: resources.clone(),
+            },
+        ),
+        expect: Expect::Kustomization {
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        },
+    };
+    let text = render_one(templates, &base, &kustomization)?;
+    files.insert(kustomization.file, text.into_bytes());
+    Ok(files)
+}
+
+/// The files to render, sorted by file name, without the kustomization.
+fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
+    let app = &values.app;
+    let object = |kind: &'static str, name: String| Expect::Object {
+        kind,
+        name,
+        namespace: values.namespace.clone(),
+    };
+    let checksum = context::pod_config_checksum(values);
+    let mut jobs = Vec::new();
+
+    for color in Color::ALL {
+        if let Some(d) = context::deployment(values, color, &checksum)? {
+            jobs.push(Job {
+                file: format!("{app}-{color}.deployment.yaml"),
+                template: "deployment.yaml.tera",
+                expect: object("Deployment", d.name.clone()),
+                section: section("deployment", &d),
+            });
+        }
+    }
+
+    match values.routing {
+        Routing::Service => {
+            for preview in [false, true] {
+                let s = context::service(values, preview)?;
+                jobs.push(Job {
+                    file: format!("{}.service.yaml", s.name),
+                    template: "service.yaml.tera",
+                    expect: object("Service", s.name.clone()),
+                    section: section("service", &s),
+                });
+            }
+            if let Some(i) = context::ingress(values)? {
+                jobs.push(Job {
+                    file: format!("{app}.ingress.yaml"),
+                    template: "ingress.yaml.tera",
+                    expect: object("Ingress", i.name.to_owned()),
+                    section: section("ingress", &i),
+                });
+            }
+        }
+    }
+
+    jobs.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(jobs)
+}
+
+fn section(name: &'static str, data: &impl serde::Serialize) -> (&'static str, serde_json::Value) {
+    let value = serde_json::to_value(data).expect("context sections are plain data");
+    (name, value)
+}
+
+/// Render one job and check the result.
+fn render_one(
+    templates: &Templates,
+    base: &tera::Context,
+    job: &Job,
+) -> Result<String, RenderError> {
+    let mut ctx = base.clone();
+    ctx.insert(job.section.0, &job.section.1);
+    let text = templates
+        .tera
+        .render(job.template, &ctx)
+        .map_err(|e| RenderError::Template {
+            template: job.template.to_owned(),
+            origin: templates.source_of(job.template),
+            cause: error::flatten_chain(&e),
+        })?;
+    check::check_file(&job.file, &text, &job.expect)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+//! The check every rendered file passes before it is returned: parsed back as YAML, it holds
+//! exactly one document, and that document is the object its file name promises (kind,
+//! name, namespace), or a kustomization listing exactly the other files. This catches a
+//! broken override and, as a second line of defence, any value that escaped its quoting.
+
+use serde::Deserialize as _;
+use serde_yaml::Value;
+
+use super::error::{OutputProblem, RenderError};
+
+/// What a rendered file must contain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// One Kubernetes object.
+    Object {
+        /// `kind`.
+        kind: &'static str,
+        /// `metadata.name`.
+        name: String,
+        /// `metadata.namespace`.
+        namespace: String,
+    },
+    /// A kustomization whose `resources` are exactly these files.
+    Kustomization {
+        /// The other rendered files, sorted.
+        resources: Vec<String>,
+    },
+}
+
+/// Check rendered `text` of `file` against `expect`.
+pub(crate) fn check_file(file: &str, text: &str, expect: &Expect) -> Result<(), RenderError> {
+    let fail = |document: usize, problem: OutputProblem| RenderError::OutputCheck {
+        file: file.to_owned(),
+        document,
+        problem,
+    };
+    let mut docs = Vec::new();
+    for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let doc = Value::deserialize(de).map_err(|e| {
+            fail(
+                i + 1,
+                OutputProblem::NotYaml {
+                    message: e.to_string(),
+                },
+            )
+        })?;
+        docs.push(doc);
+    }
+    let doc = match docs.as_slice() {
+        [Value::Null] if !has_content(text) => {
+            return Err(fail(1, OutputProblem::DocumentCount { found: 0 }))
+        }
+        [doc] => doc,
+        [] => return Err(fail(1, OutputProblem::DocumentCount { found: 0 })),
+        _ => return Err(fail(2, OutputProblem::DocumentCount { found: docs.len() })),
+    };
+    check_document(doc, expect).map_err(|problem| fail(1, problem))
+}
+
+/// Whether `text` holds anything but blank lines, comments and document markers (the YAML
+/// parser reports such a text as one null document).
+fn has_content(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .any(|line| !(line.is_empty() || line.starts_with('#') || line == "---" || line == "..."))
+}
+
+fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
+    if !doc.is_mapping() {
+        return Err(OutputProblem::NotAMapping);
+    }
+    let api_version = string_at(doc, &["apiVersion"], "apiVersion")?;
+    let kind = string_at(doc, &["kind"], "kind")?;
+    match expect {
+        Expect::Object {
+            kind: want_kind,
+            name,
+            namespace,
+        } => {
+            let found_name = string_at(doc, &["metadata", "name"], "metadata.name")?;
+            let found_ns = string_at(doc, &["metadata", "namespace"], "metadata.namespace")?;
+            equal("kind", want_kind, kind)?;
+            equal("metadata.name", name, found_name)?;
+            equal("metadata.namespace", namespace, found_ns)
+        }
+        Expect::Kustomization { resources } => {
+            equal("apiVersion", "kustomize.config.k8s.io/v1beta1", api_version)?;
+            equal("kind", "Kustomization", kind)?;
+            let listed: Vec<&str> = match doc.get("resources").and_then(Value::as_sequence) {
+                Some(seq) => seq.iter().filter_map(Value::as_str).collect(),
+                None => {
+                    return Err(OutputProblem::MissingField { field: "resources" });
+                }
+            };
+            let missing: Vec<String> = resources
+                .iter()
+                .filter(|r| !listed.contains(&r.as_str()))
+                .cloned()
+                .collect();
+            let unexpected: Vec<String> = listed
+                .iter()
+                .filter(|l| !resources.iter().any(|r| r == *l))
+                .map(|l| (*l).to_owned())
+                .collect();
+            if missing.is_empty() && unexpected.is_empty() {
+                Ok(())
+            } else {
+                Err(OutputProblem::KustomizationResources {
+                    missing,
+                    unexpected,
+                })
+            }
+        }
+    }
+}
+
+fn string_at<'v>(
+    doc: &'v Value,
+    path: &[&str],
+    field: &'static str,
+) -> Result<&'v str, OutputProblem> {
+    path.iter()
+        .try_fold(doc, |v, key| v.get(*key))
+        .and_then(Value::as_str)
+        .ok_or(OutputProblem::MissingField { field })
+}
+
+fn equal(field: &'static str, expected: &str, found: &str) -> Result<(), OutputProblem> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(OutputProblem::Mismatch {
+            field,
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc() -> Expect {
+        Expect::Object {
+            kind: "Service",
+            name: "api".into(),
+            namespace: "shop".into(),
+        }
+    }
+
+    fn problem(text: &str, expect: &Expect) -> (usize, OutputProblem) {
+        match check_file("api.service.yaml", text, expect) {
+            Err(RenderError::OutputCheck {
+                file,
+                document,
+                problem,
+            }) => {
+                assert_eq!(file, "api.service.yaml");
+                (document, problem)
+            }
+            other => panic!("expected an output check failure, got {other:?}"),
+        }
+    }
+
+    const GOOD: &str =
+        "# header\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  namespace: shop\n";
+
+    #[test]
+    fn accepts_the_promised_object() {
+        check_file("api.service.yaml", GOOD, &svc()).unwrap();
+    }
+
+    #[test]
+    fn rejects_extra_and_missing_documents() {
+        let two = format!("{GOOD}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n");
+        assert_eq!(
+            problem(&two, &svc()),
+            (2, OutputProblem::DocumentCount { found: 2 })
+        );
+        for empty in ["", "# only a comment\n", "\n---\n"] {
+            assert_eq!(
+                problem(empty, &svc()),
+                (1, OutputProblem::DocumentCount { found: 0 }),
+                "{empty:?}"
+            );
+        }
+        assert_eq!(problem("null\n", &svc()), (1, OutputProblem::NotAMapping));
+    }
+
+    #[test]
+    fn rejects_invalid_yaml_and_duplicate_keys() {
+        let (_, p) = problem("kind: [\n", &svc());
+        assert!(matches!(p, OutputProblem::NotYaml { .. }), "{p:?}");
+        let dup = format!("{GOOD}kind: Secret\n");
+        let (_, p) = problem(&dup, &svc());
+        assert!(matches!(p, OutputProblem::NotYaml { .. }), "{p:?}");
+    }
+
+    #[test]
+    fn rejects_missing_fields_and_mismatches() {
+        assert_eq!(problem("- a\n", &svc()).1, OutputProblem::NotAMapping);
+        assert_eq!(
+            problem("kind: Service\n", &svc()).1,
+            OutputProblem::MissingField {
+                field: "apiVersion"
+            }
+        );
+        assert_eq!(
+            problem("apiVersion: v1\nkind: Service\nmetadata: {}\n", &svc()).1,
+            OutputProblem::MissingField {
+                field: "metadata.name"
+            }
+        );
+        let wrong_kind = GOOD.replace("kind: Service", "kind: Secret");
+        assert_eq!(
+            problem(&wrong_kind, &svc()).1,
+            OutputProblem::Mismatch {
+                field: "kind",
+                expected: "Service".into(),
+                found: "Secret".into()
+            }
+        );
+        let wrong_ns = GOOD.replace("namespace: shop", "namespace: kube-system");
+        assert!(matches!(
+            problem(&wrong_ns, &svc()).1,
+            OutputProblem::Mismatch {
+                field: "metadata.namespace",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn kustomization_must_list_exactly_the_other_files() {
+        let expect = Expect::Kustomization {
+            resources: vec!["a.yaml".into(), "b.yaml".into()],
+        };
+        let head = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+        check_file(
+            "k",
+            &format!("{head}resources:\n  - a.yaml\n  - b.yaml\n"),
+            &expect,
+        )
+        .unwrap();
+        let err = check_file(
+            "k",
+            &format!("{head}resources:\n  - a.yaml\n  - c.yaml\n"),
+            &expect,
+        )
+        .unwrap_err();
+        let RenderError::OutputCheck { problem, .. } = err else {
+            panic!("wrong error {err:?}")
+        };
+        assert_eq!(
+            problem,
+            OutputProblem::KustomizationResources {
+                missing: vec!["b.yaml".into()],
+                unexpected: vec!["c.yaml".into()]
+            }
+        );
+        let err = check_file("k", head, &expect).unwrap_err();
+        assert!(err.to_string().contains("`resources`"), "{err}");
+    }
+}

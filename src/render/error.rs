@@ -1,0 +1,227 @@
+//! The errors of rendering: template problems, output that fails its checks, and values the
+//! templates cannot express. Each variant carries the data a caller needs to report it; the
+//! messages say what was wrong, where, and what to do.
+
+use std::fmt;
+
+use super::templates::TemplateSource;
+
+/// Why rendering failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to parse or to render.
+    #[error("template `{template}` ({origin}): {cause}\n{hint}", hint = origin.fix_hint())]
+    Template {
+        /// The template's name, e.g. `deployment.yaml.tera`.
+        template: String,
+        /// Whether it is the built-in template or a repository override.
+        origin: TemplateSource,
+        /// tera's message chain flattened into one text, innermost cause last.
+        cause: String,
+    },
+
+    /// An override names a template greenlight does not have.
+    #[error(
+        "templates/{name} does not override any built-in template{did_you_mean}; \
+         the templates that can be overridden are: {known}. Rename or remove the file",
+        did_you_mean = did_you_mean(suggestion.as_deref()),
+        known = known.join(", ")
+    )]
+    UnknownTemplate {
+        /// The name that was given.
+        name: String,
+        /// The closest known name, if one is close.
+        suggestion: Option<String>,
+        /// Every template name that can be overridden.
+        known: Vec<&'static str>,
+    },
+
+    /// A rendered file is not the one Kubernetes object its name promises.
+    #[error(
+        "rendered file `{file}`, document {document}: {problem}; \
+         the template that produced it must output exactly one object per file"
+    )]
+    OutputCheck {
+        /// The rendered file's name.
+        file: String,
+        /// 1-based index of the YAML document the problem is in.
+        document: usize,
+        /// What is missing or invalid.
+        problem: OutputProblem,
+    },
+
+    /// The values use a shape the templates cannot express.
+    #[error("values `{field}`: {feature} is not supported; {hint}")]
+    Unsupported {
+        /// Path of the field in values, e.g. `env.DATABASE_URL`.
+        field: String,
+        /// What was asked for.
+        feature: &'static str,
+        /// What to write instead.
+        hint: &'static str,
+    },
+
+    /// A value is outside what the rendered Kubernetes objects accept.
+    #[error("values `{field}`: `{value}` is not valid: expected {expected}")]
+    InvalidValue {
+        /// Path of the field in values, e.g. `blue.replicas`.
+        field: String,
+        /// The offending value, as written.
+        value: String,
+        /// What would be accepted.
+        expected: &'static str,
+    },
+
+    /// A label or annotation key from values would overwrite one greenlight sets itself.
+    #[error(
+        "values `{field}.{key}`: `{key}` is set by greenlight itself ({why}); \
+         remove it from `{field}`"
+    )]
+    ReservedKey {
+        /// `labels`, `annotations` or `ingress.annotations`.
+        field: &'static str,
+        /// The reserved key.
+        key: String,
+        /// Why greenlight owns it.
+        why: &'static str,
+    },
+
+    /// The live colour has no image, so the Service would send production traffic nowhere.
+    #[error(
+        "values: the live colour `{color}` has no image (neither `{color}.tag` nor \
+         `{color}.digest` is set), so the Service would route traffic to no pods; set one, \
+         or set `liveColor` to the colour that has an image"
+    )]
+    LiveWithoutImage {
+        /// The live colour.
+        color: crate::values::Color,
+    },
+}
+
+/// What is wrong with one rendered document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputProblem {
+    /// The text is not valid YAML.
+    NotYaml {
+        /// The YAML parser's message.
+        message: String,
+    },
+    /// The file holds a number of documents other than one.
+    DocumentCount {
+        /// How many documents were found.
+        found: usize,
+    },
+    /// The document is empty or not a mapping.
+    NotAMapping,
+    /// A required field is absent, null or not a string.
+    MissingField {
+        /// Dotted path of the field, e.g. `metadata.name`.
+        field: &'static str,
+    },
+    /// A field has another value than the file name promises.
+    Mismatch {
+        /// Dotted path of the field.
+        field: &'static str,
+        /// The value the file name or values call for.
+        expected: String,
+        /// The rendered value.
+        found: String,
+    },
+    /// The kustomization's `resources` are not exactly the other rendered files.
+    KustomizationResources {
+        /// Rendered files it does not list.
+        missing: Vec<String>,
+        /// Listed entries that were not rendered.
+        unexpected: Vec<String>,
+    },
+}
+
+impl fmt::Display for OutputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputProblem::NotYaml { message } => write!(f, "not valid YAML: {message}"),
+            OutputProblem::DocumentCount { found } => {
+                write!(f, "expected exactly one YAML document, found {found}")
+            }
+            OutputProblem::NotAMapping => {
+                f.write_str("the document is empty or not a YAML mapping")
+            }
+            OutputProblem::MissingField { field } => {
+                write!(f, "`{field}` is missing or not a string")
+            }
+            OutputProblem::Mismatch {
+                field,
+                expected,
+                found,
+            } => write!(f, "`{field}` is `{found}`, expected `{expected}`"),
+            OutputProblem::KustomizationResources {
+                missing,
+                unexpected,
+            } => {
+                f.write_str("`resources` must list exactly the other rendered files")?;
+                if !missing.is_empty() {
+                    write!(f, "; not listed: {}", missing.join(", "))?;
+                }
+                if !unexpected.is_empty() {
+                    write!(f, "; listed but not rendered: {}", unexpected.join(", "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// Flatten an error and its `source()` chain into one line of text, outermost first, so the
+/// real cause (often the innermost) is shown.
+pub(crate) fn flatten_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_chain_shows_the_innermost_cause() {
+        let inner = tera::Error::msg("Variable `x` not found");
+        let outer = tera::Error::chain("Failed to render 'a.yaml.tera'", inner);
+        assert_eq!(
+            flatten_chain(&outer),
+            "Failed to render 'a.yaml.tera': Variable `x` not found"
+        );
+    }
+
+    #[test]
+    fn unknown_template_lists_known_names_and_suggests() {
+        let e = RenderError::UnknownTemplate {
+            name: "deploy.yaml.tera".into(),
+            suggestion: Some("deployment.yaml.tera".into()),
+            known: vec!["deployment.yaml.tera", "service.yaml.tera"],
+        };
+        let text = e.to_string();
+        assert!(text.contains("templates/deploy.yaml.tera"), "{text}");
+        assert!(
+            text.contains("did you mean `deployment.yaml.tera`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("deployment.yaml.tera, service.yaml.tera"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! YAML-safe quoting of strings from values: the `q` and `qkey` template filters and the
+//! escape function that autoescapes every other string expression.
+//!
+//! `q` always writes a YAML double-quoted scalar on one line, so no value can end its scalar,
+//! start a new key or a new document. `qkey` writes a map key plain when it is unambiguous
+//! and falls back to `q` otherwise. Nothing here reads disk, env or clock.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use tera::Value;
+
+/// Quote `s` as a YAML double-quoted scalar that parses back to exactly `s`.
+///
+/// Escaped: `\` and `"`; every line break (`\n`, `\r`, U+0085, U+2028, U+2029); every
+/// character YAML does not allow raw (C0 controls except tab, DEL, C1 controls, U+FFFE,
+/// U+FFFF); tab; the byte-order mark U+FEFF; and the bidirectional formatting characters
+/// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which are legal but can make a
+/// reviewed diff display something other than what is applied.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let cp = u32::from(c);
+                if cp <= 0xFF {
+                    let _ = write!(out, "\\x{cp:02X}");
+                } else if cp <= 0xFFFF {
+                    let _ = write!(out, "\\u{cp:04X}");
+                } else {
+                    let _ = write!(out, "\\U{cp:08X}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether `c` must be written as an escape sequence inside a double-quoted scalar.
+fn needs_escape(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00..=0x1F
+            | 0x7F..=0x9F
+            | 0x061C
+            | 0x200E
+            | 0x200F
+            | 0x2028
+            | 0x2029
+            | 0x202A..=0x202E
+            | 0x2066..=0x2069
+            | 0xFEFF
+            | 0xFFFE
+            | 0xFFFF
+    )
+}
+
+/// Words that a YAML 1.1 or 1.2 parser reads as a boolean or null when written plain.
+const RESERVED_PLAIN_WORDS: &[&str] =
+    &["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
+
+/// Whether `key` can be written as a plain (unquoted) map key and still be read back as the
+/// same string by every YAML parser: it starts with a letter (so it is never a number,
+/// timestamp or special float), continues with `[A-Za-z0-9._/-]`, and is not a boolean or
+/// null word of YAML 1.1 or 1.2 in any case.
+pub(crate) fn is_plain_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
+        && !RESERVED_PLAIN_WORDS
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(key))
+}
+
+/// Write a map key: plain when [`is_plain_key`] allows it, else as [`quote`] does.
+pub(crate) fn quote_key(key: &str) -> String {
+    if is_plain_key(key) {
+        key.to_owned()
+    } else {
+        quote(key)
+    }
+}
+
+/// The tera escape function: every string expression without a safe filter is quoted.
+pub(crate) fn escape(s: &str) -> String {
+    quote(s)
+}
+
+/// The `q` filter: a string (or a number or boolean, written as its text) as a quoted scalar.
+pub(crate) struct Q;
+
+impl tera::Filter for Q {
+    fn filter(&self, value: &Value, _args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            other => {
+                return Err(tera::Error::msg(format!(
+                    "filter `q` quotes a string, a number or a boolean, but got {}",
+                    kind_of(other)
+                )))
+            }
+        };
+        Ok(Value::String(quote(&text)))
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// The `qkey` filter: a map key, plain when safe, quoted otherwise.
+pub(crate) struct QKey;
+
+impl tera::Filter for QKey {
+    fn filter(&self, value: &Value, _args: &HashMap<String, Value>) -> tera::Result<Value> {
+        match value {
+            Value::String(s) => Ok(Value::String(quote_key(s))),
+            other => Err(tera::Error::msg(format!(
+                "filter `qkey` quotes a map key, which must be a string, but got {}",
+                kind_of(other)
+            ))),
+        }
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// A short description of a JSON value's type for filter errors.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null (is the variable set?)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_back(yaml: &str) -> String {
+        serde_yaml::from_str::<String>(yaml).expect("quoted scalar parses")
+    }
+
+    #[test]
+    fn quote_escapes_structure_and_line_breaks() {
+        assert_eq!(quote("plain"), r#""plain""#);
+        assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(quote("x\nkind: Secret"), r#""x\nkind: Secret""#);
+        assert_eq!(quote("a\r\tb"), r#""a\r\tb""#);
+        assert_eq!(quote("\u{0}\u{7f}\u{85}"), r#""\x00\x7F\x85""#);
+        assert_eq!(
+            quote("\u{2028}\u{2029}\u{feff}\u{202e}"),
+            r#""\u2028\u2029\uFEFF\u202E""#
+        );
+    }
+
+    #[test]
+    fn quote_keeps_printable_unicode_raw() {
+        assert_eq!(quote("🚀 שלום café"), "\"🚀 שלום café\"");
+    }
+
+    #[test]
+    fn hostile_strings_parse_back_unchanged() {
+        let hostile = [
+            "x\nkind: Secret",
+            "a: b",
+            "---",
+            "...",
+            "# comment",
+            "\"",
+            "'",
+            "\\",
+            "{}",
+            "[]",
+            "&a",
+            "*a",
+            "!tag",
+            "!!str",
+            "%YAML 1.2",
+            "@at",
+            "`tick`",
+            "|",
+            ">",
+            "- item",
+            "? key",
+            "",
+            " leading and trailing ",
+            "🚀 emoji",
+            "\u{202e}RTL override",
+            "עברית",
+            "\u{85}\u{2028}\u{2029}\u{feff}",
+            "\u{1b}[31mred",
+            "true",
+            "null",
+            "~",
+            "0x1F",
+            "1e3",
+            "\u{fffe}\u{ffff}",
+        ];
+        for s in hostile {
+            assert_eq!(parse_back(&quote(s)), s, "round trip of {s:?}");
+            assert!(!quote(s).contains('\n'), "one line for {s:?}");
+        }
+    }
+
+    #[test]
+    fn plain_keys_are_only_unambiguous_ones() {
+        for ok in [
+            "app",
+            "app.kubernetes.io/name",
+            "team_name",
+            "a-b",
+            "x1",
+            "nope",
+        ] {
+            assert!(is_plain_key(ok), "{ok} should be plain");
+        }
+        for quoted in [
+            "", "true", "True", "NO", "on", "Off", "y", "null", "~", "1", "123abc", "0x1F", "1e3",
+            ".inf", "a b", "a:b", "-a", "a#b", "&a", "*a", "!a", "a\nb", "é",
+        ] {
+            assert!(!is_plain_key(quoted), "{quoted:?} should be quoted");
+            assert_eq!(quote_key(quoted), quote(quoted));
+        }
+    }
+
+    #[test]
+    fn q_filter_rejects_maps_and_null() {
+        let args = HashMap::new();
+        assert_eq!(
+            tera::Filter::filter(&Q, &Value::from(8080), &args).unwrap(),
+            Value::from("\"8080\"")
+        );
+        let err = tera::Filter::filter(&Q, &Value::Null, &args).unwrap_err();
+        assert!(err.to_string().contains("null"), "{err}");
+        let err = tera::Filter::filter(&QKey, &Value::from(1), &args).unwrap_err();
+        assert!(err.to_string().contains("a number"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_round_trips_through_q(s in any::<String>()) {
+            let quoted = quote(&s);
+            prop_assert!(!quoted.contains('\n'));
+            prop_assert_eq!(parse_back(&quoted), s);
+        }
+
+        #[test]
+        fn any_string_round_trips_as_a_map_key(k in any::<String>(), v in any::<String>()) {
+            let doc = format!("{}: {}\n", quote_key(&k), quote(&v));
+            let map: std::collections::BTreeMap<String, String> =
+                serde_yaml::from_str(&doc).expect("one-entry map parses");
+            prop_assert_eq!(map.len(), 1);
+            prop_assert_eq!(map.get(&k), Some(&v));
+        }
+    }
+}
