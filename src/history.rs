@@ -116,7 +116,8 @@ fn one_line(text: &str) -> String {
 }
 
 /// One greenlight release commit, as read back from history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleaseRecord {
     /// The commit id, in hex.
     pub commit: String,
@@ -347,6 +348,7 @@ mod tests {
                 changes: BTreeMap::from([("n".to_string(), Some(n.to_string().into_bytes()))]),
                 message,
                 update_worktree: false,
+                allow_empty: false,
             };
             match repo.commit_as(&req, &identity(1_000 + n as i64)).unwrap() {
                 CommitOutcome::Committed { id, .. } => tip = Some(id),

@@ -605,7 +605,10 @@ pub fn describe_change(old: &Values, new: &Values) -> Vec<String> {
     shared.blue = new.blue.clone();
     shared.green = new.green.clone();
     if shared != *new {
-        out.push(format!("shared configuration of {} changed (both colours roll)", new.app));
+        out.push(format!(
+            "shared configuration of {} changed (both colours roll)",
+            new.app
+        ));
     }
     out
 }

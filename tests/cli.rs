@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("greenlight")
+}
 
 const VALUES: &str = "\
 # Shop API in production.
@@ -47,7 +49,11 @@ impl Run {
     }
     #[track_caller]
     fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     #[track_caller]
@@ -115,7 +121,7 @@ impl Sandbox {
     }
 
     fn greenlight_in(&self, dir: &Path, args: &[&str], now: Option<i64>) -> Run {
-        let mut cmd = std::process::Command::from(Command::cargo_bin("greenlight").unwrap());
+        let mut cmd = std::process::Command::new(bin());
         self.env(&mut cmd);
         cmd.current_dir(dir).args(args);
         if let Some(now) = now {
@@ -149,7 +155,10 @@ impl Sandbox {
     }
 
     fn commit_count(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+        self.git(&["rev-list", "--count", "HEAD"])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     fn at(&self, t: i64) {
@@ -169,13 +178,18 @@ fn full_cycle_stage_promote_rollback_scale_down() {
 
     // stage: green gets 1.5.0, pre-scaled to the live replicas.
     s.at(T0 + 60);
-    let r = s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     assert!(
-        r.stdout.contains("stage(production): api green none → 1.5.0 (3 replicas)"),
+        r.stdout
+            .contains("stage(production): api green none → 1.5.0 (3 replicas)"),
         "{}",
         r.stdout
     );
-    assert!(s.read("rendered/production/api-green.deployment.yaml").contains("1.5.0"));
+    assert!(s
+        .read("rendered/production/api-green.deployment.yaml")
+        .contains("1.5.0"));
     assert_eq!(
         s.git(&["log", "-1", "--format=%s"]).trim(),
         "stage(production): api green none → 1.5.0 (3 replicas)"
@@ -183,12 +197,30 @@ fn full_cycle_stage_promote_rollback_scale_down() {
 
     // promote: one line of values changes, the Service selector flips.
     s.at(T0 + 120);
-    let r = s.greenlight(&["promote", "production", "--expect-live", "blue", "--expect-tag", "1.5.0"]).ok();
-    assert!(r.stdout.contains("promote(production): api blue → green (1.5.0)"), "{}", r.stdout);
+    let r = s
+        .greenlight(&[
+            "promote",
+            "production",
+            "--expect-live",
+            "blue",
+            "--expect-tag",
+            "1.5.0",
+        ])
+        .ok();
+    assert!(
+        r.stdout
+            .contains("promote(production): api blue → green (1.5.0)"),
+        "{}",
+        r.stdout
+    );
     let values_diff = s.git(&["diff", "HEAD~1", "--unified=0", "--", "environments/"]);
     let changed: Vec<&str> = values_diff
         .lines()
-        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---"))
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
         .collect();
     assert_eq!(
         changed,
@@ -208,30 +240,51 @@ fn full_cycle_stage_promote_rollback_scale_down() {
         "a promotion changes the values line and the two selectors only"
     );
     let service = s.read("rendered/production/api.service.yaml");
-    assert!(service.contains("color: \"green\"") || service.contains("color: green"), "{service}");
+    assert!(
+        service.contains("color: \"green\"") || service.contains("color: green"),
+        "{service}"
+    );
 
     // rollback: back to blue.
     s.at(T0 + 180);
     let r = s.greenlight(&["rollback", "production"]).ok();
-    assert!(r.stdout.contains("rollback(production): api green → blue (1.4.0)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("rollback(production): api green → blue (1.4.0)"),
+        "{}",
+        r.stdout
+    );
 
     // scale-down of the idle (green) colour: the last promotion was at T0+120.
     s.at(T0 + 240);
     let r = s
-        .greenlight_in(&s.root, &["scale-down", "production"], Some(T0 + 120 + 10 * 60))
+        .greenlight_in(
+            &s.root,
+            &["scale-down", "production"],
+            Some(T0 + 120 + 10 * 60),
+        )
         .code(3);
     assert!(r.stderr.contains("stays warm for 30m"), "{}", r.stderr);
     assert!(r.stderr.contains("20m left"), "{}", r.stderr);
     let r = s
-        .greenlight_in(&s.root, &["scale-down", "production"], Some(T0 + 120 + 31 * 60))
+        .greenlight_in(
+            &s.root,
+            &["scale-down", "production"],
+            Some(T0 + 120 + 31 * 60),
+        )
         .ok();
     assert!(
-        r.stdout.contains("scale-down(production): api green 3 → 0 replicas (1.5.0)"),
+        r.stdout
+            .contains("scale-down(production): api green 3 → 0 replicas (1.5.0)"),
         "{}",
         r.stdout
     );
     assert_eq!(s.commit_count(), 5);
-    assert_eq!(s.git(&["status", "--porcelain"]), "", "worktree and index follow each commit");
+    assert_eq!(
+        s.git(&["status", "--porcelain"]),
+        "",
+        "worktree and index follow each commit"
+    );
     s.git(&["fsck", "--strict", "--no-progress"]);
 
     // history lists every action, newest first; the git CLI reads the same trailers.
@@ -247,7 +300,10 @@ fn full_cycle_stage_promote_rollback_scale_down() {
         "--format=%(trailers:key=Greenlight-Action,valueonly,separator=)|%(trailers:key=Greenlight-Live,valueonly,separator=)|%(trailers:key=Greenlight-Previous,valueonly,separator=)",
     ]);
     assert_eq!(
-        trailers.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>(),
+        trailers
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>(),
         [
             "scale-down|blue|blue",
             "rollback|blue|green",
@@ -256,9 +312,18 @@ fn full_cycle_stage_promote_rollback_scale_down() {
             "||",
         ]
     );
-    let image = s.git(&["log", "-1", "--skip=2", "--format=%(trailers:key=Greenlight-Image,valueonly,separator=)"]);
+    let image = s.git(&[
+        "log",
+        "-1",
+        "--skip=2",
+        "--format=%(trailers:key=Greenlight-Image,valueonly,separator=)",
+    ]);
     assert_eq!(image.trim(), "registry.example.com/shop/api:1.5.0");
-    let sha = s.git(&["log", "-1", "--format=%(trailers:key=Greenlight-Values-Sha256,valueonly,separator=)"]);
+    let sha = s.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Greenlight-Values-Sha256,valueonly,separator=)",
+    ]);
     let expected = {
         use sha2::Digest as _;
         let d = sha2::Sha256::digest(s.read("environments/production/values.yaml").as_bytes());
@@ -271,15 +336,24 @@ fn full_cycle_stage_promote_rollback_scale_down() {
 #[test]
 fn promote_twice_makes_one_commit_and_never_flips_back() {
     let s = Sandbox::new();
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     s.greenlight(&["promote", "production"]).ok();
     let head = s.head();
     let r = s.greenlight(&["promote", "production"]).ok();
-    assert!(r.stdout.contains("green (1.5.0) is already live"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("green (1.5.0) is already live"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(s.head(), head, "no commit for a no-op");
-    assert!(s.read("environments/production/values.yaml").contains("liveColor: green"));
+    assert!(s
+        .read("environments/production/values.yaml")
+        .contains("liveColor: green"));
     // Same for stage of the same image after it was promoted? It is live: refused.
-    let r = s.greenlight(&["stage", "production", "--tag", "1.5.0", "--color", "green"]).code(3);
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0", "--color", "green"])
+        .code(3);
     assert!(r.stderr.contains("green is live"), "{}", r.stderr);
 }
 
@@ -288,21 +362,38 @@ fn refusals_exit_3_with_a_reason_and_write_nothing() {
     let s = Sandbox::new();
     let head = s.head();
     let cases: &[(&[&str], &str)] = &[
-        (&["stage", "production", "--tag", "2.0", "--color", "blue"], "blue is live"),
-        (&["stage", "production", "--from-tag", "v2.0-blue"], "blue is live"),
+        (
+            &["stage", "production", "--tag", "2.0", "--color", "blue"],
+            "blue is live",
+        ),
+        (
+            &["stage", "production", "--from-tag", "v2.0-blue"],
+            "blue is live",
+        ),
         (&["promote", "production"], "green has no image"),
         (&["rollback", "production"], "nothing to roll back to"),
     ];
     for (args, message) in cases {
         let r = s.greenlight(args).code(3);
         assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains("hint:"), "{args:?} gives a hint: {}", r.stderr);
+        assert!(
+            r.stderr.contains("hint:"),
+            "{args:?} gives a hint: {}",
+            r.stderr
+        );
     }
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     let staged = s.head();
     let cases: &[(&[&str], &str)] = &[
-        (&["promote", "production", "--expect-live", "green"], "expected green to be live, but blue is live"),
-        (&["promote", "production", "--expect-tag", "1.6.0"], "expected green to hold `1.6.0`, but it holds `1.5.0`"),
+        (
+            &["promote", "production", "--expect-live", "green"],
+            "expected green to be live, but blue is live",
+        ),
+        (
+            &["promote", "production", "--expect-tag", "1.6.0"],
+            "expected green to hold `1.6.0`, but it holds `1.5.0`",
+        ),
         (&["rollback", "production"], "not the previous release"),
     ];
     for (args, message) in cases {
@@ -317,11 +408,13 @@ fn refusals_exit_3_with_a_reason_and_write_nothing() {
 #[test]
 fn promote_refuses_a_colour_scaled_to_zero() {
     let s = Sandbox::new();
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     s.greenlight(&["promote", "production"]).ok();
     // Roll back and scale the bad release down, then stage, scale down again: 0 replicas.
     s.greenlight(&["rollback", "production"]).ok();
-    s.greenlight(&["stage", "production", "--tag", "1.6.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.6.0"])
+        .ok();
     s.greenlight(&["scale-down", "production", "--force"]).ok();
     let r = s.greenlight(&["promote", "production"]).code(3);
     assert!(r.stderr.contains("green has 0 replicas"), "{}", r.stderr);
@@ -330,7 +423,8 @@ fn promote_refuses_a_colour_scaled_to_zero() {
 #[test]
 fn promote_after_rollback_needs_a_new_stage() {
     let s = Sandbox::new();
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     s.greenlight(&["promote", "production"]).ok();
     s.greenlight(&["rollback", "production"]).ok();
     let r = s.greenlight(&["rollback", "production"]).ok();
@@ -339,44 +433,96 @@ fn promote_after_rollback_needs_a_new_stage() {
     assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
     // Re-staging the same image records a new stage (values unchanged), then promote works.
     let before = s.commit_count();
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     assert_eq!(s.commit_count(), before + 1);
-    assert_eq!(s.git(&["diff", "HEAD~1", "--stat"]), "", "a record-only stage changes no file");
+    assert_eq!(
+        s.git(&["diff", "HEAD~1", "--stat"]),
+        "",
+        "a record-only stage changes no file"
+    );
     s.greenlight(&["promote", "production"]).ok();
-    assert!(s.read("environments/production/values.yaml").contains("liveColor: green"));
+    assert!(s
+        .read("environments/production/values.yaml")
+        .contains("liveColor: green"));
 }
 
 #[test]
 fn dirty_paths_stop_the_command_and_keep_the_users_edit() {
     let s = Sandbox::new();
     let head = s.head();
-    let edited = s.read("rendered/production/api-preview.service.yaml") + "# my local note\n";
-    s.write("rendered/production/api-preview.service.yaml", &edited);
-    let r = s.greenlight(&["stage", "production", "--tag", "1.5.0"]).code(2);
-    assert!(r.stderr.contains("rendered/production/api-green.deployment.yaml") || r.stderr.contains("api-preview.service.yaml"), "{}", r.stderr);
-    assert_eq!(s.read("rendered/production/api-preview.service.yaml"), edited);
+    let values_path = "environments/production/values.yaml";
+
+    // An uncommitted edit of the values file that stage must rewrite.
+    let edited = s.read(values_path) + "# my local note\n";
+    s.write(values_path, &edited);
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .code(2);
+    assert!(r.stderr.contains(values_path), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(s.read(values_path), edited, "the user's edit is intact");
     assert_eq!(s.head(), head);
+    s.git(&["checkout", "--", "."]);
+
+    // An untracked file where stage would write the green Deployment.
+    let mine = "# my own deployment\n";
+    s.write("rendered/production/api-green.deployment.yaml", mine);
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains("rendered/production/api-green.deployment.yaml"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        s.read("rendered/production/api-green.deployment.yaml"),
+        mine
+    );
+    assert_eq!(s.head(), head);
+    std::fs::remove_file(s.path("rendered/production/api-green.deployment.yaml")).unwrap();
+
     // A staged (index) edit of the values file is also in the way.
-    s.git(&["checkout", "--", "rendered"]);
-    let values = s.read("environments/production/values.yaml").replace("port: 8080", "port: 8081");
-    s.write("environments/production/values.yaml", &values);
-    s.git(&["add", "environments/production/values.yaml"]);
-    let r = s.greenlight(&["stage", "production", "--tag", "1.5.0"]).code(2);
-    assert!(r.stderr.contains("environments/production/values.yaml"), "{}", r.stderr);
-    assert_eq!(s.read("environments/production/values.yaml"), values);
+    let values = s.read(values_path).replace("port: 8080", "port: 8081");
+    s.write(values_path, &values);
+    s.git(&["add", values_path]);
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .code(2);
+    assert!(r.stderr.contains(values_path), "{}", r.stderr);
+    assert_eq!(s.read(values_path), values);
     assert_eq!(s.head(), head);
+    assert_eq!(
+        s.git(&["diff", "--cached", "--name-only"]).trim(),
+        values_path
+    );
 }
 
 #[test]
 fn dry_run_prints_the_diff_and_writes_nothing() {
     let s = Sandbox::new();
     let head = s.head();
-    let r = s.greenlight(&["stage", "production", "--tag", "1.5.0", "--dry-run"]).ok();
-    assert!(r.stdout.contains("+++ b/rendered/production/api-green.deployment.yaml"), "{}", r.stdout);
+    let r = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0", "--dry-run"])
+        .ok();
+    assert!(
+        r.stdout
+            .contains("+++ b/rendered/production/api-green.deployment.yaml"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("-green: { replicas: 0 }"), "{}", r.stdout);
-    assert!(r.stderr.contains("dry run: nothing written"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("dry run: nothing written"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.head(), head);
-    assert!(!s.path("rendered/production/api-green.deployment.yaml").exists());
+    assert!(!s
+        .path("rendered/production/api-green.deployment.yaml")
+        .exists());
     assert_eq!(s.git(&["status", "--porcelain"]), "");
 }
 
@@ -384,9 +530,18 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
 fn bare_repository_commits_without_a_worktree() {
     let s = Sandbox::new();
     let bare = s.root.parent().unwrap().join("bare.git");
-    s.git(&["clone", "-q", "--bare", s.root.to_str().unwrap(), bare.to_str().unwrap()]);
-    s.greenlight_in(&bare, &["stage", "production", "--tag", "1.5.0"], None).ok();
-    let r = s.greenlight_in(&bare, &["promote", "production", "--output", "json"], None).ok();
+    s.git(&[
+        "clone",
+        "-q",
+        "--bare",
+        s.root.to_str().unwrap(),
+        bare.to_str().unwrap(),
+    ]);
+    s.greenlight_in(&bare, &["stage", "production", "--tag", "1.5.0"], None)
+        .ok();
+    let r = s
+        .greenlight_in(&bare, &["promote", "production", "--output", "json"], None)
+        .ok();
     let report = json(&r);
     assert_eq!(report["outcome"], "committed");
     assert_eq!(report["live"], "green");
@@ -409,7 +564,9 @@ fn bare_repository_commits_without_a_worktree() {
 fn verify_catches_a_hand_edited_rendered_file() {
     let s = Sandbox::new();
     s.greenlight(&["verify"]).ok();
-    let svc = s.read("rendered/production/api.service.yaml").replace("blue", "green");
+    let svc = s
+        .read("rendered/production/api.service.yaml")
+        .replace("blue", "green");
     s.write("rendered/production/api.service.yaml", &svc);
     s.write("rendered/production/extra.yaml", "kind: ConfigMap\n");
     std::fs::remove_file(s.path("rendered/production/api.ingress.yaml")).unwrap();
@@ -417,9 +574,24 @@ fn verify_catches_a_hand_edited_rendered_file() {
     s.git(&["add", "-A"]);
     s.git(&["commit", "-qm", "extra"]);
     let r = s.greenlight(&["verify"]).code(1);
-    assert!(r.stdout.contains("differs    rendered/production/api.service.yaml"), "{}", r.stdout);
-    assert!(r.stdout.contains("missing    rendered/production/api.ingress.yaml"), "{}", r.stdout);
-    assert!(r.stdout.contains("unexpected rendered/production/extra.yaml"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("differs    rendered/production/api.service.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("missing    rendered/production/api.ingress.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("unexpected rendered/production/extra.yaml"),
+        "{}",
+        r.stdout
+    );
     let report = json(&s.greenlight(&["verify", "--output", "json"]).code(1));
     assert_eq!(report["ok"], false);
     assert_eq!(report["drift"].as_array().unwrap().len(), 3);
@@ -429,29 +601,59 @@ fn verify_catches_a_hand_edited_rendered_file() {
 fn diff_shows_a_hand_edit_with_a_summary_and_exit_1() {
     let s = Sandbox::new();
     s.greenlight(&["diff"]).ok();
-    let values = s.read("environments/production/values.yaml").replace("liveColor: blue ", "liveColor: green");
+    let values = s
+        .read("environments/production/values.yaml")
+        .replace("liveColor: blue ", "liveColor: green");
     s.write("environments/production/values.yaml", &values);
     // Green has no image: values still parse (blue keeps serving is not required here).
     let r = s.greenlight(&["diff", "production"]);
     // The live colour must have an image: a located values error, exit 2.
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("environments/production/values.yaml:4:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("environments/production/values.yaml:4:"),
+        "{}",
+        r.stderr
+    );
     s.git(&["checkout", "--", "."]);
-    let values = s.read("environments/production/values.yaml").replace("tag: \"1.4.0\"", "tag: \"1.4.1\"");
+    let values = s
+        .read("environments/production/values.yaml")
+        .replace("tag: \"1.4.0\"", "tag: \"1.4.1\"");
     s.write("environments/production/values.yaml", &values);
     let r = s.greenlight(&["diff", "production"]).code(1);
-    assert!(r.stdout.contains("production: blue 1.4.0 → 1.4.1 (api, 3 replicas)"), "{}", r.stdout);
-    assert!(r.stdout.contains("+++ b/rendered/production/api-blue.deployment.yaml"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("production: blue 1.4.0 → 1.4.1 (api, 3 replicas)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("+++ b/rendered/production/api-blue.deployment.yaml"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn unknown_environment_and_bad_values_are_usage_errors() {
     let s = Sandbox::new();
     let r = s.greenlight(&["promote", "prodution"]).code(2);
-    assert!(r.stderr.contains("unknown environment `prodution`"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `production`?"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown environment `prodution`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("did you mean `production`?"),
+        "{}",
+        r.stderr
+    );
     let r = s.greenlight(&["stage", "../etc", "--tag", "1"]).code(2);
-    assert!(r.stderr.contains("invalid environment name"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid environment name"),
+        "{}",
+        r.stderr
+    );
     let r = s.greenlight(&["stage", "production"]).code(2);
     assert!(r.stderr.contains("--tag"), "{}", r.stderr);
 }
@@ -463,7 +665,11 @@ fn render_and_values_errors_name_file_line_and_hint() {
     s.write("environments/production/values.yaml", &bad);
     let before = s.read("rendered/production/api.service.yaml");
     let r = s.greenlight(&["render"]).code(2);
-    assert!(r.stderr.contains("environments/production/values.yaml:7:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("environments/production/values.yaml:7:"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("did you mean `replicas`"), "{}", r.stderr);
     assert_eq!(s.read("rendered/production/api.service.yaml"), before);
 }
@@ -472,7 +678,8 @@ fn render_and_values_errors_name_file_line_and_hint() {
 fn history_json_and_status_read_trailers() {
     let s = Sandbox::new();
     s.at(T0 + 100);
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]).ok();
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
     let st = json(&s.greenlight(&["status", "--output", "json"]).ok());
     assert_eq!(st["schemaVersion"], 1);
     assert_eq!(st["environments"][0]["staged"], "green");
@@ -483,7 +690,10 @@ fn history_json_and_status_read_trailers() {
     assert_eq!(st["environments"][0]["live"], "green");
     assert_eq!(st["environments"][0]["staged"], serde_json::Value::Null);
     assert_eq!(st["environments"][0]["lastPromotion"]["time"], T0 + 200);
-    let h = json(&s.greenlight(&["history", "production", "--output", "json"]).ok());
+    let h = json(
+        &s.greenlight(&["history", "production", "--output", "json"])
+            .ok(),
+    );
     let actions: Vec<&str> = h["records"]
         .as_array()
         .unwrap()
@@ -498,15 +708,33 @@ fn init_scaffolds_a_repository_that_releases() {
     let s = Sandbox::new();
     let dir = s.root.parent().unwrap().join("new-gitops");
     let r = s
-        .greenlight(&["init", dir.to_str().unwrap(), "--app", "web", "--env", "prod/eu", "--tag", "2.0.0"])
+        .greenlight(&[
+            "init",
+            dir.to_str().unwrap(),
+            "--app",
+            "web",
+            "--env",
+            "prod/eu",
+            "--tag",
+            "2.0.0",
+        ])
         .ok();
     assert!(r.stdout.contains("initialised prod/eu"), "{}", r.stdout);
     s.greenlight_in(&dir, &["verify"], None).ok();
-    s.greenlight_in(&dir, &["stage", "prod/eu", "--tag", "2.1.0"], None).ok();
-    s.greenlight_in(&dir, &["promote", "prod/eu", "--expect-live", "blue"], None).ok();
+    s.greenlight_in(&dir, &["stage", "prod/eu", "--tag", "2.1.0"], None)
+        .ok();
+    s.greenlight_in(&dir, &["promote", "prod/eu", "--expect-live", "blue"], None)
+        .ok();
     assert_eq!(s.git_in(&dir, &["status", "--porcelain"]), "");
     let r = s
-        .greenlight(&["init", dir.to_str().unwrap(), "--app", "web", "--env", "prod/eu"])
+        .greenlight(&[
+            "init",
+            dir.to_str().unwrap(),
+            "--app",
+            "web",
+            "--env",
+            "prod/eu",
+        ])
         .code(2);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
 }
@@ -516,7 +744,7 @@ fn demo_runs_a_whole_cycle_from_a_fresh_build() {
     let s = Sandbox::new();
     let dir = s.root.parent().unwrap().join("demo");
     // No identity in the environment: the demo must bring its own.
-    let mut cmd = std::process::Command::from(Command::cargo_bin("greenlight").unwrap());
+    let mut cmd = std::process::Command::new(bin());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("HOME", &s.home)
@@ -532,7 +760,12 @@ fn demo_runs_a_whole_cycle_from_a_fresh_build() {
         "dry run: nothing written",
         "ok: rendered/ matches the values of 2 environments",
     ] {
-        assert!(r.stdout.contains(needle) || r.stderr.contains(needle), "missing {needle:?}:\n{}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(needle) || r.stderr.contains(needle),
+            "missing {needle:?}:\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
     }
     let log = s.git_in(&dir, &["log", "--format=%s"]);
     assert_eq!(log.lines().count(), 3, "{log}");
@@ -547,13 +780,15 @@ fn branch_moved_between_read_and_commit_is_a_conflict_not_an_overwrite() {
     // Two greenlight processes race on the same environment in one repository: the
     // compare-and-swap lets exactly one stage land; the other sees exit 4 or a no-op.
     let s = Sandbox::new();
-    let bin = assert_cmd::cargo::cargo_bin("greenlight");
+    let bin = bin();
     let mut children = Vec::new();
     for tag in ["1.5.0", "1.6.0"] {
         let mut cmd = std::process::Command::new(&bin);
         s.env(&mut cmd);
-        cmd.args(["stage", "production", "--tag", tag, "--repo"]).arg(&s.root);
-        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.args(["stage", "production", "--tag", tag, "--repo"])
+            .arg(&s.root);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         children.push(cmd.spawn().unwrap());
     }
     let codes: Vec<i32> = children

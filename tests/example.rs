@@ -41,7 +41,10 @@ fn example_repository_is_rendered_exactly() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("matches the values of 2 environments"), "{stdout}");
+    assert!(
+        stdout.contains("matches the values of 2 environments"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -6,8 +6,18 @@
 use std::path::PathBuf;
 
 const COMMANDS: &[&str] = &[
-    "", "render", "stage", "promote", "rollback", "scale-down", "diff", "status", "history",
-    "verify", "init", "demo",
+    "",
+    "render",
+    "stage",
+    "promote",
+    "rollback",
+    "scale-down",
+    "diff",
+    "status",
+    "history",
+    "verify",
+    "init",
+    "demo",
 ];
 
 #[test]
@@ -26,7 +36,11 @@ fn help_text_matches_snapshots() {
             .unwrap();
         assert!(out.status.success(), "{args:?} failed");
         let actual = String::from_utf8(out.stdout).unwrap();
-        let name = if command.is_empty() { "greenlight" } else { command };
+        let name = if command.is_empty() {
+            "greenlight"
+        } else {
+            command
+        };
         let path = dir.join(format!("{name}.txt"));
         if bless {
             std::fs::create_dir_all(&dir).unwrap();

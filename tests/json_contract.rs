@@ -220,22 +220,35 @@ fn every_report_matches_the_documented_contract() {
     let repo_s = repo.to_str().unwrap();
     let init: Init = parse(&run(
         tmp.path(),
-        &["init", repo_s, "--app", "api", "--env", "staging", "--tag", "1.0.0"],
+        &[
+            "init", repo_s, "--app", "api", "--env", "staging", "--tag", "1.0.0",
+        ],
         0,
     ));
     assert_eq!((init.schema_version, init.command.as_str()), (1, "init"));
     assert_eq!(init.environment, "staging");
-    assert!(init.files.contains(&"environments/staging/values.yaml".to_owned()));
+    assert!(init
+        .files
+        .contains(&"environments/staging/values.yaml".to_owned()));
     assert_eq!(init.commit.len(), 40);
     assert!(init.repository.ends_with("repo"));
 
     let staged: Release = parse(&run(&repo, &["stage", "staging", "--tag", "1.1.0"], 0));
     assert_eq!(staged.schema_version, 1);
-    assert_eq!((staged.command.as_str(), staged.outcome.as_str()), ("stage", "committed"));
+    assert_eq!(
+        (staged.command.as_str(), staged.outcome.as_str()),
+        ("stage", "committed")
+    );
     assert_eq!(staged.environment, "staging");
     assert_eq!(staged.branch, "refs/heads/main");
-    assert_eq!((staged.previous_live.as_str(), staged.live.as_str()), ("blue", "blue"));
-    assert_eq!(staged.image.as_deref(), Some("registry.example.com/api:1.1.0"));
+    assert_eq!(
+        (staged.previous_live.as_str(), staged.live.as_str()),
+        ("blue", "blue")
+    );
+    assert_eq!(
+        staged.image.as_deref(),
+        Some("registry.example.com/api:1.1.0")
+    );
     assert!(staged.subject.unwrap().starts_with("stage(staging): "));
     assert!(staged.commit.is_some());
     assert!(!staged.message.is_empty());
@@ -247,10 +260,17 @@ fn every_report_matches_the_documented_contract() {
         .expect("the green Deployment is added");
     assert_eq!(deployment.status, "added");
     assert!(deployment.added > 0 && deployment.removed == 0 && !deployment.binary);
-    assert!(deployment.unified.contains("+++ b/rendered/staging/api-green.deployment.yaml"));
+    assert!(deployment
+        .unified
+        .contains("+++ b/rendered/staging/api-green.deployment.yaml"));
     let res = &deployment.resources[0];
     assert_eq!(
-        (res.id.api_version.as_str(), res.id.kind.as_str(), res.id.namespace.as_deref(), res.id.name.as_str()),
+        (
+            res.id.api_version.as_str(),
+            res.id.kind.as_str(),
+            res.id.namespace.as_deref(),
+            res.id.name.as_str()
+        ),
         ("apps/v1", "Deployment", Some("api"), "api-green")
     );
     assert_eq!(res.status, "added");
@@ -277,35 +297,61 @@ fn every_report_matches_the_documented_contract() {
     assert!(again.diff.files.is_empty());
 
     let status: Status = parse(&run(&repo, &["status"], 0));
-    assert_eq!((status.schema_version, status.command.as_str()), (1, "status"));
+    assert_eq!(
+        (status.schema_version, status.command.as_str()),
+        (1, "status")
+    );
     let e = &status.environments[0];
-    assert_eq!((e.environment.as_str(), e.app.as_str(), e.namespace.as_str()), ("staging", "api", "api"));
+    assert_eq!(
+        (e.environment.as_str(), e.app.as_str(), e.namespace.as_str()),
+        ("staging", "api", "api")
+    );
     assert_eq!((e.live.as_str(), e.staged.as_deref()), ("green", None));
     assert_eq!((e.blue.version.as_str(), e.blue.replicas), ("1.0.0", 2));
-    assert_eq!(e.green.image.as_deref(), Some("registry.example.com/api:1.1.0"));
+    assert_eq!(
+        e.green.image.as_deref(),
+        Some("registry.example.com/api:1.1.0")
+    );
     assert_eq!(e.last_promotion.as_ref().unwrap().action, "promote");
 
     let history: History = parse(&run(&repo, &["history", "staging"], 0));
-    assert_eq!((history.schema_version, history.command.as_str()), (1, "history"));
+    assert_eq!(
+        (history.schema_version, history.command.as_str()),
+        (1, "history")
+    );
     assert_eq!(history.environment, "staging");
     let r = &history.records[0];
-    assert_eq!((r.action.as_str(), r.environment.as_str()), ("promote", "staging"));
-    assert_eq!((r.live.as_deref(), r.previous.as_deref()), (Some("green"), Some("blue")));
+    assert_eq!(
+        (r.action.as_str(), r.environment.as_str()),
+        ("promote", "staging")
+    );
+    assert_eq!(
+        (r.live.as_deref(), r.previous.as_deref()),
+        (Some("green"), Some("blue"))
+    );
     assert_eq!(r.values_sha256.as_ref().map(String::len), Some(64));
     assert_eq!(r.commit.len(), 40);
     assert!(r.time > 0 && r.subject.starts_with("promote(staging)"));
     assert_eq!(r.image.as_deref(), Some("registry.example.com/api:1.1.0"));
 
     let verify: Verify = parse(&run(&repo, &["verify"], 0));
-    assert_eq!((verify.schema_version, verify.command.as_str()), (1, "verify"));
+    assert_eq!(
+        (verify.schema_version, verify.command.as_str()),
+        (1, "verify")
+    );
     assert!(verify.ok && verify.drift.is_empty() && verify.environments == 1);
     assert!(verify.source.starts_with("commit "));
 
     let values = repo.join("environments/staging/values.yaml");
-    let text = std::fs::read_to_string(&values).unwrap().replace("port: 8080", "port: 9090");
+    let text = std::fs::read_to_string(&values)
+        .unwrap()
+        .replace("port: 8080", "port: 9090");
     std::fs::write(&values, text).unwrap();
     let diff: DiffReport = parse(&run(&repo, &["diff"], 1));
-    assert_eq!((diff.schema_version, diff.command.as_str(), diff.changed), (1, "diff", true));
+    assert_eq!(
+        (diff.schema_version, diff.command.as_str(), diff.changed),
+        (1, "diff", true)
+    );
     assert_eq!(diff.environments[0].environment, "staging");
     assert_eq!(
         diff.environments[0].summary,
@@ -314,13 +360,47 @@ fn every_report_matches_the_documented_contract() {
     assert!(!diff.environments[0].diff.files.is_empty());
 
     let render: Render = parse(&run(&repo, &["render"], 0));
-    assert_eq!((render.schema_version, render.command.as_str()), (1, "render"));
+    assert_eq!(
+        (render.schema_version, render.command.as_str()),
+        (1, "render")
+    );
     let env = &render.environments[0];
     assert_eq!(env.environment, "staging");
-    assert!(env.written.contains(&"rendered/staging/api.service.yaml".to_owned()));
+    assert!(env
+        .written
+        .contains(&"rendered/staging/api.service.yaml".to_owned()));
     assert!(env.removed.is_empty());
-    assert!(env.unchanged.contains(&"rendered/staging/kustomization.yaml".to_owned()));
+    assert!(env
+        .unchanged
+        .contains(&"rendered/staging/kustomization.yaml".to_owned()));
 
-    let drift: Verify = parse(&run(tmp.path(), &["verify", "--repo", repo_s], 0));
-    assert!(drift.ok, "verify reads the committed tree, not the edited working tree");
+    let clean: Verify = parse(&run(tmp.path(), &["verify", "--repo", repo_s], 0));
+    assert!(
+        clean.ok,
+        "verify reads the committed tree, not the edited working tree"
+    );
+
+    // A plain directory (no git) with a hand-edited manifest: drift is listed.
+    let plain = tmp.path().join("plain");
+    for entry in walkdir::WalkDir::new(&repo) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(&repo).unwrap();
+        if rel.starts_with(".git") {
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(plain.join(rel)).unwrap();
+        } else {
+            std::fs::copy(entry.path(), plain.join(rel)).unwrap();
+        }
+    }
+    let svc = plain.join("rendered/staging/api.service.yaml");
+    let edited = std::fs::read_to_string(&svc).unwrap() + "# edited by hand\n";
+    std::fs::write(&svc, edited).unwrap();
+    let drift: Verify = parse(&run(&plain, &["verify"], 1));
+    assert!(!drift.ok);
+    assert_eq!(drift.drift.len(), 1);
+    assert_eq!(drift.drift[0].path, "rendered/staging/api.service.yaml");
+    assert_eq!(drift.drift[0].problem, "differs");
+    assert!(!drift.source.starts_with("commit "));
 }

@@ -130,6 +130,7 @@ fn request(expected_old: Option<Oid>, changes: &[(&str, Option<&str>)]) -> Commi
             .collect(),
         message: "promote(prod): api blue → green (1.5.0)\n\nA body.\n".into(),
         update_worktree: true,
+        allow_empty: false,
     }
 }
 

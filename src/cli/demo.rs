@@ -30,7 +30,11 @@ pub fn run(a: DemoArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
             return;
         }
         n += 1;
-        p.out(&format!("\n{} {}", p.bold(&format!("── {n}.")), p.bold(&step.title)));
+        p.out(&format!(
+            "\n{} {}",
+            p.bold(&format!("── {n}.")),
+            p.bold(&step.title)
+        ));
         p.out(&format!("$ {}", step.command_line));
         if let Some(s) = &step.status {
             super::print_status(p, s);

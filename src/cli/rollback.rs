@@ -26,6 +26,11 @@ pub struct RollbackArgs {
 
 pub fn run(a: RollbackArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = Location::find(g.repo.as_deref())?;
-    let report = ops::release(location, &a.env, &ReleaseCommand::Rollback, a.mutate.dry_run)?;
+    let report = ops::release(
+        location,
+        &a.env,
+        &ReleaseCommand::Rollback,
+        a.mutate.dry_run,
+    )?;
     super::print_release(p, &report)
 }

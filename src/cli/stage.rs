@@ -32,7 +32,12 @@ pub struct StageArgs {
     digest: Option<String>,
     /// A colour-coded release tag, <version>-<colour> (e.g. v2.0-green): stages <version>
     /// into <colour>.
-    #[arg(long, group = "version", value_name = "RELEASE_TAG", conflicts_with = "color")]
+    #[arg(
+        long,
+        group = "version",
+        value_name = "RELEASE_TAG",
+        conflicts_with = "color"
+    )]
     from_tag: Option<String>,
     /// The colour to stage into (default: the idle colour); naming the live one is refused.
     #[arg(long, value_name = "COLOR")]

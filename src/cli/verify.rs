@@ -43,7 +43,9 @@ pub fn run(_a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
             };
             p.out(&format!("  {what} {}", d.path));
         }
-        p.note("hint: run `greenlight render --all` and commit, or find who edited rendered/ by hand");
+        p.note(
+            "hint: run `greenlight render --all` and commit, or find who edited rendered/ by hand",
+        );
     }
     Ok(if report.ok {
         super::exit::OK

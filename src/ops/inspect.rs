@@ -12,7 +12,7 @@ use crate::diff;
 use crate::history;
 use crate::release;
 use crate::values::{Color, Values};
-use crate::workspace::{self, Snapshot};
+use crate::workspace;
 
 /// `diff`: for each selected environment, what its values (in the working tree, or at the
 /// branch tip in a bare repository) render now, compared with what is committed under
@@ -57,7 +57,10 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
 /// One-line summaries of how `new` differs from `old`, prefixed with the environment.
 fn describe(env: &str, old: Option<&Values>, new: &Values) -> Vec<String> {
     let lines = match old {
-        None => vec![format!("new environment ({} in {})", new.app, new.namespace)],
+        None => vec![format!(
+            "new environment ({} in {})",
+            new.app, new.namespace
+        )],
         Some(old) => release::describe_change(old, new),
     };
     let lines = if lines.is_empty() {

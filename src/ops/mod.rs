@@ -228,9 +228,8 @@ pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedV
     let bytes = snapshot
         .read(&path)?
         .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
-    let text = String::from_utf8(bytes).map_err(|_| workspace::WorkspaceError::NotUtf8 {
-        path: path.clone(),
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| workspace::WorkspaceError::NotUtf8 { path: path.clone() })?;
     let values = values::parse(&path, &text)?;
     Ok(LoadedValues { path, text, values })
 }
@@ -266,7 +265,11 @@ pub fn rendered_files(
 /// `render`: renders the selected environments (all when none are named) from the working
 /// directory into `rendered/<env>/`. Every environment is rendered before any file is
 /// written, so one bad values file leaves every folder as it was.
-pub fn render_envs(location: &Location, envs: &[String], all: bool) -> anyhow::Result<RenderReport> {
+pub fn render_envs(
+    location: &Location,
+    envs: &[String],
+    all: bool,
+) -> anyhow::Result<RenderReport> {
     let root = match location {
         Location::Plain(p) => p.clone(),
         Location::Git(g) => match g.repo.workdir() {

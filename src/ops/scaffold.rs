@@ -8,9 +8,8 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    history, release, render_env, status, templates, verify, HistoryReport, InitReport,
-    Location, OpsError, ReleaseCommand, ReleaseReport, StatusReport, VerifyReport,
-    SCHEMA_VERSION,
+    history, release, render_env, status, templates, verify, HistoryReport, InitReport, Location,
+    OpsError, ReleaseCommand, ReleaseReport, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
 use crate::release::{ImageVersion, PromoteRequest, StageRequest};
 use crate::render::Templates;
@@ -249,7 +248,11 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
         .iter()
         .map(|(env, text)| (workspace::values_path(env), (*text).to_owned()))
         .collect();
-    commit_environments(&repo, &files, "init: example environments (greenlight demo)")?;
+    commit_environments(
+        &repo,
+        &files,
+        "init: example environments (greenlight demo)",
+    )?;
     drop(repo);
 
     let at = || Location::find(Some(&dir));
@@ -293,7 +296,9 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
 
     let mut s = DemoStep::new(
         "Promote: switch traffic and commit values + manifests together",
-        &format!("greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} {repo_arg}"),
+        &format!(
+            "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} {repo_arg}"
+        ),
     );
     s.release = Some(release(at()?, DEMO_ENV, &promote, false)?);
     push(s, &mut steps);

@@ -53,6 +53,9 @@ pub struct CommitRequest {
     /// Update the checkout and index too, when the repository has one and `refname` is the
     /// checked-out branch.
     pub update_worktree: bool,
+    /// Commit even when the tree does not change (a record-only commit whose message is the
+    /// point, e.g. re-staging an image that values already hold).
+    pub allow_empty: bool,
 }
 
 /// What [`Repo::commit`] did.
@@ -310,6 +313,26 @@ impl Repo {
         Identity::from_env_and_config(&|key| std::env::var(key).ok(), &config)
     }
 
+    /// Sets `user.name` / `user.email` in this repository's own config when no identity is
+    /// found (used by `demo`, whose scratch repository must commit on a fresh machine).
+    pub fn ensure_identity(&self, name: &str, email: &str) -> Result<(), RepoError> {
+        match self.identity() {
+            Ok(_) => Ok(()),
+            Err(RepoError::NoIdentity { .. }) => {
+                let mut config = self
+                    .inner
+                    .config()
+                    .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+                    .map_err(RepoError::git("open the repository config"))?;
+                config
+                    .set_str("user.name", name)
+                    .and_then(|()| config.set_str("user.email", email))
+                    .map_err(RepoError::git("write the repository config"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Write `req` as one commit by [`Repo::identity`]. See [`Repo::commit_as`].
     pub fn commit(&self, req: &CommitRequest) -> Result<CommitOutcome, RepoError> {
         let identity = self.identity()?;
@@ -366,7 +389,7 @@ impl Repo {
             .map_err(RepoError::git("read the branch tip's tree"))?;
 
         let plan = self.plan(base_tree.as_ref(), &req.changes)?;
-        if !plan.iter().any(Planned::changes_tree) {
+        if !req.allow_empty && !plan.iter().any(Planned::changes_tree) {
             return Ok(CommitOutcome::NoChange);
         }
 
@@ -394,7 +417,7 @@ impl Repo {
 
         let (author, committer) = identity.signatures()?;
         let tree_id = self.build_tree(base_tree.as_ref(), &plan)?;
-        if base_tree.as_ref().map(Tree::id) == Some(tree_id) {
+        if !req.allow_empty && base_tree.as_ref().map(Tree::id) == Some(tree_id) {
             return Ok(CommitOutcome::NoChange);
         }
         let tree = self

@@ -36,6 +36,7 @@ fn request(
         changes: changes(pairs),
         message: message.into(),
         update_worktree: true,
+        allow_empty: false,
     }
 }
 
