@@ -75,7 +75,7 @@ pub enum RenderError {
          remove it from `{field}`"
     )]
     ReservedKey {
-        /// `labels`, `annotations` or `ingress.annotations`.
+        /// `labels` or `annotations`.
         field: &'static str,
         /// The reserved key.
         key: String,
