@@ -54,7 +54,48 @@ pub(crate) fn check_file(file: &str, text: &str, expect: &Expect) -> Result<(), 
         [] => return Err(fail(1, OutputProblem::DocumentCount { found: 0 })),
         _ => return Err(fail(2, OutputProblem::DocumentCount { found: docs.len() })),
     };
-    check_document(doc, expect).map_err(|problem| fail(1, problem))
+    check_document(doc, expect).map_err(|problem| fail(1, problem))?;
+    check_portable(doc, &mut String::new()).map_err(|problem| fail(1, problem))
+}
+
+/// Characters that go-yaml (inside kustomize) writes raw and then refuses to read back.
+fn unportable(c: char) -> bool {
+    matches!(u32::from(c), 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)
+}
+
+/// Fail on the first string (key or value) under `v` with an [`unportable`] character;
+/// `path` is the dotted path to `v`.
+fn check_portable(v: &Value, path: &mut String) -> Result<(), OutputProblem> {
+    let found = |s: &str, path: &str| match s.chars().find(|c| unportable(*c)) {
+        Some(character) => Err(OutputProblem::UnportableCharacter {
+            path: path.to_owned(),
+            character,
+        }),
+        None => Ok(()),
+    };
+    match v {
+        Value::String(s) => found(s, path),
+        Value::Sequence(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let r = check_portable(item, path);
+            path.truncate(len);
+            r
+        }),
+        Value::Mapping(map) => map.iter().try_for_each(|(k, item)| {
+            let len = path.len();
+            let key = k.as_str().map_or_else(|| format!("{k:?}"), str::to_owned);
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&key);
+            let r = found(&key, path).and_then(|()| check_portable(item, path));
+            path.truncate(len);
+            r
+        }),
+        Value::Tagged(tagged) => check_portable(&tagged.value, path),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
 }
 
 /// Whether `text` holds anything but blank lines, comments and document markers (the YAML
@@ -229,6 +270,34 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn rejects_characters_kustomize_cannot_process() {
+        for c in ['\u{7f}', '\u{80}', '\u{9b}', '\u{fffe}', '\u{ffff}'] {
+            let text = format!(
+                "{GOOD}  annotations:\n    note: \"a\\u{:04X}b\"\nspec:\n  ports: [{{name: \"x\"}}]\n",
+                u32::from(c)
+            );
+            assert_eq!(
+                problem(&text, &svc()).1,
+                OutputProblem::UnportableCharacter {
+                    path: "metadata.annotations.note".into(),
+                    character: c
+                },
+                "{text}"
+            );
+        }
+        let text = format!("{GOOD}spec:\n  ports:\n    - name: \"\\x85\\t\\x1B\\u2028\"\n");
+        check_file("api.service.yaml", &text, &svc()).unwrap();
+        let text = format!("{GOOD}spec:\n  ports:\n    - name: \"\\x9F\"\n");
+        assert_eq!(
+            problem(&text, &svc()).1,
+            OutputProblem::UnportableCharacter {
+                path: "spec.ports[0].name".into(),
+                character: '\u{9f}'
+            }
+        );
     }
 
     #[test]

@@ -334,13 +334,6 @@ pub(crate) fn ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderErro
     let Some(ing) = &values.ingress else {
         return Ok(None);
     };
-    if ing.annotations.contains_key(CHECKSUM_ANNOTATION) {
-        return Err(RenderError::ReservedKey {
-            field: "ingress.annotations",
-            key: CHECKSUM_ANNOTATION.to_owned(),
-            why: "it is reserved for the pod-config checksum",
-        });
-    }
     Ok(Some(Ingress {
         name: &values.app,
         host: &ing.host,

@@ -37,10 +37,7 @@ pub enum RenderError {
     },
 
     /// A rendered file is not the one Kubernetes object its name promises.
-    #[error(
-        "rendered file `{file}`, document {document}: {problem}; \
-         the template that produced it must output exactly one object per file"
-    )]
+    #[error("rendered file `{file}`, document {document}: {problem}")]
     OutputCheck {
         /// The rendered file's name.
         file: String,
@@ -78,7 +75,7 @@ pub enum RenderError {
          remove it from `{field}`"
     )]
     ReservedKey {
-        /// `labels`, `annotations` or `ingress.annotations`.
+        /// `labels` or `annotations`.
         field: &'static str,
         /// The reserved key.
         key: String,
@@ -127,6 +124,14 @@ pub enum OutputProblem {
         /// The rendered value.
         found: String,
     },
+    /// A string holds a character that kustomize (and so Flux and Argo CD) cannot process:
+    /// DEL, a C1 control other than NEL, U+FFFE or U+FFFF.
+    UnportableCharacter {
+        /// Where the string is, e.g. `metadata.annotations.note`.
+        path: String,
+        /// The character.
+        character: char,
+    },
     /// The kustomization's `resources` are not exactly the other rendered files.
     KustomizationResources {
         /// Rendered files it does not list.
@@ -140,9 +145,11 @@ impl fmt::Display for OutputProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutputProblem::NotYaml { message } => write!(f, "not valid YAML: {message}"),
-            OutputProblem::DocumentCount { found } => {
-                write!(f, "expected exactly one YAML document, found {found}")
-            }
+            OutputProblem::DocumentCount { found } => write!(
+                f,
+                "expected exactly one YAML document, found {found} (a template must output \
+                 exactly one object per file)"
+            ),
             OutputProblem::NotAMapping => {
                 f.write_str("the document is empty or not a YAML mapping")
             }
@@ -154,6 +161,12 @@ impl fmt::Display for OutputProblem {
                 expected,
                 found,
             } => write!(f, "`{field}` is `{found}`, expected `{expected}`"),
+            OutputProblem::UnportableCharacter { path, character } => write!(
+                f,
+                "`{path}` contains the character U+{:04X}, which kustomize (and so Flux and \
+                 Argo CD) cannot process; remove it from the value in values.yaml",
+                u32::from(*character)
+            ),
             OutputProblem::KustomizationResources {
                 missing,
                 unexpected,

@@ -386,7 +386,7 @@ const HOSTILE: &[&str] = &[
     "`backtick`",
     "🚀 emoji",
     "\u{202e}RTL override עברית",
-    "\r\n\t\u{85}\u{2028}\u{2029}\u{feff}\u{7f}\u{9b}",
+    "\r\n\t\u{85}\u{2028}\u{2029}\u{feff}\u{1b}\u{0}",
     "true",
     "~",
     "",
@@ -457,6 +457,26 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
             "case {i}"
         );
     }
+}
+
+#[test]
+fn characters_kustomize_cannot_process_are_refused() {
+    let mut v = minimal();
+    v.env
+        .insert("BAD".into(), EnvValue::Literal(Literal("a\u{7f}b".into())));
+    let err = render(&v, &Templates::builtin()).unwrap_err();
+    assert_eq!(
+        err,
+        RenderError::OutputCheck {
+            file: "api-blue.deployment.yaml".into(),
+            document: 1,
+            problem: OutputProblem::UnportableCharacter {
+                path: "spec.template.spec.containers[0].env[0].value".into(),
+                character: '\u{7f}',
+            },
+        }
+    );
+    assert!(err.to_string().contains("U+007F"), "{err}");
 }
 
 // ---- checksum -------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+//! Rendered output checked by the real tools: `kubectl kustomize` must build every rendered
+//! folder, and `kubernetes-validate --strict` must accept every rendered object against the
+//! Kubernetes OpenAPI schema of [`KUBERNETES_VERSION`] (unknown fields fail).
+//!
+//! Both the committed `fixtures/render/*/expected/` folders and a fresh render of each case
+//! into a temporary folder are checked. When a tool is missing the test prints a skip note,
+//! unless the `CI` environment variable is set: then it fails, naming the tool and how to
+//! install it.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Kubernetes version whose schema the output must satisfy: the newest that the
+/// `kubernetes-validate` package ships.
+const KUBERNETES_VERSION: &str = "1.37.0";
+
+struct Tool {
+    program: &'static str,
+    probe: &'static [&'static str],
+    install: &'static str,
+}
+
+const KUBECTL: Tool = Tool {
+    program: "kubectl",
+    probe: &["version", "--client"],
+    install: "install kubectl (https://kubernetes.io/docs/tasks/tools/), which bundles kustomize",
+};
+
+const KUBERNETES_VALIDATE: Tool = Tool {
+    program: "kubernetes-validate",
+    probe: &["--version"],
+    install: "run `pip install kubernetes-validate`",
+};
+
+/// Whether `tool` runs; if not, fail under CI and skip with a note elsewhere.
+fn available(tool: &Tool, test: &str) -> bool {
+    let runs = Command::new(tool.program)
+        .args(tool.probe)
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if runs {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "`{}` is required for {test} under CI but is not installed or does not run: {}",
+            tool.program, tool.install
+        );
+    }
+    eprintln!(
+        "note: skipping {test}: `{}` is not installed ({}); with CI set this fails",
+        tool.program, tool.install
+    );
+    false
+}
+
+/// Each case's committed expected folder, and a fresh render of it in a temp folder.
+fn rendered_dirs(tmp: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for case in common::case_dirs() {
+        let name = common::case_name(&case);
+        dirs.push(case.join("expected"));
+        let files = common::render_case(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let fresh = tmp.join(&name);
+        common::write_files(&fresh, &files);
+        dirs.push(fresh);
+    }
+    assert!(!dirs.is_empty(), "no render fixtures found");
+    dirs
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn kustomize_builds_every_rendered_folder() {
+    if !available(&KUBECTL, "kustomize_builds_every_rendered_folder") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    for dir in rendered_dirs(tmp.path()) {
+        let (ok, output) = run(Command::new(KUBECTL.program).arg("kustomize").arg(&dir));
+        if !ok {
+            failures.push(format!("kubectl kustomize {}:\n{output}", dir.display()));
+        } else if !output.contains("kind: Deployment") {
+            failures.push(format!(
+                "kubectl kustomize {} produced no Deployment:\n{output}",
+                dir.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rendered_objects_validate_against_the_kubernetes_schema() {
+    if !available(
+        &KUBERNETES_VALIDATE,
+        "rendered_objects_validate_against_the_kubernetes_schema",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in rendered_dirs(tmp.path()) {
+        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.file_name() != Some(OsStr::new("kustomization.yaml")))
+            .collect();
+        assert!(!in_dir.is_empty(), "{} holds no objects", dir.display());
+        in_dir.sort();
+        files.append(&mut in_dir);
+    }
+    let (ok, output) = run(Command::new(KUBERNETES_VALIDATE.program)
+        .args([
+            "--strict",
+            "--quiet",
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+        ])
+        .args(&files));
+    assert!(
+        ok,
+        "kubernetes-validate --strict (Kubernetes {KUBERNETES_VERSION}) rejected rendered \
+         output; if the version is unsupported, upgrade with `pip install -U \
+         kubernetes-validate`:\n{output}"
+    );
+}
