@@ -1,15 +1,56 @@
 //! The values model: load one `values.yaml`, validate it, locate errors by file, line and
 //! column, and save edits back by changing only the edited scalars in the text.
-//! It does no rendering and no git.
+//! It does no rendering, no git and no disk access: callers pass the text and a file label.
+//!
+//! Parsing runs in three passes, each reporting every problem it finds before stopping:
+//! YAML structure (`tree`: syntax, one document, no anchors, aliases, tags or duplicate keys),
+//! schema (`de`: types, unknown and missing keys), then semantic rules (`validate`).
 
+mod de;
+mod diagnostic;
+mod edit;
 pub mod model;
+mod path;
+mod scalar;
+mod tree;
+pub mod validate;
 
+pub use diagnostic::{Diagnostic, DiagnosticKind, ValuesError};
+pub use edit::{edit, EditError, VerificationFailure};
 pub use model::*;
 
-/// Parse and validate the text of a values file. `file` is the label used in errors.
+/// Parse and validate the text of a values file. `file` is the label used in diagnostics
+/// (a repository-relative path such as `environments/staging/values.yaml`).
 ///
-/// Placeholder until the located parser lands: plain serde_yaml, no semantic checks.
-pub fn parse(file: &str, text: &str) -> anyhow::Result<Values> {
-    use anyhow::Context as _;
-    serde_yaml::from_str(text).with_context(|| format!("{file}: invalid values"))
+/// Every problem of the first failing pass is reported, sorted by position.
+pub fn parse(file: &str, text: &str) -> Result<Values, ValuesError> {
+    parse_with_tree(file, text).map(|(values, _)| values)
+}
+
+/// [`parse`], also returning the spanned tree that edits and locations need.
+pub(crate) fn parse_with_tree(file: &str, text: &str) -> Result<(Values, tree::Node), ValuesError> {
+    let root = tree::build(file, text).map_err(ValuesError::new)?;
+    let Some(root) = root else {
+        return Err(ValuesError::new(vec![Diagnostic {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            kind: DiagnosticKind::MissingKey,
+            message: "the values file is empty".to_owned(),
+            expected: Some(
+                "a mapping with at least `app`, `namespace`, `liveColor`, `image`, `blue`, \
+                 `green`, `port` and `readinessProbe`"
+                    .to_owned(),
+            ),
+            hint: None,
+        }]));
+    };
+    let values: Values = de::from_tree(file, &root).map_err(ValuesError::new)?;
+    let problems = validate::check(file, &root, &values);
+    if problems.is_empty() {
+        Ok((values, root))
+    } else {
+        Err(ValuesError::new(problems))
+    }
 }

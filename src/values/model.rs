@@ -234,13 +234,50 @@ impl<'de> Deserialize<'de> for Quantity {
 }
 
 /// The value of one environment variable: a literal, or a reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum EnvValue {
     /// A literal value (YAML numbers and booleans are kept as written).
     Literal(Literal),
     /// A value read from a Secret, ConfigMap or pod field.
     From(EnvValueFrom),
+}
+
+/// Chosen by the shape of the value (scalar or mapping) rather than by trying each variant, so
+/// that a mistake inside a reference is reported as that mistake, not as "no variant matched".
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a string, number or boolean, or a mapping with one of `secretKeyRef`, \
+                     `configMapKeyRef` or `fieldRef`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Literal(v.to_owned())))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Literal(v.to_string())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Literal(v.to_string())))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Literal(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Literal(Literal(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
+                EnvValueFrom::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(EnvValue::From)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A scalar written in values, kept as the string the container will see.
