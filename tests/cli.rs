@@ -226,7 +226,7 @@ fn full_cycle_stage_promote_rollback_scale_down() {
         changed,
         [
             "-liveColor: blue            # the only line a promotion changes",
-            "+liveColor: green           # the only line a promotion changes",
+            "+liveColor: green            # the only line a promotion changes",
         ]
     );
     let stat = s.git(&["diff", "HEAD~1", "--name-only"]);
@@ -605,12 +605,16 @@ fn diff_shows_a_hand_edit_with_a_summary_and_exit_1() {
         .read("environments/production/values.yaml")
         .replace("liveColor: blue ", "liveColor: green");
     s.write("environments/production/values.yaml", &values);
-    // Green has no image: values still parse (blue keeps serving is not required here).
-    let r = s.greenlight(&["diff", "production"]);
-    // The live colour must have an image: a located values error, exit 2.
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Green has no image, so it cannot be live: a located values error, exit 2.
+    let r = s.greenlight(&["diff", "production"]).code(2);
     assert!(
-        r.stderr.contains("environments/production/values.yaml:4:"),
+        r.stderr.contains("environments/production/values.yaml:7:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("`green` is the live colour but has no image"),
         "{}",
         r.stderr
     );

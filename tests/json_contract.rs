@@ -260,9 +260,11 @@ fn every_report_matches_the_documented_contract() {
         .expect("the green Deployment is added");
     assert_eq!(deployment.status, "added");
     assert!(deployment.added > 0 && deployment.removed == 0 && !deployment.binary);
-    assert!(deployment
-        .unified
-        .contains("+++ b/rendered/staging/api-green.deployment.yaml"));
+    assert!(
+        deployment.unified.starts_with("@@ -0,0 +1,"),
+        "{}",
+        deployment.unified
+    );
     let res = &deployment.resources[0];
     assert_eq!(
         (
@@ -366,8 +368,12 @@ fn every_report_matches_the_documented_contract() {
     );
     let env = &render.environments[0];
     assert_eq!(env.environment, "staging");
+    // A new container port rolls both Deployments; the Service targets the named port.
     assert!(env
         .written
+        .contains(&"rendered/staging/api-blue.deployment.yaml".to_owned()));
+    assert!(env
+        .unchanged
         .contains(&"rendered/staging/api.service.yaml".to_owned()));
     assert!(env.removed.is_empty());
     assert!(env

@@ -18,6 +18,7 @@ use crate::ops;
 /// Example:
 ///   greenlight demo /tmp/greenlight-demo
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DemoArgs {
     /// Where to build the scratch repository (default: a new temporary directory).
     dir: Option<PathBuf>,

@@ -20,6 +20,7 @@ use crate::ops::{self, Location};
 /// Example:
 ///   greenlight diff production/eu-west/api
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DiffArgs {
     /// Environments to compare (default: all).
     #[arg(value_name = "ENV")]

@@ -11,6 +11,7 @@ use crate::ops::{self, Location};
 /// Example:
 ///   greenlight history production/eu-west/api --limit 10
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct HistoryArgs {
     /// The environment.
     env: String,

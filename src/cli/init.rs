@@ -17,6 +17,7 @@ use crate::ops::{self, InitOptions};
 /// Example:
 ///   greenlight init gitops --app api --env staging --image ghcr.io/acme/api --tag 1.0.0
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct InitArgs {
     /// The repository directory to create or extend.
     dir: PathBuf,

@@ -52,9 +52,10 @@ pub struct Global {
     /// Output format: text for people, json for bots (see README.md, "JSON output").
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
-    /// When to colour text output; `auto` colours only on a terminal and never with NO_COLOR.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// When to colour text output with ANSI codes; `auto` colours only on a terminal and
+    /// never when NO_COLOR is set.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub ansi: ColorChoice,
     /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -104,7 +105,7 @@ pub struct Printer {
 
 impl Printer {
     fn new(global: &Global) -> Printer {
-        let color = match global.color {
+        let color = match global.ansi {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {

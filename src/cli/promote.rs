@@ -22,6 +22,7 @@ use crate::values::Color;
 /// Example:
 ///   greenlight promote production --expect-live blue --expect-tag 1.5.0
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct PromoteArgs {
     /// The environment, e.g. staging or production/eu-west/api.
     env: String,

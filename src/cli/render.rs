@@ -20,6 +20,7 @@ use crate::ops::{self, Location};
 ///   greenlight render staging production/eu-west/api
 ///   greenlight render --all --repo ../gitops
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RenderArgs {
     /// Environments to render (default: all).
     #[arg(value_name = "ENV")]

@@ -17,6 +17,7 @@ use crate::ops::{self, Location, ReleaseCommand};
 /// Example:
 ///   greenlight rollback production
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct RollbackArgs {
     /// The environment, e.g. staging or production/eu-west/api.
     env: String,

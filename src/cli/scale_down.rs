@@ -21,6 +21,7 @@ use crate::release::ScaleDownRequest;
 ///   greenlight scale-down production --warm 2h
 ///   greenlight scale-down production --force
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ScaleDownArgs {
     /// The environment, e.g. staging or production/eu-west/api.
     env: String,

@@ -21,6 +21,7 @@ use crate::values::Color;
 ///   greenlight stage production --digest sha256:4f1c…   (64 hex digits)
 ///   greenlight stage production --from-tag v2.0-green
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct StageArgs {
     /// The environment, e.g. staging or production/eu-west/api.
     env: String,

@@ -11,6 +11,7 @@ use crate::ops::{self, Location};
 /// Example:
 ///   greenlight status production/eu-west/api
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct StatusArgs {
     /// Environments to show (default: all).
     #[arg(value_name = "ENV")]

@@ -17,6 +17,7 @@ use crate::ops::{self, DriftKind, Location};
 /// Example (CI):
 ///   greenlight verify || { echo "run: greenlight render --all"; exit 1; }
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct VerifyArgs {}
 
 pub fn run(_a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
@@ -37,11 +38,11 @@ pub fn run(_a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
         ));
         for d in &report.drift {
             let what = match d.problem {
-                DriftKind::Differs => "differs  ",
-                DriftKind::Missing => "missing  ",
+                DriftKind::Differs => "differs",
+                DriftKind::Missing => "missing",
                 DriftKind::Unexpected => "unexpected",
             };
-            p.out(&format!("  {what} {}", d.path));
+            p.out(&format!("  {what:<10} {}", d.path));
         }
         p.note(
             "hint: run `greenlight render --all` and commit, or find who edited rendered/ by hand",
