@@ -205,7 +205,7 @@ pub fn templates(snapshot: &dyn Snapshot) -> anyhow::Result<Templates> {
     for name in Templates::names() {
         tracing::info!(
             template = name,
-            source = ?templates.source_of(name),
+            source = %templates.source_of(name),
             "template in use"
         );
     }
