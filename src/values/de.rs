@@ -361,9 +361,17 @@ impl NodeDe<'_, '_> {
             NodeKind::Scalar { value, style: ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted }
                 if scalar::parse_decimal(value).is_some() || scalar::parse_bool(value).is_some()
         );
+        let wants_text = expected.contains("string") || expected == "text";
+        let hint = if quoted_number {
+            Some("remove the quotes".to_owned())
+        } else if self.node.is_null() && wants_text {
+            Some("for an empty string, write `\"\"`".to_owned())
+        } else {
+            None
+        };
         Diagnostic {
             expected: Some(expected),
-            hint: quoted_number.then(|| "remove the quotes".to_owned()),
+            hint,
             ..self.at(
                 DiagnosticKind::WrongType,
                 &self.path,
@@ -402,11 +410,11 @@ impl NodeDe<'_, '_> {
     }
 
     fn integer(&self, min: i128, max: i128) -> Result<i128, DeError> {
-        let port = matches!(self.path.last_key(), Some("port" | "servicePort"));
-        let expected = if port {
-            super::validate::PORT_EXPECTED.to_owned()
-        } else {
-            format!("a whole number from {min} to {max}")
+        let expected = match self.path.last_key() {
+            Some("port" | "servicePort") => super::validate::PORT_EXPECTED.to_owned(),
+            Some("replicas") => "a whole number of replicas, 0 or more".to_owned(),
+            _ if min == i128::from(i64::MIN) => "a whole number".to_owned(),
+            _ => format!("a whole number from {min} to {max}"),
         };
         let n = match self.node.scalar() {
             Some((v, ScalarStyle::Plain)) => scalar::parse_decimal(v),

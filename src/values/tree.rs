@@ -183,7 +183,16 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             Ok(ev) => ev,
             Err(e) => {
                 let pos = offsets.pos(e.marker());
-                diags.push(syntax_error(file, pos, e.info()));
+                let open_flow = stack.iter().rev().find_map(|f| match f {
+                    Frame::Mapping {
+                        start, flow: true, ..
+                    }
+                    | Frame::Sequence {
+                        start, flow: true, ..
+                    } => Some(start.start),
+                    _ => None,
+                });
+                diags.push(syntax_error(file, pos, e.info(), open_flow));
                 return Err(diags);
             }
         };
@@ -436,13 +445,35 @@ fn unsupported(file: &str, at: Pos, path: &KeyPath, message: &str, hint: &str) -
     }
 }
 
-fn syntax_error(file: &str, at: Pos, info: &str) -> Diagnostic {
+fn syntax_error(file: &str, at: Pos, info: &str, open_flow: Option<Pos>) -> Diagnostic {
+    let opened = |bracket: char| match open_flow {
+        Some(p) => format!(
+            "the `{bracket}` opened at line {}, column {}",
+            p.line, p.column
+        ),
+        None => format!("the `{bracket}`"),
+    };
     let hint = if info.contains("tab") {
-        Some("indent with spaces; YAML does not allow tabs for indentation")
+        Some("indent with spaces; YAML does not allow tabs for indentation".to_owned())
     } else if info.contains("mapping values are not allowed") {
-        Some("check the indentation of this line, or quote a value that contains `: `")
-    } else if info.contains("did not find expected") || info.contains("end of stream") {
-        Some("check for an unclosed quote, `[` or `{` before this point")
+        Some("check the indentation of this line, or quote a value that contains `: `".to_owned())
+    } else if info.contains("did not find expected key") {
+        Some(
+            "check the indentation: the keys of one mapping must start in the same column"
+                .to_owned(),
+        )
+    } else if info.contains("expected ',' or '}'") {
+        Some(format!(
+            "close {} with `}}` and separate its entries with `,`",
+            opened('{')
+        ))
+    } else if info.contains("expected ',' or ']'") {
+        Some(format!(
+            "close {} with `]` and separate its items with `,`",
+            opened('[')
+        ))
+    } else if info.contains("quoted scalar") {
+        Some("check for a quote that is not closed".to_owned())
     } else {
         None
     };
@@ -454,7 +485,7 @@ fn syntax_error(file: &str, at: Pos, info: &str) -> Diagnostic {
         kind: DiagnosticKind::Syntax,
         message: format!("invalid YAML: {info}"),
         expected: None,
-        hint: hint.map(str::to_owned),
+        hint,
     }
 }
 
