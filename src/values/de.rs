@@ -112,7 +112,7 @@ struct Ctx<'a> {
 
 /// A problem raised by a visitor, before it is given a location.
 #[derive(Debug)]
-pub(crate) enum Problem {
+enum Problem {
     Custom {
         message: String,
     },
@@ -146,7 +146,7 @@ pub(crate) enum Problem {
 /// The error type of the deserializer: located as soon as a node that knows its position
 /// sees it.
 #[derive(Debug)]
-pub(crate) enum DeError {
+enum DeError {
     Located(Box<Diagnostic>),
     Unlocated(Problem),
 }
@@ -361,7 +361,7 @@ impl NodeDe<'_, '_> {
             NodeKind::Scalar { value, style: ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted }
                 if scalar::parse_decimal(value).is_some() || scalar::parse_bool(value).is_some()
         );
-        let wants_text = expected.contains("string") || expected == "text";
+        let wants_text = expected.contains("string");
         let hint = if quoted_number {
             Some("remove the quotes".to_owned())
         } else if self.node.is_null() && wants_text {
@@ -511,7 +511,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let text = self.text("text")?;
+        let text = self.text("a string")?;
         visitor.visit_str(text).map_err(|e| self.locate(e))
     }
 
