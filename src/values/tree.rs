@@ -169,6 +169,9 @@ enum Frame {
     },
 }
 
+/// Deeper nesting than any values file needs; refusing it keeps recursion bounded.
+const MAX_DEPTH: usize = 32;
+
 /// Parse `text` into its tree. `Ok(None)` for a file with no document (empty or only
 /// comments). Every YAML-level problem found is reported; a syntax error stops the scan.
 pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
@@ -250,6 +253,10 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             }
             Event::MappingStart(anchor, tag) => {
                 let path = child_path(&stack);
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(too_deep(file, span.start, &path));
+                    return Err(diags);
+                }
                 check_anchor_and_tag(file, span, &path, anchor, tag.is_some(), &mut diags);
                 let flow = text[span.start.offset..span.end.offset].contains('{');
                 stack.push(Frame::Mapping {
@@ -262,6 +269,10 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             }
             Event::SequenceStart(anchor, tag) => {
                 let path = child_path(&stack);
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(too_deep(file, span.start, &path));
+                    return Err(diags);
+                }
                 check_anchor_and_tag(file, span, &path, anchor, tag.is_some(), &mut diags);
                 let flow = text[span.start.offset..span.end.offset].contains('[');
                 stack.push(Frame::Sequence {
@@ -445,6 +456,19 @@ fn unsupported(file: &str, at: Pos, path: &KeyPath, message: &str, hint: &str) -
     }
 }
 
+fn too_deep(file: &str, at: Pos, path: &KeyPath) -> Diagnostic {
+    Diagnostic {
+        file: file.to_owned(),
+        line: at.line,
+        column: at.column,
+        path: path.to_string(),
+        kind: DiagnosticKind::UnsupportedYaml,
+        message: format!("mappings and lists are nested more than {MAX_DEPTH} levels deep"),
+        expected: None,
+        hint: Some("values files need only a few levels of nesting".to_owned()),
+    }
+}
+
 fn syntax_error(file: &str, at: Pos, info: &str, open_flow: Option<Pos>) -> Diagnostic {
     let opened = |bracket: char| match open_flow {
         Some(p) => format!(
@@ -592,6 +616,22 @@ mod tests {
         let d = errors("a: 1\n b: 2\n");
         assert_eq!(d[0].kind, DiagnosticKind::Syntax);
         assert_eq!((d[0].line, d[0].column), (2, 3));
+    }
+
+    #[test]
+    fn rejects_absurd_nesting() {
+        let text = format!(
+            "a:\n{}",
+            (0..40)
+                .map(|i| format!("{}k:\n", " ".repeat(i + 1)))
+                .collect::<String>()
+        );
+        let d = errors(&text);
+        assert_eq!((d[0].line, d[0].column), (MAX_DEPTH + 1, MAX_DEPTH + 1));
+        assert!(d[0].message.contains("nested"), "{}", d[0]);
+        // The parser has its own limit for flow nesting; either way it is an error.
+        let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(!errors(&text).is_empty());
     }
 
     #[test]
