@@ -112,7 +112,7 @@ struct Ctx<'a> {
 
 /// A problem raised by a visitor, before it is given a location.
 #[derive(Debug)]
-pub(crate) enum Problem {
+enum Problem {
     Custom {
         message: String,
     },
@@ -146,7 +146,7 @@ pub(crate) enum Problem {
 /// The error type of the deserializer: located as soon as a node that knows its position
 /// sees it.
 #[derive(Debug)]
-pub(crate) enum DeError {
+enum DeError {
     Located(Box<Diagnostic>),
     Unlocated(Problem),
 }
@@ -361,9 +361,17 @@ impl NodeDe<'_, '_> {
             NodeKind::Scalar { value, style: ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted }
                 if scalar::parse_decimal(value).is_some() || scalar::parse_bool(value).is_some()
         );
+        let wants_text = expected.contains("string");
+        let hint = if quoted_number {
+            Some("remove the quotes".to_owned())
+        } else if self.node.is_null() && wants_text {
+            Some("for an empty string, write `\"\"`".to_owned())
+        } else {
+            None
+        };
         Diagnostic {
             expected: Some(expected),
-            hint: quoted_number.then(|| "remove the quotes".to_owned()),
+            hint,
             ..self.at(
                 DiagnosticKind::WrongType,
                 &self.path,
@@ -402,11 +410,11 @@ impl NodeDe<'_, '_> {
     }
 
     fn integer(&self, min: i128, max: i128) -> Result<i128, DeError> {
-        let port = matches!(self.path.last_key(), Some("port" | "servicePort"));
-        let expected = if port {
-            super::validate::PORT_EXPECTED.to_owned()
-        } else {
-            format!("a whole number from {min} to {max}")
+        let expected = match self.path.last_key() {
+            Some("port" | "servicePort") => super::validate::PORT_EXPECTED.to_owned(),
+            Some("replicas") => "a whole number of replicas, 0 or more".to_owned(),
+            _ if min == i128::from(i64::MIN) => "a whole number".to_owned(),
+            _ => format!("a whole number from {min} to {max}"),
         };
         let n = match self.node.scalar() {
             Some((v, ScalarStyle::Plain)) => scalar::parse_decimal(v),
@@ -503,7 +511,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let text = self.text("text")?;
+        let text = self.text("a string")?;
         visitor.visit_str(text).map_err(|e| self.locate(e))
     }
 

@@ -177,7 +177,9 @@ fn plan_color(color: Color, old: &ColorSpec, new: &ColorSpec, root: &Node, ops: 
         (true, true, false, false) => Some(("tag", "digest", new.digest.clone())),
         (false, false, true, true) => Some(("digest", "tag", new.tag.clone())),
         _ => None,
-    };
+    }
+    // Renaming onto a key that is present (with an empty value) would duplicate it.
+    .filter(|(_, to, _)| block.and_then(|b| b.entry(to)).is_none());
     if let Some((from, to, Some(value))) = swap {
         ops.push(Op::Rename {
             path: vec![name, from],
@@ -672,6 +674,20 @@ readinessProbe: { path: /healthz }
             out.contains(&format!("blue: {{ digest: \"{digest}\", replicas: 4 }}")),
             "{out}"
         );
+    }
+
+    #[test]
+    fn switching_onto_an_empty_key_fills_it() {
+        let text = BLOCK.replace("  tag: '1.3.9'\n", "  tag: '1.3.9'\n  digest:\n");
+        let mut v = values(&text);
+        v.green.tag = None;
+        v.green.digest = Some(format!("sha256:{}", "b".repeat(64)));
+        let out = edit("t.yaml", &text, &v).unwrap();
+        let expected = text.replace("  tag: '1.3.9'\n", "").replace(
+            "  digest:\n",
+            &format!("  digest: \"sha256:{}\"\n", "b".repeat(64)),
+        );
+        assert_eq!(out, expected);
     }
 
     #[test]

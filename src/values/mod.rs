@@ -30,7 +30,7 @@ pub fn parse(file: &str, text: &str) -> Result<Values, ValuesError> {
 /// [`parse`], also returning the spanned tree that edits and locations need.
 pub(crate) fn parse_with_tree(file: &str, text: &str) -> Result<(Values, tree::Node), ValuesError> {
     let root = tree::build(file, text).map_err(ValuesError::new)?;
-    let Some(root) = root else {
+    let Some(root) = root.filter(|r| !r.is_null()) else {
         return Err(ValuesError::new(vec![Diagnostic {
             file: file.to_owned(),
             line: 1,

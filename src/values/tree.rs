@@ -169,6 +169,9 @@ enum Frame {
     },
 }
 
+/// Deeper nesting than any values file needs; refusing it keeps recursion bounded.
+const MAX_DEPTH: usize = 32;
+
 /// Parse `text` into its tree. `Ok(None)` for a file with no document (empty or only
 /// comments). Every YAML-level problem found is reported; a syntax error stops the scan.
 pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnostic>> {
@@ -183,7 +186,16 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             Ok(ev) => ev,
             Err(e) => {
                 let pos = offsets.pos(e.marker());
-                diags.push(syntax_error(file, pos, e.info()));
+                let open_flow = stack.iter().rev().find_map(|f| match f {
+                    Frame::Mapping {
+                        start, flow: true, ..
+                    }
+                    | Frame::Sequence {
+                        start, flow: true, ..
+                    } => Some(start.start),
+                    _ => None,
+                });
+                diags.push(syntax_error(file, pos, e.info(), open_flow));
                 return Err(diags);
             }
         };
@@ -241,6 +253,10 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             }
             Event::MappingStart(anchor, tag) => {
                 let path = child_path(&stack);
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(too_deep(file, span.start, &path));
+                    return Err(diags);
+                }
                 check_anchor_and_tag(file, span, &path, anchor, tag.is_some(), &mut diags);
                 let flow = text[span.start.offset..span.end.offset].contains('{');
                 stack.push(Frame::Mapping {
@@ -253,6 +269,10 @@ pub(crate) fn build(file: &str, text: &str) -> Result<Option<Node>, Vec<Diagnost
             }
             Event::SequenceStart(anchor, tag) => {
                 let path = child_path(&stack);
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(too_deep(file, span.start, &path));
+                    return Err(diags);
+                }
                 check_anchor_and_tag(file, span, &path, anchor, tag.is_some(), &mut diags);
                 let flow = text[span.start.offset..span.end.offset].contains('[');
                 stack.push(Frame::Sequence {
@@ -436,13 +456,48 @@ fn unsupported(file: &str, at: Pos, path: &KeyPath, message: &str, hint: &str) -
     }
 }
 
-fn syntax_error(file: &str, at: Pos, info: &str) -> Diagnostic {
+fn too_deep(file: &str, at: Pos, path: &KeyPath) -> Diagnostic {
+    Diagnostic {
+        file: file.to_owned(),
+        line: at.line,
+        column: at.column,
+        path: path.to_string(),
+        kind: DiagnosticKind::UnsupportedYaml,
+        message: format!("mappings and lists are nested more than {MAX_DEPTH} levels deep"),
+        expected: None,
+        hint: Some("values files need only a few levels of nesting".to_owned()),
+    }
+}
+
+fn syntax_error(file: &str, at: Pos, info: &str, open_flow: Option<Pos>) -> Diagnostic {
+    let opened = |bracket: char| match open_flow {
+        Some(p) => format!(
+            "the `{bracket}` opened at line {}, column {}",
+            p.line, p.column
+        ),
+        None => format!("the `{bracket}`"),
+    };
     let hint = if info.contains("tab") {
-        Some("indent with spaces; YAML does not allow tabs for indentation")
+        Some("indent with spaces; YAML does not allow tabs for indentation".to_owned())
     } else if info.contains("mapping values are not allowed") {
-        Some("check the indentation of this line, or quote a value that contains `: `")
-    } else if info.contains("did not find expected") || info.contains("end of stream") {
-        Some("check for an unclosed quote, `[` or `{` before this point")
+        Some("check the indentation of this line, or quote a value that contains `: `".to_owned())
+    } else if info.contains("did not find expected key") {
+        Some(
+            "check the indentation: the keys of one mapping must start in the same column"
+                .to_owned(),
+        )
+    } else if info.contains("expected ',' or '}'") {
+        Some(format!(
+            "close {} with `}}` and separate its entries with `,`",
+            opened('{')
+        ))
+    } else if info.contains("expected ',' or ']'") {
+        Some(format!(
+            "close {} with `]` and separate its items with `,`",
+            opened('[')
+        ))
+    } else if info.contains("quoted scalar") {
+        Some("check for a quote that is not closed".to_owned())
     } else {
         None
     };
@@ -454,7 +509,7 @@ fn syntax_error(file: &str, at: Pos, info: &str) -> Diagnostic {
         kind: DiagnosticKind::Syntax,
         message: format!("invalid YAML: {info}"),
         expected: None,
-        hint: hint.map(str::to_owned),
+        hint,
     }
 }
 
@@ -561,6 +616,22 @@ mod tests {
         let d = errors("a: 1\n b: 2\n");
         assert_eq!(d[0].kind, DiagnosticKind::Syntax);
         assert_eq!((d[0].line, d[0].column), (2, 3));
+    }
+
+    #[test]
+    fn rejects_absurd_nesting() {
+        let text = format!(
+            "a:\n{}",
+            (0..40)
+                .map(|i| format!("{}k:\n", " ".repeat(i + 1)))
+                .collect::<String>()
+        );
+        let d = errors(&text);
+        assert_eq!((d[0].line, d[0].column), (MAX_DEPTH + 1, MAX_DEPTH + 1));
+        assert!(d[0].message.contains("nested"), "{}", d[0]);
+        // The parser has its own limit for flow nesting; either way it is an error.
+        let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(!errors(&text).is_empty());
     }
 
     #[test]

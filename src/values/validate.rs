@@ -373,6 +373,11 @@ pub fn check_qualified_name(s: &str) -> Result<(), Invalid> {
             check_dns1123_subdomain(prefix).map_err(|_| Invalid::Malformed {
                 reason: "has a prefix before `/` that is not a DNS-1123 subdomain",
             })?;
+            if name.is_empty() {
+                return Err(Invalid::Malformed {
+                    reason: "has no name after `/`",
+                });
+            }
             name
         }
         None => s,
@@ -1295,7 +1300,12 @@ mod tests {
                         reason: "has a prefix before `/` that is not a DNS-1123 subdomain",
                     },
                 ),
-                ("example.com/", Invalid::Empty),
+                (
+                    "example.com/",
+                    Invalid::Malformed {
+                        reason: "has no name after `/`",
+                    },
+                ),
                 (&"a".repeat(64), Invalid::TooLong { len: 64, max: 63 }),
             ],
         );
