@@ -174,6 +174,23 @@ struct RenderedEnv {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Failure {
+    schema_version: u32,
+    command: String,
+    error: ErrorBody,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ErrorBody {
+    code: u8,
+    kind: String,
+    messages: Vec<String>,
+    hint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Init {
     schema_version: u32,
     command: String,
@@ -291,6 +308,25 @@ fn every_report_matches_the_documented_contract() {
     assert_eq!(field.path, "spec.selector.color");
     assert_eq!(field.before, Some(Value::from("blue")));
     assert_eq!(field.after, Some(Value::from("green")));
+
+    let refused: Failure = parse(&run(
+        &repo,
+        &["promote", "staging", "--expect-live", "green"],
+        3,
+    ));
+    assert_eq!(
+        (refused.schema_version, refused.command.as_str()),
+        (1, "promote")
+    );
+    assert_eq!(
+        (refused.error.code, refused.error.kind.as_str()),
+        (3, "refused")
+    );
+    assert_eq!(
+        refused.error.messages,
+        ["expected green to be live, but blue is live"]
+    );
+    assert!(refused.error.hint.is_some());
 
     let promoted: Release = parse(&run(&repo, &["promote", "staging"], 0));
     assert_eq!(promoted.outcome, "committed");

@@ -5,6 +5,8 @@
 
 use std::io::Write as _;
 
+use serde::Serialize;
+
 use crate::ops::OpsError;
 use crate::release::Refusal;
 use crate::repo::RepoError;
@@ -75,5 +77,52 @@ pub fn print(err: &anyhow::Error) {
     }
     if let Some(h) = hint(err) {
         let _ = writeln!(out, "  hint: {h}");
+    }
+}
+
+/// The JSON document printed on stdout when a command fails with `--output json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorReport {
+    /// Schema version (the same as every report's).
+    pub schema_version: u32,
+    /// The command that failed.
+    pub command: &'static str,
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// What went wrong, for bots.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// The exit code.
+    pub code: u8,
+    /// `usage`, `refused` or `conflict`.
+    pub kind: &'static str,
+    /// The error and its causes, outermost first.
+    pub messages: Vec<String>,
+    /// What to do about it, when known.
+    pub hint: Option<String>,
+}
+
+impl ErrorReport {
+    /// The report of `err`, which exits with `code`.
+    pub fn new(command: &'static str, err: &anyhow::Error, code: u8) -> ErrorReport {
+        let kind = match code {
+            REFUSED => "refused",
+            CONFLICT => "conflict",
+            _ => "usage",
+        };
+        ErrorReport {
+            schema_version: crate::ops::SCHEMA_VERSION,
+            command,
+            error: ErrorBody {
+                code,
+                kind,
+                messages: err.chain().map(|c| c.to_string()).collect(),
+                hint: hint(err),
+            },
+        }
     }
 }

@@ -168,11 +168,34 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let printer = Printer::new(&cli.global);
+    let command = cli.command.name();
     match run(cli, printer) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             exit::print(&err);
-            ExitCode::from(exit::code(&err))
+            let code = exit::code(&err);
+            if printer.json() {
+                let _ = printer.emit_json(&exit::ErrorReport::new(command, &err, code));
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Render(_) => "render",
+            Command::Stage(_) => "stage",
+            Command::Promote(_) => "promote",
+            Command::Rollback(_) => "rollback",
+            Command::ScaleDown(_) => "scale-down",
+            Command::Diff(_) => "diff",
+            Command::Status(_) => "status",
+            Command::History(_) => "history",
+            Command::Verify(_) => "verify",
+            Command::Init(_) => "init",
+            Command::Demo(_) => "demo",
         }
     }
 }

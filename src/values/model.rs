@@ -37,7 +37,7 @@ pub struct Values {
     /// Optional HTTP liveness probe, on both colours.
     #[serde(default)]
     pub liveness_probe: Option<Probe>,
-    /// Container resources; defaults apply when absent (see `Resources::default_for_pods`).
+    /// Container resources; the deployment template's defaults apply when absent.
     #[serde(default)]
     pub resources: Option<Resources>,
     /// Environment variables by name (sorted on output).
