@@ -13,3 +13,4 @@ pub mod render;
 pub mod repo;
 pub mod values;
 pub mod workspace;
+pub mod yaml;

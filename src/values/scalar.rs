@@ -195,30 +195,8 @@ pub(crate) fn is_plain_safe(s: &str) -> bool {
         && plain_kind(s) == PlainKind::String
 }
 
-/// `s` as a double-quoted YAML scalar, escaping whatever YAML would not read back verbatim.
-pub(crate) fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02X}", c as u32));
-            }
-            '\u{85}' | '\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
-                out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// `s` as a double-quoted YAML scalar (the crate-wide definition in [`crate::yaml`]).
+pub(crate) use crate::yaml::quote as double_quoted;
 
 /// `s` as a single-quoted YAML scalar, or `None` when single quotes cannot hold it verbatim
 /// (line breaks and control characters need double-quote escapes).
