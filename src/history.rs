@@ -1,8 +1,10 @@
 //! Release history read back from commit trailers. It owns the one definition of the
 //! `Greenlight-*` trailer keys, both for building a commit message's trailer block and for
-//! reading it back, and walks history lazily (newest first, first parent only) so a caller
+//! reading it back, and walks history lazily (newest first, through every parent) so a caller
 //! that needs only the newest promotion reads only the commits up to it. It writes nothing
 //! and prints nothing; `repo` and this module are the only users of git2.
+
+use std::collections::{BinaryHeap, HashSet};
 
 use git2::Oid;
 
@@ -142,9 +144,35 @@ pub struct ReleaseRecord {
 /// A lazy walk over release records, newest first; see [`records`].
 pub struct Records<'r> {
     repo: &'r Repo,
-    next: Option<Oid>,
+    /// Commits to visit, newest committer time first (ties: higher id first, for determinism).
+    queue: BinaryHeap<Queued>,
+    /// Every commit ever queued, so merges do not visit a commit twice.
+    seen: HashSet<Oid>,
     environment: Option<String>,
     visited: usize,
+}
+
+/// A commit waiting in the walk. A parent that could not be read is queued with the oldest
+/// possible time, so its error surfaces only if the walk gets that far.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Queued {
+    time: i64,
+    id: Oid,
+}
+
+impl Records<'_> {
+    fn enqueue(&mut self, id: Oid) {
+        if !self.seen.insert(id) {
+            return;
+        }
+        match self.repo.git().find_commit(id) {
+            Ok(c) => self.queue.push(Queued {
+                time: c.time().seconds(),
+                id,
+            }),
+            Err(_) => self.queue.push(Queued { time: i64::MIN, id }),
+        }
+    }
 }
 
 impl Records<'_> {
@@ -159,7 +187,7 @@ impl Iterator for Records<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let id = self.next.take()?;
+            let id = self.queue.pop()?.id;
             let commit = match self.repo.git().find_commit(id) {
                 Ok(commit) => commit,
                 Err(source) => {
@@ -170,7 +198,9 @@ impl Iterator for Records<'_> {
                 }
             };
             self.visited += 1;
-            self.next = commit.parent_ids().next();
+            for parent in commit.parent_ids() {
+                self.enqueue(parent);
+            }
             let message = String::from_utf8_lossy(commit.message_bytes());
             let Some(trailers) = Trailers::parse(&message) else {
                 continue;
@@ -198,10 +228,12 @@ impl Iterator for Records<'_> {
     }
 }
 
-/// The release commits reachable from `tip` along first parents, newest first, that carry a
+/// The release commits reachable from `tip` (through every parent, so release commits merged
+/// in by a pull request count), newest committer time first like `git log`, that carry a
 /// `Greenlight-Action` trailer (and, when `environment` is given, that
-/// `Greenlight-Environment`). Commits are read one at a time as the iterator is advanced; a
-/// commit that cannot be read ends the walk with an error item.
+/// `Greenlight-Environment`). Commits are read as the iterator is advanced (a commit's parents
+/// are looked up when it is visited); a commit that cannot be read ends the walk with an
+/// error item when the walk reaches it.
 pub fn records<'r>(
     repo: &'r Repo,
     tip: Oid,
@@ -210,12 +242,15 @@ pub fn records<'r>(
     repo.git()
         .find_commit(tip)
         .map_err(RepoError::git("read the history's starting commit"))?;
-    Ok(Records {
+    let mut walk = Records {
         repo,
-        next: Some(tip),
+        queue: BinaryHeap::new(),
+        seen: HashSet::new(),
         environment: environment.map(str::to_string),
         visited: 0,
-    })
+    };
+    walk.enqueue(tip);
+    Ok(walk)
 }
 
 #[cfg(test)]

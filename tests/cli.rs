@@ -896,3 +896,51 @@ fn render_uses_repository_template_overrides_and_removes_stale_files() {
     let r = s.greenlight(&["render"]).code(2);
     assert!(r.stderr.contains("deploymnet.yaml.tera"), "{}", r.stderr);
 }
+
+#[test]
+fn a_stage_merged_through_a_pull_request_can_be_promoted() {
+    // The PR workflow: stage on a branch, merge it with a merge commit, promote on main. The
+    // stage commit is then only a second parent of main's history.
+    let s = Sandbox::new();
+    s.git(&[
+        "checkout",
+        "-q",
+        "-b",
+        "greenlight/production/stage-green-1.5.0",
+    ]);
+    s.at(T0 + 60);
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
+    s.git(&["checkout", "-q", "main"]);
+    s.at(T0 + 120);
+    s.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge pull request #1",
+        "greenlight/production/stage-green-1.5.0",
+    ]);
+    let first_parent = s.git(&["log", "--first-parent", "--format=%s"]);
+    assert!(
+        !first_parent.contains("stage(production)"),
+        "{first_parent}"
+    );
+    s.at(T0 + 180);
+    let r = s
+        .greenlight(&["promote", "production", "--expect-live", "blue"])
+        .ok();
+    assert!(
+        r.stdout
+            .contains("promote(production): api blue → green (1.5.0)"),
+        "{}",
+        r.stdout
+    );
+    let r = s.greenlight(&["history", "production"]).ok();
+    let actions: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(actions, ["promote", "stage"]);
+}
