@@ -166,6 +166,18 @@ impl Sandbox {
     }
 }
 
+/// The action column of `greenlight history` text output, newest first.
+fn history_actions(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(2)
+                .expect("commit, time, action, subject")
+        })
+        .collect()
+}
+
 fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr))
@@ -289,11 +301,7 @@ fn full_cycle_stage_promote_rollback_scale_down() {
 
     // history lists every action, newest first; the git CLI reads the same trailers.
     let r = s.greenlight(&["history", "production"]).ok();
-    let actions: Vec<&str> = r
-        .stdout
-        .lines()
-        .map(|l| l.split_whitespace().nth(2).unwrap())
-        .collect();
+    let actions = history_actions(&r.stdout);
     assert_eq!(actions, ["scale-down", "rollback", "promote", "stage"]);
     let trailers = s.git(&[
         "log",
@@ -937,10 +945,6 @@ fn a_stage_merged_through_a_pull_request_can_be_promoted() {
         r.stdout
     );
     let r = s.greenlight(&["history", "production"]).ok();
-    let actions: Vec<&str> = r
-        .stdout
-        .lines()
-        .map(|l| l.split_whitespace().nth(2).unwrap())
-        .collect();
+    let actions = history_actions(&r.stdout);
     assert_eq!(actions, ["promote", "stage"]);
 }
