@@ -948,3 +948,30 @@ fn a_stage_merged_through_a_pull_request_can_be_promoted() {
     let actions = history_actions(&r.stdout);
     assert_eq!(actions, ["promote", "stage"]);
 }
+
+#[test]
+fn init_refuses_options_that_would_not_be_plain_values() {
+    let s = Sandbox::new();
+    let dir = s.root.parent().unwrap().join("bad-init");
+    let d = dir.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--host", "a.example.com, className: evil"], "--host"),
+        (&["--tag", "1.0\", replicas: 99 }"], "--tag"),
+        (&["--image", "registry.example.com/api:1.0"], "--image"),
+        (&["--namespace", "Shop"], "--namespace"),
+    ];
+    for (extra, flag) in cases {
+        let mut args = vec!["init", d, "--app", "web", "--env", "prod"];
+        args.extend_from_slice(extra);
+        let r = s.greenlight(&args).code(2);
+        assert!(r.stderr.contains(flag), "{extra:?}: {}", r.stderr);
+        assert!(
+            !dir.join("environments").exists(),
+            "nothing written for {extra:?}"
+        );
+    }
+    let r = s
+        .greenlight(&["init", d, "--app", "Web_App", "--env", "prod"])
+        .code(2);
+    assert!(r.stderr.contains("--app"), "{}", r.stderr);
+}

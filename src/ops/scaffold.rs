@@ -88,6 +88,7 @@ fn values_skeleton(o: &InitOptions) -> String {
 /// when there is none), renders it and commits both.
 pub fn init(dir: &Path, options: &InitOptions) -> anyhow::Result<InitReport> {
     workspace::check_env_name(&options.env)?;
+    check_options(options)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let repo = match Repo::open(dir) {
         Ok(r) => r,
@@ -105,6 +106,27 @@ pub fn init(dir: &Path, options: &InitOptions) -> anyhow::Result<InitReport> {
         files: paths,
         commit,
     })
+}
+
+/// Checks every option that goes into the values text before it is written, so no option can
+/// add a key to the file (the written file is parsed again afterwards too).
+fn check_options(o: &InitOptions) -> anyhow::Result<()> {
+    use crate::values::validate;
+    let check = |flag: &str, value: &str, f: fn(&str) -> Result<(), validate::Invalid>| {
+        f(value).map_err(|e| anyhow::anyhow!("{flag} `{value}`: {e}"))
+    };
+    check("--app", &o.app, validate::check_app_name)?;
+    if let Some(ns) = &o.namespace {
+        check("--namespace", ns, validate::check_dns1123_label)?;
+    }
+    if let Some(image) = &o.image {
+        check("--image", image, validate::check_image_repository)?;
+    }
+    check("--tag", &o.tag, validate::check_tag)?;
+    if let Some(host) = &o.host {
+        check("--host", host, validate::check_host)?;
+    }
+    Ok(())
 }
 
 fn init_subject(o: &InitOptions) -> String {
