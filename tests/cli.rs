@@ -238,7 +238,7 @@ fn full_cycle_stage_promote_rollback_scale_down() {
         changed,
         [
             "-liveColor: blue            # the only line a promotion changes",
-            "+liveColor: green            # the only line a promotion changes",
+            "+liveColor: green           # the only line a promotion changes",
         ]
     );
     let stat = s.git(&["diff", "HEAD~1", "--name-only"]);

@@ -295,11 +295,41 @@ fn apply(file: &str, text: &str, op: &Op) -> Result<String, EditError> {
         }
         (Op::Remove { .. } | Op::Rename { .. }, None) => return Ok(text.to_owned()),
     };
+    let (range, replacement) = if matches!(op, Op::Set { .. }) && entry.is_some() {
+        keep_comment_column(text, range, replacement)
+    } else {
+        (range, replacement)
+    };
     let mut out = String::with_capacity(text.len() + replacement.len());
     out.push_str(&text[..range.start]);
     out.push_str(&replacement);
     out.push_str(&text[range.end..]);
     Ok(out)
+}
+
+/// When the replaced value is followed on its line by spaces and a `#` comment, absorbs or
+/// adds spaces so the comment stays in its column (keeping at least one space): aligned
+/// comments stay aligned and the reviewed line differs only in the value.
+fn keep_comment_column(
+    text: &str,
+    range: std::ops::Range<usize>,
+    mut replacement: String,
+) -> (std::ops::Range<usize>, String) {
+    let tail = &text[range.end..];
+    let rest = &tail[..tail.find(['\n', '\r']).unwrap_or(tail.len())];
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if spaces == 0 || !rest[spaces..].starts_with('#') {
+        return (range, replacement);
+    }
+    let old_width = text[range.clone()].chars().count();
+    let new_width = replacement.chars().count();
+    if new_width > old_width {
+        let absorbed = (new_width - old_width).min(spaces - 1);
+        (range.start..range.end + absorbed, replacement)
+    } else {
+        replacement.push_str(&" ".repeat(old_width - new_width));
+        (range, replacement)
+    }
 }
 
 /// The range to replace and its new text to give entry `e` the value `value`; `None` for
@@ -522,12 +552,48 @@ readinessProbe: { path: /healthz }
             vec![
                 (
                     "liveColor: blue   # flipped by promote",
-                    "liveColor: green   # flipped by promote"
+                    "liveColor: green  # flipped by promote"
                 ),
                 ("  replicas: 0", "  replicas: 4"),
             ]
         );
         assert_eq!(values(&out), v);
+    }
+
+    #[test]
+    fn trailing_comments_keep_their_column_when_there_is_room() {
+        let aligned = BLOCK
+            .replace(
+                "liveColor: blue   # flipped by promote",
+                "liveColor: green  # flipped by promote",
+            )
+            .replace("  replicas: 0", "  replicas: 4");
+        let mut v = values(&aligned);
+        v.live_color = Color::Blue;
+        let out = edit("t.yaml", &aligned, &v).unwrap();
+        assert_eq!(
+            changed_lines(&aligned, &out),
+            vec![(
+                "liveColor: green  # flipped by promote",
+                "liveColor: blue   # flipped by promote"
+            )]
+        );
+        let tight = BLOCK
+            .replace(
+                "liveColor: blue   # flipped by promote",
+                "liveColor: blue # flipped by promote",
+            )
+            .replace("  replicas: 0", "  replicas: 4");
+        let mut v = values(&tight);
+        v.live_color = Color::Green;
+        let out = edit("t.yaml", &tight, &v).unwrap();
+        assert_eq!(
+            changed_lines(&tight, &out),
+            vec![(
+                "liveColor: blue # flipped by promote",
+                "liveColor: green # flipped by promote"
+            )]
+        );
     }
 
     #[test]
