@@ -2,9 +2,15 @@
 //! `rendered/<env>/` folder). Pure: no disk, no git, no clock, no environment; the same
 //! values and templates always give the same bytes.
 //!
-//! What it renders (routing `service`): a Deployment per colour that has an image, the live
-//! Service and the preview Service, the Ingress when values has one, and a kustomization
-//! listing them. Adding a routing mode means adding its templates, a context section in
+//! What it renders: a Deployment per colour that has an image, then per routing mode
+//! - `service`: the live Service and the preview Service, the Ingress when values has one;
+//! - `istio`: a Service selecting the app only, a VirtualService (default route to the live
+//!   subset, and a test route to the idle subset while it runs), a DestinationRule with
+//!   `blue`/`green` subsets, and a Gateway unless values names an existing one;
+//! - `gateway-api`: a Service per colour and an HTTPRoute weighting them 100/0 by the live
+//!   colour, with a header-matched rule to the idle colour while it runs;
+//!
+//! and a kustomization listing them. Adding a routing mode means adding its templates, a context section in
 //! `context` and a branch in the routing match of `plan`.
 //!
 //! **How no value can inject YAML.** Strings from values reach the output only through the
@@ -124,6 +130,57 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                     section: section("ingress", &i),
                 });
             }
+        }
+        Routing::Istio => {
+            let s = context::app_service(values)?;
+            jobs.push(Job {
+                file: format!("{app}.service.yaml"),
+                template: "service.yaml.tera",
+                expect: object("Service", s.name.clone()),
+                section: section("service", &s),
+            });
+            let istio = context::istio(values)?;
+            let mut kinds = vec![
+                (
+                    "VirtualService",
+                    "virtualservice",
+                    "istio-virtualservice.yaml.tera",
+                ),
+                (
+                    "DestinationRule",
+                    "destinationrule",
+                    "istio-destinationrule.yaml.tera",
+                ),
+            ];
+            if istio.gateway.is_some() {
+                kinds.push(("Gateway", "gateway", "istio-gateway.yaml.tera"));
+            }
+            for (kind, suffix, template) in kinds {
+                jobs.push(Job {
+                    file: format!("{app}.{suffix}.yaml"),
+                    template,
+                    expect: object(kind, istio.name.to_owned()),
+                    section: section("istio", &istio),
+                });
+            }
+        }
+        Routing::GatewayApi => {
+            for color in Color::ALL {
+                let s = context::color_service(values, color)?;
+                jobs.push(Job {
+                    file: format!("{}.service.yaml", s.name),
+                    template: "service.yaml.tera",
+                    expect: object("Service", s.name.clone()),
+                    section: section("service", &s),
+                });
+            }
+            let route = context::http_route(values)?;
+            jobs.push(Job {
+                file: format!("{app}.httproute.yaml"),
+                template: "httproute.yaml.tera",
+                expect: object("HTTPRoute", route.name.to_owned()),
+                section: section("http_route", &route),
+            });
         }
     }
 

@@ -15,8 +15,24 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/deployment.yaml.tera"),
     ),
     (
+        "httproute.yaml.tera",
+        include_str!("../../templates/httproute.yaml.tera"),
+    ),
+    (
         "ingress.yaml.tera",
         include_str!("../../templates/ingress.yaml.tera"),
+    ),
+    (
+        "istio-destinationrule.yaml.tera",
+        include_str!("../../templates/istio-destinationrule.yaml.tera"),
+    ),
+    (
+        "istio-gateway.yaml.tera",
+        include_str!("../../templates/istio-gateway.yaml.tera"),
+    ),
+    (
+        "istio-virtualservice.yaml.tera",
+        include_str!("../../templates/istio-virtualservice.yaml.tera"),
     ),
     (
         "kustomization.yaml.tera",
@@ -31,7 +47,11 @@ const BUILTIN: &[(&str, &str)] = &[
 /// Every template name, sorted; the same names as [`BUILTIN`].
 const NAMES: &[&str] = &[
     "deployment.yaml.tera",
+    "httproute.yaml.tera",
     "ingress.yaml.tera",
+    "istio-destinationrule.yaml.tera",
+    "istio-gateway.yaml.tera",
+    "istio-virtualservice.yaml.tera",
     "kustomization.yaml.tera",
     "service.yaml.tera",
 ];

@@ -34,6 +34,11 @@ const INTEGER_VARIABLES: &[&str] = &[
     "deployment.security_context.run_as_group",
     "service.port",
     "ingress.service_port",
+    "istio.port",
+    "istio.gateway.port",
+    "http_route.port",
+    "http_route.blue.weight",
+    "http_route.green.weight",
 ];
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -63,6 +68,8 @@ fn minimal() -> Values {
         env_from: Vec::new(),
         ingress: None,
         routing: Routing::Service,
+        istio: None,
+        gateway_api: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),
@@ -316,6 +323,8 @@ fn allowlisted_variables_are_integers() {
         "deployment": context::deployment(&v, Color::Blue, &checksum).unwrap().unwrap(),
         "service": context::service(&v, false).unwrap(),
         "ingress": context::ingress(&v).unwrap().unwrap(),
+        "istio": context::istio(&istio_values()).unwrap(),
+        "http_route": context::http_route(&gateway_api_values()).unwrap(),
     });
     for path in INTEGER_VARIABLES {
         let found = path
@@ -1129,5 +1138,261 @@ fn override_output_is_checked() {
             }
         ),
         "{err:?}"
+    );
+}
+
+// ---- routing modes ------------------------------------------------------------------------
+
+fn istio_values() -> Values {
+    let mut v = minimal();
+    v.routing = Routing::Istio;
+    v.istio = Some(crate::values::Istio {
+        hosts: vec!["api.example.com".into()],
+        gateway: Some(crate::values::IstioGateway {
+            port: Some(8443),
+            credential_name: Some("api-tls".into()),
+            selector: BTreeMap::new(),
+        }),
+        existing_gateway: None,
+        test_route: None,
+    });
+    v
+}
+
+fn gateway_api_values() -> Values {
+    let mut v = minimal();
+    v.routing = Routing::GatewayApi;
+    v.gateway_api = Some(crate::values::GatewayApi {
+        parent_refs: vec![crate::values::ParentRef {
+            name: "public".into(),
+            namespace: Some("gateways".into()),
+            section_name: None,
+        }],
+        hostnames: vec!["api.example.com".into()],
+        preview_header: None,
+    });
+    v
+}
+
+/// Every line that differs between the renders of `a` and `b`, as `-old` / `+new`.
+fn changed_lines(a: &FileMap, b: &FileMap) -> Vec<String> {
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same files are rendered"
+    );
+    let mut out = Vec::new();
+    for (name, old) in a {
+        let old = String::from_utf8_lossy(old);
+        let new = String::from_utf8_lossy(&b[name]);
+        for change in similar::TextDiff::from_lines(old.as_ref(), new.as_ref()).iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Equal => continue,
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+            };
+            out.push(format!("{name}: {sign}{}", change.value().trim()));
+        }
+    }
+    out
+}
+
+#[test]
+fn istio_renders_gateway_virtual_service_destination_rule_and_app_service() {
+    let files = render_ok(&istio_values());
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "api-blue.deployment.yaml",
+            "api-green.deployment.yaml",
+            "api.destinationrule.yaml",
+            "api.gateway.yaml",
+            "api.service.yaml",
+            "api.virtualservice.yaml",
+            "kustomization.yaml",
+        ]
+    );
+    let svc = doc(&files, "api.service.yaml");
+    let selector: BTreeMap<String, String> =
+        serde_yaml::from_value(at(&svc, &["spec", "selector"]).clone()).unwrap();
+    assert_eq!(selector, BTreeMap::from([("app".into(), "api".into())]));
+
+    let dr = doc(&files, "api.destinationrule.yaml");
+    assert_eq!(at(&dr, &["apiVersion"]), "networking.istio.io/v1");
+    assert_eq!(at(&dr, &["spec", "host"]), "api");
+    for (i, color) in ["blue", "green"].iter().enumerate() {
+        let i = i.to_string();
+        assert_eq!(at(&dr, &["spec", "subsets", &i, "name"]), *color);
+        assert_eq!(at(&dr, &["spec", "subsets", &i, "labels", "color"]), *color);
+    }
+
+    let gw = doc(&files, "api.gateway.yaml");
+    let server = at(&gw, &["spec", "servers", "0"]);
+    assert_eq!(at(server, &["port", "number"]).as_u64(), Some(8443));
+    assert_eq!(at(server, &["port", "protocol"]), "HTTPS");
+    assert_eq!(at(server, &["tls", "mode"]), "SIMPLE");
+    assert_eq!(at(server, &["tls", "credentialName"]), "api-tls");
+    assert_eq!(at(server, &["hosts", "0"]), "api.example.com");
+    assert_eq!(at(&gw, &["spec", "selector", "istio"]), "ingressgateway");
+}
+
+#[test]
+fn istio_test_route_precedes_the_default_route_while_idle_runs() {
+    let files = render_ok(&istio_values());
+    let vs = doc(&files, "api.virtualservice.yaml");
+    assert_eq!(at(&vs, &["spec", "gateways", "0"]), "api");
+    assert_eq!(at(&vs, &["spec", "hosts", "0"]), "api.example.com");
+    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    assert_eq!(http.len(), 2);
+    let test = &http[0];
+    assert_eq!(
+        at(test, &["match", "0", "headers", "cookie", "regex"]),
+        "^(.*?;)?(test=true)(;.*)?$"
+    );
+    assert_eq!(at(test, &["route", "0", "destination", "subset"]), "green");
+    assert_eq!(at(test, &["route", "0", "destination", "host"]), "api");
+    let default = &http[1];
+    assert!(
+        default.get("match").is_none(),
+        "the default route matches all"
+    );
+    assert_eq!(
+        at(default, &["route", "0", "destination", "subset"]),
+        "blue"
+    );
+    assert_eq!(
+        at(default, &["route", "0", "destination", "port", "number"]).as_u64(),
+        Some(80)
+    );
+}
+
+#[test]
+fn istio_test_route_disappears_when_idle_is_scaled_to_zero() {
+    let mut v = istio_values();
+    v.green.replicas = 0;
+    let vs = doc(&render_ok(&v), "api.virtualservice.yaml");
+    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    assert_eq!(http.len(), 1);
+    assert_eq!(
+        at(&http[0], &["route", "0", "destination", "subset"]),
+        "blue"
+    );
+}
+
+#[test]
+fn istio_header_test_route_and_existing_gateway() {
+    let mut v = istio_values();
+    let istio = v.istio.as_mut().unwrap();
+    istio.gateway = None;
+    istio.existing_gateway = Some("istio-system/public".into());
+    istio.test_route = Some(crate::values::TestRoute {
+        cookie: None,
+        header: Some(crate::values::HeaderMatch {
+            name: "x-canary".into(),
+            value: "yes".into(),
+        }),
+    });
+    let files = render_ok(&v);
+    assert!(!files.contains_key("api.gateway.yaml"));
+    let vs = doc(&files, "api.virtualservice.yaml");
+    assert_eq!(at(&vs, &["spec", "gateways", "0"]), "istio-system/public");
+    let test = at(&vs, &["spec", "http", "0"]);
+    assert_eq!(
+        at(test, &["match", "0", "headers", "x-canary", "exact"]),
+        "yes"
+    );
+    assert!(at(test, &["match", "0", "headers"]).get("cookie").is_none());
+}
+
+#[test]
+fn istio_promotion_changes_only_the_subset_lines() {
+    let staged = istio_values();
+    let mut promoted = staged.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&render_ok(&staged), &render_ok(&promoted));
+    assert_eq!(
+        changes,
+        [
+            "api.virtualservice.yaml: -subset: \"green\"",
+            "api.virtualservice.yaml: +subset: \"blue\"",
+            "api.virtualservice.yaml: -subset: \"blue\"",
+            "api.virtualservice.yaml: +subset: \"green\"",
+        ]
+    );
+}
+
+#[test]
+fn istio_without_its_block_is_an_error() {
+    let mut v = istio_values();
+    v.istio = None;
+    let err = render(&v, &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("istio"), "{err}");
+}
+
+#[test]
+fn gateway_api_weights_live_100_and_routes_the_preview_header_to_idle() {
+    let files = render_ok(&gateway_api_values());
+    for color in ["blue", "green"] {
+        let svc = doc(&files, &format!("api-{color}.service.yaml"));
+        assert_eq!(at(&svc, &["spec", "selector", "color"]), color);
+        assert_eq!(at(&svc, &["spec", "selector", "app"]), "api");
+    }
+    assert!(!files.contains_key("api.service.yaml"));
+    let route = doc(&files, "api.httproute.yaml");
+    assert_eq!(at(&route, &["apiVersion"]), "gateway.networking.k8s.io/v1");
+    assert_eq!(at(&route, &["spec", "parentRefs", "0", "name"]), "public");
+    assert_eq!(
+        at(&route, &["spec", "parentRefs", "0", "namespace"]),
+        "gateways"
+    );
+    assert_eq!(at(&route, &["spec", "hostnames", "0"]), "api.example.com");
+    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    assert_eq!(rules.len(), 2);
+    let header = at(&rules[0], &["matches", "0", "headers", "0"]);
+    assert_eq!(at(header, &["type"]), "Exact");
+    assert_eq!(at(header, &["name"]), "x-greenlight-preview");
+    assert_eq!(at(header, &["value"]), "true");
+    assert_eq!(at(&rules[0], &["backendRefs", "0", "name"]), "api-green");
+    let backends = at(&rules[1], &["backendRefs"]).as_sequence().unwrap();
+    let weights: Vec<(String, u64)> = backends
+        .iter()
+        .map(|b| {
+            (
+                at(b, &["name"]).as_str().unwrap().to_owned(),
+                at(b, &["weight"]).as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(weights, [("api-blue".into(), 100), ("api-green".into(), 0)]);
+    assert_eq!(weights.iter().map(|(_, w)| w).sum::<u64>(), 100);
+}
+
+#[test]
+fn gateway_api_preview_rule_disappears_when_idle_is_scaled_to_zero() {
+    let mut v = gateway_api_values();
+    v.green.replicas = 0;
+    let route = doc(&render_ok(&v), "api.httproute.yaml");
+    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert!(rules[0].get("matches").is_none());
+}
+
+#[test]
+fn gateway_api_promotion_changes_only_weights_and_preview_backend() {
+    let staged = gateway_api_values();
+    let mut promoted = staged.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&render_ok(&staged), &render_ok(&promoted));
+    assert_eq!(
+        changes,
+        [
+            "api.httproute.yaml: -- name: \"api-green\"",
+            "api.httproute.yaml: +- name: \"api-blue\"",
+            "api.httproute.yaml: -weight: 100",
+            "api.httproute.yaml: +weight: 0",
+            "api.httproute.yaml: -weight: 0",
+            "api.httproute.yaml: +weight: 100",
+        ]
     );
 }

@@ -52,6 +52,12 @@ pub struct Values {
     /// How traffic is switched between colours.
     #[serde(default)]
     pub routing: Routing,
+    /// Settings of `routing: istio` (required by it, refused by the other modes).
+    #[serde(default)]
+    pub istio: Option<Istio>,
+    /// Settings of `routing: gateway-api` (required by it, refused by the other modes).
+    #[serde(default)]
+    pub gateway_api: Option<GatewayApi>,
     /// Extra labels on every rendered resource and pod template.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -388,6 +394,107 @@ pub enum Routing {
     /// The Service selects `color: <liveColor>`; a preview Service selects the idle colour.
     #[default]
     Service,
+    /// Istio: a Gateway, a VirtualService routing to the live subset (and, while the idle
+    /// colour runs, a test route to it) and a DestinationRule with `blue`/`green` subsets.
+    Istio,
+    /// Gateway API: an HTTPRoute weighting the per-colour Services 100/0, plus a
+    /// header-matched rule to the idle colour while it runs.
+    GatewayApi,
+}
+
+impl Routing {
+    /// The name written in values (`service`, `istio`, `gateway-api`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Routing::Service => "service",
+            Routing::Istio => "istio",
+            Routing::GatewayApi => "gateway-api",
+        }
+    }
+}
+
+/// The `istio` block: which hosts the VirtualService serves, through which Gateway, and how
+/// test requests reach the idle colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Istio {
+    /// Host names the Gateway and VirtualService serve (at least one).
+    pub hosts: Vec<String>,
+    /// The Gateway greenlight renders; defaults apply when absent. Not with `existingGateway`.
+    #[serde(default)]
+    pub gateway: Option<IstioGateway>,
+    /// An existing Gateway (`name` or `namespace/name`) to bind to instead of rendering one.
+    #[serde(default)]
+    pub existing_gateway: Option<String>,
+    /// How test requests are told apart; the cookie `test=true` when absent.
+    #[serde(default)]
+    pub test_route: Option<TestRoute>,
+}
+
+/// The Gateway rendered for `routing: istio`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IstioGateway {
+    /// Port the gateway listens on; 443 with `credentialName`, else 80.
+    #[serde(default)]
+    pub port: Option<u32>,
+    /// Secret with the TLS certificate: the server becomes HTTPS with TLS mode `SIMPLE`.
+    #[serde(default)]
+    pub credential_name: Option<String>,
+    /// Labels selecting the gateway pods; `istio: ingressgateway` when empty.
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+}
+
+/// How the Istio test route recognises a test request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestRoute {
+    /// Match the cookie `test=true` (the default); `false` needs a `header`.
+    #[serde(default)]
+    pub cookie: Option<bool>,
+    /// Match this header instead of the cookie.
+    #[serde(default)]
+    pub header: Option<HeaderMatch>,
+}
+
+/// An HTTP header with an exact value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeaderMatch {
+    /// Header name, e.g. `x-preview`.
+    pub name: String,
+    /// The exact value that selects the idle colour.
+    pub value: String,
+}
+
+/// The `gatewayApi` block: where the HTTPRoute attaches and how previews are selected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayApi {
+    /// The Gateways (or listeners) the HTTPRoute attaches to (at least one).
+    pub parent_refs: Vec<ParentRef>,
+    /// Host names the route serves; all of the parent's when empty.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// The header that sends a request to the idle colour; `x-greenlight-preview: "true"`
+    /// when absent.
+    #[serde(default)]
+    pub preview_header: Option<HeaderMatch>,
+}
+
+/// A Gateway an HTTPRoute attaches to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ParentRef {
+    /// Gateway name.
+    pub name: String,
+    /// Gateway namespace; the route's own namespace when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// One listener of the Gateway.
+    #[serde(default)]
+    pub section_name: Option<String>,
 }
 
 /// Overrides of the secure pod-level defaults (`runAsNonRoot: true`, seccomp `RuntimeDefault`).

@@ -8,7 +8,7 @@
 use saphyr_parser::ScalarStyle;
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
-use super::model::{ColorSpec, EnvValue, Probe, Values};
+use super::model::{ColorSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, Routing, Values};
 use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
 use super::tree::{Node, Pos};
@@ -161,6 +161,30 @@ pub fn check_host(s: &str) -> Result<(), Invalid> {
         });
     }
     check_dns1123_subdomain(name)
+}
+
+/// An HTTP header name as routes match it: lowercase letters, digits and `-`, starting and
+/// ending with a letter or digit, at most 256 characters (Istio matches lowercase names).
+pub fn check_header_name(s: &str) -> Result<(), Invalid> {
+    check_len(s, 256)?;
+    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)
+}
+
+/// An HTTP header value to match exactly: printable ASCII, at most 4096 characters.
+pub fn check_header_value(s: &str) -> Result<(), Invalid> {
+    check_len(s, 4096)?;
+    check_chars(s, |c| c == ' ' || c.is_ascii_graphic(), |c| c != ' ')
+}
+
+/// An Istio gateway reference: `name` or `namespace/name`.
+pub fn check_gateway_ref(s: &str) -> Result<(), Invalid> {
+    match s.split_once('/') {
+        Some((ns, name)) => {
+            check_dns1123_label(ns)?;
+            check_dns1123_subdomain(name)
+        }
+        None => check_dns1123_subdomain(s),
+    }
 }
 
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -637,6 +661,25 @@ const FIELD_REF: Rule = Rule {
     hint: field_ref_hint,
 };
 
+const HEADER_NAME: Rule = Rule {
+    what: "header name",
+    check: check_header_name,
+    expected: "lowercase letters, digits and `-`, such as `x-preview`",
+    hint: dns_hint,
+};
+const HEADER_VALUE: Rule = Rule {
+    what: "header value",
+    check: check_header_value,
+    expected: "printable ASCII text, at most 4096 characters",
+    hint: no_hint,
+};
+const GATEWAY_REF: Rule = Rule {
+    what: "gateway reference",
+    check: check_gateway_ref,
+    expected: "a Gateway name, or `namespace/name` such as `istio-system/public`",
+    hint: dns_hint,
+};
+
 /// Every semantic problem of `v`, located through `root`.
 pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
     let mut c = Checker {
@@ -698,6 +741,7 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
             c.rule(&at("annotations").key(key), key, &QUALIFIED_NAME, true);
         }
     }
+    c.routing(v);
     for (key, value) in &v.labels {
         c.rule(&top("labels").key(key), key, &QUALIFIED_NAME, true);
         c.rule(&top("labels").key(key), value, &LABEL_VALUE, false);
@@ -733,6 +777,148 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// The routing blocks: the one the mode needs is present and valid, the others absent.
+    fn routing(&mut self, v: &Values) {
+        let mode = v.routing;
+        let wants = |block: &str| format!("`{block}` belongs to `routing: {}`", block_mode(block));
+        for (block, present, own) in [
+            ("ingress", v.ingress.is_some(), Routing::Service),
+            ("istio", v.istio.is_some(), Routing::Istio),
+            ("gatewayApi", v.gateway_api.is_some(), Routing::GatewayApi),
+        ] {
+            if present && mode != own {
+                let path = KeyPath::keys(&[block]);
+                let at = self.pos_of_key(&path);
+                self.push(
+                    at,
+                    &path,
+                    format!("`{block}` has no effect with `routing: {}`", mode.as_str()),
+                    &wants(block),
+                    Some(format!(
+                        "remove `{block}`, or set `routing: {}`",
+                        own.as_str()
+                    )),
+                );
+            }
+            if !present && mode == own && block != "ingress" {
+                self.push_value(
+                    &KeyPath::keys(&["routing"]),
+                    format!("`routing: {}` needs an `{block}` block", mode.as_str()),
+                    &format!("an `{block}` block next to `routing`"),
+                    Some(format!(
+                        "{}; see the values reference in README.md",
+                        example(block)
+                    )),
+                );
+            }
+        }
+        if let (Routing::Istio, Some(istio)) = (mode, &v.istio) {
+            self.istio(istio);
+        }
+        if let (Routing::GatewayApi, Some(api)) = (mode, &v.gateway_api) {
+            self.gateway_api(api);
+        }
+    }
+
+    fn istio(&mut self, istio: &Istio) {
+        let at = |key: &str| KeyPath::keys(&["istio", key]);
+        if istio.hosts.is_empty() {
+            self.push_value(
+                &at("hosts"),
+                "`istio.hosts` is empty".to_owned(),
+                "at least one host name",
+                Some("write `hosts: [api.example.com]`".to_owned()),
+            );
+        }
+        for (i, host) in istio.hosts.iter().enumerate() {
+            self.rule(&at("hosts").child(Seg::Index(i)), host, &HOST, false);
+        }
+        if let Some(gw) = &istio.existing_gateway {
+            self.rule(&at("existingGateway"), gw, &GATEWAY_REF, false);
+            if istio.gateway.is_some() {
+                let path = at("gateway");
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    "`istio.gateway` and `istio.existingGateway` are both set".to_owned(),
+                    "either a Gateway to render (`gateway`) or one to bind to (`existingGateway`)",
+                    Some("remove one of them".to_owned()),
+                );
+            }
+        }
+        if let Some(gw) = &istio.gateway {
+            let path = at("gateway");
+            self.port(&path.key("port"), gw.port);
+            if let Some(cred) = &gw.credential_name {
+                self.rule(&path.key("credentialName"), cred, &SUBDOMAIN, false);
+            }
+            for (key, value) in &gw.selector {
+                let p = path.key("selector").key(key);
+                self.rule(&p, key, &QUALIFIED_NAME, true);
+                self.rule(&p, value, &LABEL_VALUE, false);
+            }
+        }
+        if let Some(t) = &istio.test_route {
+            let path = at("testRoute");
+            match (t.cookie, &t.header) {
+                (Some(true), Some(_)) => {
+                    let pos = self.pos_of_key(&path.key("header"));
+                    self.push(
+                        pos,
+                        &path.key("header"),
+                        "`testRoute` sets both `cookie: true` and a `header`".to_owned(),
+                        "either `cookie: true` or a `header`",
+                        Some("remove one of them".to_owned()),
+                    );
+                }
+                (Some(false), None) => self.push_value(
+                    &path.key("cookie"),
+                    "`testRoute.cookie` is false but no `header` is given".to_owned(),
+                    "a `header: { name, value }` when the cookie is turned off",
+                    Some("add a header, or remove `cookie: false`".to_owned()),
+                ),
+                _ => {}
+            }
+            if let Some(h) = &t.header {
+                self.header(&path.key("header"), h);
+            }
+        }
+    }
+
+    fn gateway_api(&mut self, api: &GatewayApi) {
+        let at = |key: &str| KeyPath::keys(&["gatewayApi", key]);
+        if api.parent_refs.is_empty() {
+            self.push_value(
+                &at("parentRefs"),
+                "`gatewayApi.parentRefs` is empty".to_owned(),
+                "at least one Gateway to attach the HTTPRoute to",
+                Some("write `parentRefs: [{ name: public, namespace: gateways }]`".to_owned()),
+            );
+        }
+        for (i, r) in api.parent_refs.iter().enumerate() {
+            let p = at("parentRefs").child(Seg::Index(i));
+            self.rule(&p.key("name"), &r.name, &SUBDOMAIN, false);
+            if let Some(ns) = &r.namespace {
+                self.rule(&p.key("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(section) = &r.section_name {
+                self.rule(&p.key("sectionName"), section, &SUBDOMAIN, false);
+            }
+        }
+        for (i, host) in api.hostnames.iter().enumerate() {
+            self.rule(&at("hostnames").child(Seg::Index(i)), host, &HOST, false);
+        }
+        if let Some(h) = &api.preview_header {
+            self.header(&at("previewHeader"), h);
+        }
+    }
+
+    fn header(&mut self, path: &KeyPath, h: &HeaderMatch) {
+        self.rule(&path.key("name"), &h.name, &HEADER_NAME, false);
+        self.rule(&path.key("value"), &h.value, &HEADER_VALUE, false);
+    }
+
     fn pos_of_value(&self, path: &KeyPath) -> Pos {
         self.root.deepest(&path.0).span.start
     }
@@ -998,6 +1184,23 @@ impl Checker<'_> {
 }
 
 /// A value quoted for a message, with escapes for anything invisible.
+/// The routing mode a block belongs to.
+fn block_mode(block: &str) -> &'static str {
+    match block {
+        "istio" => "istio",
+        "gatewayApi" => "gateway-api",
+        _ => "service",
+    }
+}
+
+/// A minimal example of a routing block, for hints.
+fn example(block: &str) -> &'static str {
+    match block {
+        "istio" => "add `istio: { hosts: [api.example.com] }`",
+        _ => "add `gatewayApi: { parentRefs: [{ name: public, namespace: gateways }] }`",
+    }
+}
+
 fn shown(s: &str) -> String {
     if !s.is_empty() && s.trim() == s && s.chars().all(|c| !c.is_control() && c != '`') {
         format!("`{s}`")
