@@ -160,6 +160,8 @@ fn custom_resources_validate_strictly_against_the_upstream_crds() {
                 ".virtualservice.yaml",
                 ".destinationrule.yaml",
                 ".httproute.yaml",
+                ".flux-kustomization.yaml",
+                ".argocd-application.yaml",
             ]
             .iter()
             .any(|s| name.ends_with(s))

@@ -159,7 +159,7 @@ fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
 }
 
 /// The apiVersion greenlight renders each kind with: the stable versions the Kubernetes,
-/// Istio and Gateway API references document.
+/// Istio, Gateway API, Flux and Argo CD references document.
 pub(crate) fn api_version_of(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "Deployment" => "apps/v1",
@@ -167,6 +167,8 @@ pub(crate) fn api_version_of(kind: &str) -> Option<&'static str> {
         "Ingress" => "networking.k8s.io/v1",
         "Gateway" | "VirtualService" | "DestinationRule" => "networking.istio.io/v1",
         "HTTPRoute" => "gateway.networking.k8s.io/v1",
+        "Kustomization" => "kustomize.toolkit.fluxcd.io/v1",
+        "Application" => "argoproj.io/v1alpha1",
         _ => return None,
     })
 }

@@ -248,6 +248,113 @@ pub(crate) const TEST_COOKIE_REGEX: &str = "^(.*?;)?(test=true)(;.*)?$";
 /// The preview header of `routing: gateway-api` when values names none.
 pub(crate) const DEFAULT_PREVIEW_HEADER: (&str, &str) = ("x-greenlight-preview", "true");
 
+/// The `flux` section: the Flux Kustomization applying the rendered folder.
+#[derive(Debug, Serialize)]
+pub(crate) struct FluxCtx<'a> {
+    pub(crate) name: String,
+    pub(crate) namespace: &'a str,
+    interval: &'a str,
+    path: String,
+    prune: bool,
+    source_kind: &'a str,
+    source_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_namespace: Option<&'a str>,
+}
+
+/// The `argocd` section: the Argo CD Application syncing the rendered folder.
+#[derive(Debug, Serialize)]
+pub(crate) struct ArgoCtx<'a> {
+    pub(crate) name: String,
+    pub(crate) namespace: &'a str,
+    project: &'a str,
+    repo_url: &'a str,
+    target_revision: &'a str,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_name: Option<&'a str>,
+    destination_namespace: &'a str,
+    automated: bool,
+}
+
+/// Flux source kinds a Kustomization may reference.
+const FLUX_SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+/// The name of the Flux Kustomization / Argo CD Application of `app` in environment `env`:
+/// `<app>-<env>` with `/` as `-`, which must be a DNS-1123 subdomain.
+fn wiring_name(app: &str, env: &str) -> Result<String, RenderError> {
+    let name = format!("{app}-{}", env.replace('/', "-"));
+    if crate::values::validate::check_dns1123_subdomain(&name).is_err() {
+        return Err(RenderError::InvalidValue {
+            field: "environment".to_owned(),
+            value: env.to_owned(),
+            expected: "an environment path of lowercase letters, digits, `-`, `.` and `/`, so                        that `<app>-<env>` names the Flux Kustomization / Argo CD Application",
+        });
+    }
+    Ok(name)
+}
+
+/// The Flux section, or `None` when values has no `flux` block.
+pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Result<Option<FluxCtx<'a>>, RenderError> {
+    let Some(flux) = &values.flux else {
+        return Ok(None);
+    };
+    if !FLUX_SOURCE_KINDS.contains(&flux.source_ref.kind.as_str()) {
+        return Err(RenderError::InvalidValue {
+            field: "flux.sourceRef.kind".to_owned(),
+            value: flux.source_ref.kind.clone(),
+            expected: "one of `GitRepository`, `OCIRepository`, `Bucket`, `ExternalArtifact`",
+        });
+    }
+    Ok(Some(FluxCtx {
+        name: wiring_name(&values.app, env)?,
+        namespace: flux.namespace.as_deref().unwrap_or("flux-system"),
+        interval: flux.interval.as_deref().unwrap_or("10m"),
+        path: format!("./rendered/{env}"),
+        prune: flux.prune.unwrap_or(true),
+        source_kind: &flux.source_ref.kind,
+        source_name: &flux.source_ref.name,
+        source_namespace: flux.source_ref.namespace.as_deref(),
+    }))
+}
+
+/// The Argo CD section, or `None` when values has no `argocd` block.
+pub(crate) fn argocd<'a>(
+    values: &'a Values,
+    env: &str,
+) -> Result<Option<ArgoCtx<'a>>, RenderError> {
+    let Some(argo) = &values.argocd else {
+        return Ok(None);
+    };
+    let d = &argo.destination;
+    if d.server.is_some() == d.name.is_some() {
+        return Err(RenderError::Unsupported {
+            field: "argocd.destination".to_owned(),
+            feature: "an Argo CD destination without exactly one cluster",
+            hint: "give exactly one of `server` and `name`",
+        });
+    }
+    Ok(Some(ArgoCtx {
+        name: wiring_name(&values.app, env)?,
+        namespace: argo.namespace.as_deref().unwrap_or("argocd"),
+        project: argo.project.as_deref().unwrap_or("default"),
+        repo_url: &argo.repo_url,
+        target_revision: argo.target_revision.as_deref().unwrap_or("HEAD"),
+        path: format!("rendered/{env}"),
+        server: d.server.as_deref(),
+        cluster_name: d.name.as_deref(),
+        destination_namespace: &values.namespace,
+        automated: argo.automated.unwrap_or(false),
+    }))
+}
+
 /// The `ingress` section.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ingress<'a> {

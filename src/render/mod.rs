@@ -10,7 +10,9 @@
 //! - `gateway-api`: a Service per colour and an HTTPRoute weighting them 100/0 by the live
 //!   colour, with a header-matched rule to the idle colour while it runs;
 //!
-//! and a kustomization listing them. Adding a routing mode means adding its templates, a context section in
+//! and a kustomization listing them. With a `flux` / `argocd` block it also renders
+//! `<app>.flux-kustomization.yaml` / `<app>.argocd-application.yaml`, which point Flux or
+//! Argo CD at the folder and are deliberately left out of the kustomization. Adding a routing mode means adding its templates, a context section in
 //! `context` and a branch in the routing match of `plan`.
 //!
 //! **How no value can inject YAML.** Strings from values reach the output only through the
@@ -58,8 +60,12 @@ struct Job {
     expect: Expect,
 }
 
-/// Render `values` with `templates` into the files of one `rendered/<env>/` folder.
-pub fn render(values: &Values, templates: &Templates) -> Result<FileMap, RenderError> {
+/// Render `values` of environment `env` with `templates` into the files of one
+/// `rendered/<env>/` folder. `env` only names the folder in the Flux Kustomization / Argo CD
+/// Application; those two files are not listed in `kustomization.yaml`, because they are
+/// applied once by hand to wire the repository and listing them would make the folder manage
+/// itself.
+pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileMap, RenderError> {
     let common = context::common(values)?;
     let base = tera::Context::from_serialize(&common).expect("the common context is a map");
     let jobs = plan(values)?;
@@ -86,7 +92,42 @@ pub fn render(values: &Values, templates: &Templates) -> Result<FileMap, RenderE
     };
     let text = render_one(templates, &base, &kustomization)?;
     files.insert(kustomization.file, text.into_bytes());
+    for job in wiring(values, env)? {
+        let text = render_one(templates, &base, &job)?;
+        files.insert(job.file, text.into_bytes());
+    }
     Ok(files)
+}
+
+/// The GitOps wiring files (Flux Kustomization, Argo CD Application) values asks for.
+fn wiring(values: &Values, env: &str) -> Result<Vec<Job>, RenderError> {
+    let app = &values.app;
+    let mut jobs = Vec::new();
+    if let Some(f) = context::flux(values, env)? {
+        jobs.push(Job {
+            file: format!("{app}.flux-kustomization.yaml"),
+            template: "flux-kustomization.yaml.tera",
+            expect: Expect::Object {
+                kind: "Kustomization",
+                name: f.name.clone(),
+                namespace: f.namespace.to_owned(),
+            },
+            section: section("flux", &f),
+        });
+    }
+    if let Some(a) = context::argocd(values, env)? {
+        jobs.push(Job {
+            file: format!("{app}.argocd-application.yaml"),
+            template: "argocd-application.yaml.tera",
+            expect: Expect::Object {
+                kind: "Application",
+                name: a.name.clone(),
+                namespace: a.namespace.to_owned(),
+            },
+            section: section("argocd", &a),
+        });
+    }
+    Ok(jobs)
 }
 
 /// The files to render, sorted by file name, without the kustomization.

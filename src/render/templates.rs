@@ -11,8 +11,16 @@ use super::quote;
 /// The built-in templates, by name, embedded at compile time.
 const BUILTIN: &[(&str, &str)] = &[
     (
+        "argocd-application.yaml.tera",
+        include_str!("../../templates/argocd-application.yaml.tera"),
+    ),
+    (
         "deployment.yaml.tera",
         include_str!("../../templates/deployment.yaml.tera"),
+    ),
+    (
+        "flux-kustomization.yaml.tera",
+        include_str!("../../templates/flux-kustomization.yaml.tera"),
     ),
     (
         "httproute.yaml.tera",
@@ -46,7 +54,9 @@ const BUILTIN: &[(&str, &str)] = &[
 
 /// Every template name, sorted; the same names as [`BUILTIN`].
 const NAMES: &[&str] = &[
+    "argocd-application.yaml.tera",
     "deployment.yaml.tera",
+    "flux-kustomization.yaml.tera",
     "httproute.yaml.tera",
     "ingress.yaml.tera",
     "istio-destinationrule.yaml.tera",

@@ -70,6 +70,8 @@ fn minimal() -> Values {
         routing: Routing::Service,
         istio: None,
         gateway_api: None,
+        flux: None,
+        argocd: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),
@@ -195,7 +197,7 @@ fn full() -> Values {
 }
 
 fn render_ok(v: &Values) -> FileMap {
-    render(v, &Templates::builtin()).unwrap_or_else(|e| panic!("render failed: {e}"))
+    render(v, "production", &Templates::builtin()).unwrap_or_else(|e| panic!("render failed: {e}"))
 }
 
 fn text(files: &FileMap, name: &str) -> String {
@@ -426,8 +428,8 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
         });
         ing.annotations = BTreeMap::from([(format!("{s}/ingress"), s.clone())]);
 
-        let files =
-            render(&v, &Templates::builtin()).unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
+        let files = render(&v, "production", &Templates::builtin())
+            .unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
         for (name, bytes) in &files {
             let raw = std::str::from_utf8(bytes).unwrap();
             let docs = serde_yaml::Deserializer::from_str(raw).count();
@@ -473,7 +475,7 @@ fn characters_kustomize_cannot_process_are_refused() {
     let mut v = minimal();
     v.env
         .insert("BAD".into(), EnvValue::Literal(Literal("a\u{7f}b".into())));
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -715,7 +717,7 @@ fn reserved_label_and_annotation_keys_are_refused() {
     for key in ["app", "color", "app.kubernetes.io/version"] {
         let mut v = minimal();
         v.labels.insert(key.into(), "x".into());
-        let err = render(&v, &Templates::builtin()).unwrap_err();
+        let err = render(&v, "production", &Templates::builtin()).unwrap_err();
         assert!(
             matches!(&err, RenderError::ReservedKey { field: "labels", key: k, .. } if k == key),
             "{err:?}"
@@ -723,7 +725,7 @@ fn reserved_label_and_annotation_keys_are_refused() {
     }
     let mut v = minimal();
     v.annotations.insert("checksum/values".into(), "x".into());
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         err.to_string().contains("remove it from `annotations`"),
         "{err}"
@@ -797,7 +799,7 @@ fn ingress_only_when_set_and_without_colour() {
 fn live_colour_without_image_is_refused() {
     let mut v = minimal();
     v.blue = ColorSpec::default();
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert_eq!(err, RenderError::LiveWithoutImage { color: Color::Blue });
 }
 
@@ -1036,7 +1038,7 @@ fn invalid_numbers_and_names_are_refused() {
     for (change, want) in cases {
         let mut v = minimal();
         change(&mut v);
-        match render(&v, &Templates::builtin()) {
+        match render(&v, "production", &Templates::builtin()) {
             Err(RenderError::InvalidValue { field, .. }) => assert_eq!(field, want),
             other => panic!("{want}: expected InvalidValue, got {other:?}"),
         }
@@ -1060,7 +1062,7 @@ fn env_shapes_the_template_cannot_express_are_unsupported() {
             field_ref: Some("metadata.name".into()),
         }),
     );
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         matches!(&err, RenderError::Unsupported { field, .. } if field == "env.BOTH"),
         "{err:?}"
@@ -1071,7 +1073,7 @@ fn env_shapes_the_template_cannot_express_are_unsupported() {
         secret: None,
         prefix: None,
     });
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         matches!(&err, RenderError::Unsupported { field, .. } if field == "envFrom[0]"),
         "{err:?}"
@@ -1085,7 +1087,7 @@ fn override_render_errors_name_the_template_and_cause() {
         "kind: Service\nmetadata:\n  name: {{ service.nmae | q }}\n".to_owned(),
     )]))
     .unwrap();
-    let err = render(&minimal(), &templates).unwrap_err();
+    let err = render(&minimal(), "production", &templates).unwrap_err();
     match &err {
         RenderError::Template {
             template,
@@ -1109,7 +1111,7 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("service.yaml.tera".to_owned(), injected)]))
             .unwrap();
-    let err = render(&minimal(), &templates).unwrap_err();
+    let err = render(&minimal(), "production", &templates).unwrap_err();
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -1125,7 +1127,7 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("ingress.yaml.tera".to_owned(), renamed)]))
             .unwrap();
-    let err = render(&full(), &templates).unwrap_err();
+    let err = render(&full(), "production", &templates).unwrap_err();
     assert!(
         matches!(
             &err,
@@ -1326,7 +1328,7 @@ fn istio_promotion_changes_only_the_subset_lines() {
 fn istio_without_its_block_is_an_error() {
     let mut v = istio_values();
     v.istio = None;
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(err.to_string().contains("istio"), "{err}");
 }
 
@@ -1395,4 +1397,84 @@ fn gateway_api_promotion_changes_only_weights_and_preview_backend() {
             "api.httproute.yaml: +weight: 100",
         ]
     );
+}
+
+// ---- GitOps wiring ------------------------------------------------------------------------
+
+fn wired() -> Values {
+    let mut v = minimal();
+    v.flux = Some(crate::values::Flux {
+        source_ref: crate::values::SourceRef {
+            kind: "GitRepository".into(),
+            name: "gitops".into(),
+            namespace: None,
+        },
+        interval: None,
+        prune: Some(false),
+        namespace: None,
+    });
+    v.argocd = Some(crate::values::ArgoCd {
+        project: None,
+        repo_url: "https://git.example.com/gitops.git".into(),
+        target_revision: Some("main".into()),
+        destination: crate::values::ArgoDestination {
+            server: None,
+            name: Some("eu-west".into()),
+        },
+        automated: None,
+        namespace: None,
+    });
+    v
+}
+
+#[test]
+fn flux_and_argocd_point_at_the_environment_folder_and_stay_out_of_the_kustomization() {
+    let files = render(&wired(), "production/eu-west", &Templates::builtin()).unwrap();
+    let kustomization = text(&files, "kustomization.yaml");
+    assert!(
+        !kustomization.contains("flux-kustomization"),
+        "{kustomization}"
+    );
+    assert!(
+        !kustomization.contains("argocd-application"),
+        "{kustomization}"
+    );
+
+    let flux = doc(&files, "api.flux-kustomization.yaml");
+    assert_eq!(at(&flux, &["apiVersion"]), "kustomize.toolkit.fluxcd.io/v1");
+    assert_eq!(at(&flux, &["metadata", "name"]), "api-production-eu-west");
+    assert_eq!(at(&flux, &["metadata", "namespace"]), "flux-system");
+    assert_eq!(
+        at(&flux, &["spec", "path"]),
+        "./rendered/production/eu-west"
+    );
+    assert_eq!(at(&flux, &["spec", "prune"]).as_bool(), Some(false));
+    assert_eq!(at(&flux, &["spec", "interval"]), "10m");
+    assert_eq!(at(&flux, &["spec", "sourceRef", "kind"]), "GitRepository");
+    assert!(at(&flux, &["spec", "sourceRef"]).get("namespace").is_none());
+
+    let app = doc(&files, "api.argocd-application.yaml");
+    assert_eq!(at(&app, &["apiVersion"]), "argoproj.io/v1alpha1");
+    assert_eq!(at(&app, &["metadata", "namespace"]), "argocd");
+    assert_eq!(at(&app, &["spec", "project"]), "default");
+    assert_eq!(
+        at(&app, &["spec", "source", "path"]),
+        "rendered/production/eu-west"
+    );
+    assert_eq!(at(&app, &["spec", "source", "targetRevision"]), "main");
+    assert_eq!(at(&app, &["spec", "destination", "name"]), "eu-west");
+    assert_eq!(at(&app, &["spec", "destination", "namespace"]), "shop");
+    assert!(at(&app, &["spec", "destination"]).get("server").is_none());
+    assert!(
+        app["spec"].get("syncPolicy").is_none(),
+        "manual sync by default"
+    );
+}
+
+#[test]
+fn wiring_names_need_a_dns_friendly_environment() {
+    let err = render(&wired(), "Prod_EU", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("Prod_EU"), "{err}");
+    // Without wiring blocks the environment name is not used.
+    assert!(render(&minimal(), "Prod_EU", &Templates::builtin()).is_ok());
 }

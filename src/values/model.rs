@@ -58,6 +58,12 @@ pub struct Values {
     /// Settings of `routing: gateway-api` (required by it, refused by the other modes).
     #[serde(default)]
     pub gateway_api: Option<GatewayApi>,
+    /// Render a Flux `Kustomization` that applies `rendered/<env>` (applied once by hand).
+    #[serde(default)]
+    pub flux: Option<Flux>,
+    /// Render an Argo CD `Application` that syncs `rendered/<env>` (applied once by hand).
+    #[serde(default)]
+    pub argocd: Option<ArgoCd>,
     /// Extra labels on every rendered resource and pod template.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -481,6 +487,71 @@ pub struct GatewayApi {
     /// when absent.
     #[serde(default)]
     pub preview_header: Option<HeaderMatch>,
+}
+
+/// The `flux` block: how the rendered Flux `Kustomization` finds the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Flux {
+    /// The Flux source holding this repository.
+    pub source_ref: SourceRef,
+    /// Reconciliation interval (Go duration); `10m` when absent.
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Delete objects removed from the folder; `true` when absent.
+    #[serde(default)]
+    pub prune: Option<bool>,
+    /// Namespace of the Kustomization object; `flux-system` when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// A Flux source reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceRef {
+    /// `GitRepository`, `OCIRepository`, `Bucket` or `ExternalArtifact`.
+    pub kind: String,
+    /// Source name.
+    pub name: String,
+    /// Source namespace; the Kustomization's when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The `argocd` block: the rendered Argo CD `Application`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoCd {
+    /// Argo CD project; `default` when absent.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// URL of this repository as Argo CD knows it.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch, tag or commit to sync; `HEAD` when absent.
+    #[serde(default)]
+    pub target_revision: Option<String>,
+    /// The cluster to deploy to.
+    pub destination: ArgoDestination,
+    /// Sync automatically (with prune and self-heal); manual sync when absent or false.
+    #[serde(default)]
+    pub automated: Option<bool>,
+    /// Namespace of the Application object; `argocd` when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The cluster of an Argo CD Application: exactly one of `server` and `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoDestination {
+    /// API server URL, e.g. `https://kubernetes.default.svc`.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Cluster name registered in Argo CD.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A Gateway an HTTPRoute attaches to.

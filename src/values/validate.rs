@@ -673,6 +673,64 @@ const HEADER_VALUE: Rule = Rule {
     expected: "printable ASCII text, at most 4096 characters",
     hint: no_hint,
 };
+/// Source kinds a Flux Kustomization may reference.
+const FLUX_SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+fn strsim_closest(value: &str, choices: &[&str]) -> Option<String> {
+    choices
+        .iter()
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&value.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A Go duration as Flux accepts it: `([0-9]+(\.[0-9]+)?(ms|s|m|h))+`, such as `10m` or `1h30m`.
+pub fn check_duration(s: &str) -> Result<(), Invalid> {
+    check_len(s, 64)?;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        let valid_number = !number.is_empty()
+            && !number.starts_with('.')
+            && !number.ends_with('.')
+            && number.matches('.').count() <= 1;
+        if !valid_number {
+            return Err(Invalid::Malformed {
+                reason: "is not a number followed by a unit",
+            });
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))
+            .ok_or(Invalid::Malformed {
+                reason: "has a number without a unit of `ms`, `s`, `m` or `h`",
+            })?;
+        rest = &rest[unit.len()..];
+    }
+    Ok(())
+}
+
+const DURATION: Rule = Rule {
+    what: "duration",
+    check: check_duration,
+    expected: "a duration such as `10m`, `30s` or `1h30m` (units ms, s, m, h)",
+    hint: no_hint,
+};
 const GATEWAY_REF: Rule = Rule {
     what: "gateway reference",
     check: check_gateway_ref,
@@ -742,6 +800,7 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
         }
     }
     c.routing(v);
+    c.wiring(v);
     for (key, value) in &v.labels {
         c.rule(&top("labels").key(key), key, &QUALIFIED_NAME, true);
         c.rule(&top("labels").key(key), value, &LABEL_VALUE, false);
@@ -911,6 +970,74 @@ impl Checker<'_> {
         }
         if let Some(h) = &api.preview_header {
             self.header(&at("previewHeader"), h);
+        }
+    }
+
+    /// The `flux` and `argocd` blocks.
+    fn wiring(&mut self, v: &Values) {
+        if let Some(flux) = &v.flux {
+            let at = |key: &str| KeyPath::keys(&["flux", key]);
+            let kind = &flux.source_ref.kind;
+            if !FLUX_SOURCE_KINDS.contains(&kind.as_str()) {
+                let hint = strsim_closest(kind, FLUX_SOURCE_KINDS);
+                self.push_value(
+                    &at("sourceRef").key("kind"),
+                    format!("{} is not a Flux source kind", shown(kind)),
+                    "one of `GitRepository`, `OCIRepository`, `Bucket`, `ExternalArtifact`",
+                    hint,
+                );
+            }
+            self.rule(
+                &at("sourceRef").key("name"),
+                &flux.source_ref.name,
+                &SUBDOMAIN,
+                false,
+            );
+            if let Some(ns) = &flux.source_ref.namespace {
+                self.rule(&at("sourceRef").key("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(ns) = &flux.namespace {
+                self.rule(&at("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(interval) = &flux.interval {
+                self.rule(&at("interval"), interval, &DURATION, false);
+            }
+        }
+        if let Some(argo) = &v.argocd {
+            let at = |key: &str| KeyPath::keys(&["argocd", key]);
+            if argo.repo_url.trim().is_empty() {
+                self.push_value(
+                    &at("repoURL"),
+                    "`argocd.repoURL` is empty".to_owned(),
+                    "the URL of this repository as Argo CD knows it",
+                    None,
+                );
+            }
+            if let Some(project) = &argo.project {
+                self.rule(&at("project"), project, &SUBDOMAIN, false);
+            }
+            if let Some(ns) = &argo.namespace {
+                self.rule(&at("namespace"), ns, &DNS_LABEL, false);
+            }
+            let d = &argo.destination;
+            if d.server.is_some() == d.name.is_some() {
+                let path = at("destination");
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    if d.server.is_some() {
+                        "`argocd.destination` sets both `server` and `name`".to_owned()
+                    } else {
+                        "`argocd.destination` names no cluster".to_owned()
+                    },
+                    "exactly one of `server` (an API server URL) and `name` (a cluster name)",
+                    Some(
+                        "write `destination: { server: https://kubernetes.default.svc }`"
+                            .to_owned(),
+                    ),
+                );
+            }
         }
     }
 
