@@ -358,14 +358,14 @@ pub(crate) fn argocd<'a>(
 /// The `ingress` section.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ingress<'a> {
-    pub(crate) name: &'a str,
+    pub(crate) name: String,
     host: &'a str,
     path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     class_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_secret_name: Option<&'a str>,
-    service_name: &'a str,
+    service_name: String,
     service_port: u32,
     /// Values `annotations` overlaid with `ingress.annotations`.
     annotations: BTreeMap<&'a str, &'a str>,
@@ -710,17 +710,50 @@ pub(crate) fn ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderErro
         return Ok(None);
     };
     Ok(Some(Ingress {
-        name: &values.app,
+        name: values.app.clone(),
         host: &ing.host,
         path: ing.path.as_deref().unwrap_or("/"),
         class_name: ing.class_name.as_deref(),
         tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
-        service_name: &values.app,
+        service_name: values.app.clone(),
         service_port: check_port("servicePort", values.service_port())?,
         annotations: values
             .annotations
             .iter()
             .chain(&ing.annotations)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    }))
+}
+
+/// The preview Ingress section (to the preview Service), or `None` unless values enables it.
+pub(crate) fn preview_ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderError> {
+    let Some(ing) = values.preview.as_ref().and_then(|p| p.ingress.as_ref()) else {
+        return Ok(None);
+    };
+    if values
+        .ingress
+        .as_ref()
+        .is_some_and(|main| main.host == ing.host)
+    {
+        return Err(RenderError::InvalidValue {
+            field: "preview.ingress.host".to_owned(),
+            value: ing.host.clone(),
+            expected: "a host other than `ingress.host`, so previews never share the live host",
+        });
+    }
+    let name = format!("{}-preview", values.app);
+    Ok(Some(Ingress {
+        name: name.clone(),
+        host: &ing.host,
+        path: "/",
+        class_name: ing.class_name.as_deref(),
+        tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
+        service_name: name,
+        service_port: check_port("servicePort", values.service_port())?,
+        annotations: values
+            .annotations
+            .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     }))

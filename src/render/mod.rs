@@ -3,7 +3,8 @@
 //! values and templates always give the same bytes.
 //!
 //! What it renders: a Deployment per colour that has an image, then per routing mode
-//! - `service`: the live Service and the preview Service, the Ingress when values has one;
+//! - `service`: the live Service and the preview Service (internal), the Ingress when values
+//!   has one, and a preview Ingress to the preview Service only when values enables it;
 //! - `istio`: a Service selecting the app only, a VirtualService (default route to the live
 //!   subset, and a test route to the idle subset while it runs), a DestinationRule with
 //!   `blue`/`green` subsets, and a Gateway unless values names an existing one;
@@ -167,7 +168,15 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                 jobs.push(Job {
                     file: format!("{app}.ingress.yaml"),
                     template: "ingress.yaml.tera",
-                    expect: object("Ingress", i.name.to_owned()),
+                    expect: object("Ingress", i.name.clone()),
+                    section: section("ingress", &i),
+                });
+            }
+            if let Some(i) = context::preview_ingress(values)? {
+                jobs.push(Job {
+                    file: format!("{app}-preview.ingress.yaml"),
+                    template: "ingress.yaml.tera",
+                    expect: object("Ingress", i.name.clone()),
                     section: section("ingress", &i),
                 });
             }

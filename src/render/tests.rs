@@ -70,6 +70,7 @@ fn minimal() -> Values {
         routing: Routing::Service,
         istio: None,
         gateway_api: None,
+        preview: None,
         flux: None,
         argocd: None,
         labels: BTreeMap::new(),
@@ -1477,4 +1478,48 @@ fn wiring_names_need_a_dns_friendly_environment() {
     assert!(err.to_string().contains("Prod_EU"), "{err}");
     // Without wiring blocks the environment name is not used.
     assert!(render(&minimal(), "Prod_EU", &Templates::builtin()).is_ok());
+}
+
+#[test]
+fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service() {
+    let mut v = minimal();
+    v.ingress = Some(Ingress {
+        host: "api.example.com".into(),
+        class_name: None,
+        path: None,
+        tls: None,
+        annotations: BTreeMap::new(),
+    });
+    assert!(!render_ok(&v).contains_key("api-preview.ingress.yaml"));
+
+    v.preview = Some(crate::values::Preview {
+        ingress: Some(crate::values::PreviewIngress {
+            host: "preview.api.example.com".into(),
+            class_name: Some("nginx".into()),
+            tls: None,
+        }),
+    });
+    let files = render_ok(&v);
+    let ing = doc(&files, "api-preview.ingress.yaml");
+    assert_eq!(at(&ing, &["metadata", "name"]), "api-preview");
+    let rule = at(&ing, &["spec", "rules", "0"]);
+    assert_eq!(at(rule, &["host"]), "preview.api.example.com");
+    assert_eq!(
+        at(rule, &["http", "paths", "0", "backend", "service", "name"]),
+        "api-preview"
+    );
+    assert!(text(&files, "kustomization.yaml").contains("api-preview.ingress.yaml"));
+
+    // A promotion flips the preview Service's selector, never the Ingresses.
+    let mut promoted = v.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&files, &render_ok(&promoted));
+    assert!(
+        changes.iter().all(|l| l.contains(".service.yaml")),
+        "{changes:?}"
+    );
+
+    v.preview.as_mut().unwrap().ingress.as_mut().unwrap().host = "api.example.com".into();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("preview.ingress.host"), "{err}");
 }

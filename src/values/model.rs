@@ -52,6 +52,10 @@ pub struct Values {
     /// How traffic is switched between colours.
     #[serde(default)]
     pub routing: Routing,
+    /// Preview options of `routing: service`: the preview Service is internal unless a
+    /// preview Ingress is enabled here.
+    #[serde(default)]
+    pub preview: Option<Preview>,
     /// Settings of `routing: istio` (required by it, refused by the other modes).
     #[serde(default)]
     pub istio: Option<Istio>,
@@ -391,6 +395,29 @@ pub struct Ingress {
 pub struct IngressTls {
     /// The Secret holding the certificate and key.
     pub secret_name: String,
+}
+
+/// The `preview` block of `routing: service`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preview {
+    /// An Ingress in front of the preview Service; absent keeps the preview internal.
+    #[serde(default)]
+    pub ingress: Option<PreviewIngress>,
+}
+
+/// The preview Ingress: a separate host that reaches the idle colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewIngress {
+    /// Host name; must differ from `ingress.host`.
+    pub host: String,
+    /// IngressClass name.
+    #[serde(default)]
+    pub class_name: Option<String>,
+    /// TLS termination with a certificate from a Secret.
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
 }
 
 /// How traffic is switched between colours.

@@ -842,6 +842,7 @@ impl Checker<'_> {
         let wants = |block: &str| format!("`{block}` belongs to `routing: {}`", block_mode(block));
         for (block, present, own) in [
             ("ingress", v.ingress.is_some(), Routing::Service),
+            ("preview", v.preview.is_some(), Routing::Service),
             ("istio", v.istio.is_some(), Routing::Istio),
             ("gatewayApi", v.gateway_api.is_some(), Routing::GatewayApi),
         ] {
@@ -859,7 +860,7 @@ impl Checker<'_> {
                     )),
                 );
             }
-            if !present && mode == own && block != "ingress" {
+            if !present && mode == own && own != Routing::Service {
                 self.push_value(
                     &KeyPath::keys(&["routing"]),
                     format!("`routing: {}` needs an `{block}` block", mode.as_str()),
@@ -868,6 +869,29 @@ impl Checker<'_> {
                         "{}; see the values reference in README.md",
                         example(block)
                     )),
+                );
+            }
+        }
+        if let Some(ing) = v.preview.as_ref().and_then(|p| p.ingress.as_ref()) {
+            let at = KeyPath::keys(&["preview", "ingress"]);
+            self.rule(&at.key("host"), &ing.host, &HOST, false);
+            if v.ingress.as_ref().is_some_and(|main| main.host == ing.host) {
+                self.push_value(
+                    &at.key("host"),
+                    format!("{} is also `ingress.host`", shown(&ing.host)),
+                    "a host of its own, such as `preview.api.example.com`",
+                    Some("previews must never share the live host: pick another".to_owned()),
+                );
+            }
+            if let Some(class) = &ing.class_name {
+                self.rule(&at.key("className"), class, &SUBDOMAIN, false);
+            }
+            if let Some(tls) = &ing.tls {
+                self.rule(
+                    &at.key("tls").key("secretName"),
+                    &tls.secret_name,
+                    &SUBDOMAIN,
+                    false,
                 );
             }
         }
