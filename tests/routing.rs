@@ -259,3 +259,93 @@ fn gateway_api_cycle_changes_only_weights_and_the_preview_rule() {
         ],
     );
 }
+
+#[test]
+fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
+    let s = Sandbox::new(ISTIO);
+    let dir = s.root.parent().unwrap().join("wired");
+    let out = s
+        .command(bin())
+        .args([
+            "init",
+            dir.to_str().unwrap(),
+            "--app",
+            "web",
+            "--env",
+            "prod/eu",
+            "--flux",
+            "gitops",
+            "--argocd",
+            "https://git.example.com/acme/gitops.git",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
+    let flux: serde_yaml::Value =
+        serde_yaml::from_str(&read("rendered/prod/eu/web.flux-kustomization.yaml")).unwrap();
+    assert_eq!(flux["spec"]["path"], "./rendered/prod/eu");
+    assert_eq!(flux["spec"]["sourceRef"]["name"], "gitops");
+    assert_eq!(flux["metadata"]["name"], "web-prod-eu");
+    let app: serde_yaml::Value =
+        serde_yaml::from_str(&read("rendered/prod/eu/web.argocd-application.yaml")).unwrap();
+    assert_eq!(
+        app["spec"]["source"]["repoURL"],
+        "https://git.example.com/acme/gitops.git"
+    );
+    assert_eq!(app["spec"]["source"]["path"], "rendered/prod/eu");
+    let kustomization = read("rendered/prod/eu/kustomization.yaml");
+    assert!(
+        !kustomization.contains("flux-kustomization"),
+        "{kustomization}"
+    );
+    assert!(
+        !kustomization.contains("argocd-application"),
+        "{kustomization}"
+    );
+    // The wiring files are committed and verified like every rendered file.
+    let verify = s
+        .command(bin())
+        .current_dir(&dir)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    std::fs::write(
+        dir.join("rendered/prod/eu/web.flux-kustomization.yaml"),
+        "# edited\n",
+    )
+    .unwrap();
+    for args in [&["add", "-A"][..], &["commit", "-q", "-m", "hand edit"]] {
+        let git = s
+            .command("git".into())
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            git.status.success(),
+            "{}",
+            String::from_utf8_lossy(&git.stderr)
+        );
+    }
+    let verify = s
+        .command(bin())
+        .current_dir(&dir)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(1),
+        "a committed hand edit is drift"
+    );
+}
