@@ -1,6 +1,8 @@
 //! Rendered output checked by the real tools: `kubectl kustomize` must build every rendered
 //! folder, and `kubernetes-validate --strict` must accept every rendered object against the
-//! Kubernetes OpenAPI schema of [`KUBERNETES_VERSION`] (unknown fields fail).
+//! Kubernetes OpenAPI schema of [`KUBERNETES_VERSION`] (unknown fields fail), and the custom
+//! resources (Istio, Gateway API) must satisfy the upstream CRD schemas kept in
+//! `fixtures/crds/`, strictly (`fixtures/crds/validate.py`, Python `jsonschema`).
 //!
 //! Both the committed `fixtures/render/*/expected/` folders and a fresh render of each case
 //! into a temporary folder are checked. When a tool is missing the test prints a skip note,
@@ -34,6 +36,15 @@ const KUBERNETES_VALIDATE: Tool = Tool {
     probe: &["--version"],
     install: "run `pip install kubernetes-validate`",
 };
+
+const CRD_VALIDATOR: Tool = Tool {
+    program: "python3",
+    probe: &["-c", "import jsonschema, yaml"],
+    install: "run `pip install -r .ci/requirements.txt` (jsonschema, PyYAML)",
+};
+
+/// The strict CRD schema validator, relative to the crate root.
+const CRD_VALIDATE_SCRIPT: &str = "fixtures/crds/validate.py";
 
 /// Whether `tool` runs; if not, fail under CI and skip with a note elsewhere.
 fn available(tool: &Tool, test: &str) -> bool {
@@ -103,6 +114,113 @@ fn kustomize_builds_every_rendered_folder() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every rendered object file (not the kustomization) of every case, fresh and committed.
+fn object_files(tmp: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in rendered_dirs(tmp) {
+        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.file_name() != Some(OsStr::new("kustomization.yaml")))
+            .collect();
+        in_dir.sort();
+        files.append(&mut in_dir);
+    }
+    files
+}
+
+/// The number in the validator's `N custom resource(s) checked` summary.
+fn checked_count(output: &str) -> usize {
+    output
+        .lines()
+        .find_map(|l| l.strip_suffix(" problem(s)"))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary line in validator output:\n{output}"))
+}
+
+#[test]
+fn custom_resources_validate_strictly_against_the_upstream_crds() {
+    if !available(
+        &CRD_VALIDATOR,
+        "custom_resources_validate_strictly_against_the_upstream_crds",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let files = object_files(tmp.path());
+    let custom = files
+        .iter()
+        .filter(|f| {
+            let name = f.to_string_lossy();
+            [
+                ".gateway.yaml",
+                ".virtualservice.yaml",
+                ".destinationrule.yaml",
+                ".httproute.yaml",
+                ".flux-kustomization.yaml",
+                ".argocd-application.yaml",
+            ]
+            .iter()
+            .any(|s| name.ends_with(s))
+        })
+        .count();
+    assert!(custom > 0, "no fixture renders a custom resource");
+    let (ok, output) = run(Command::new(CRD_VALIDATOR.program)
+        .arg(CRD_VALIDATE_SCRIPT)
+        .args(&files));
+    assert!(
+        ok,
+        "rendered custom resources break their CRD schemas:\n{output}"
+    );
+    assert_eq!(checked_count(&output), custom, "{output}");
+}
+
+#[test]
+fn the_crd_validator_rejects_unknown_fields_and_undocumented_versions() {
+    if !available(
+        &CRD_VALIDATOR,
+        "the_crd_validator_rejects_unknown_fields_and_undocumented_versions",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        (
+            "unknown-field.yaml",
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n\
+             metadata: {name: api, namespace: shop}\n\
+             spec: {host: api, subsets: [{name: blue, labels: {color: blue}, colour: x}]}\n",
+            "'colour' was unexpected",
+        ),
+        (
+            "old-version.yaml",
+            "apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\n\
+             metadata: {name: api, namespace: shop}\nspec: {hosts: [a.example.com]}\n",
+            "has no stored schema",
+        ),
+        (
+            "bad-weight.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n\
+             metadata: {name: api, namespace: shop}\n\
+             spec: {rules: [{backendRefs: [{name: api-blue, port: 80, weight: -1}]}]}\n",
+            "weight",
+        ),
+    ];
+    for (file, text, needle) in cases {
+        let path = tmp.path().join(file);
+        std::fs::write(&path, text).expect("write case");
+        let (ok, output) = run(Command::new(CRD_VALIDATOR.program)
+            .arg(CRD_VALIDATE_SCRIPT)
+            .arg(&path));
+        assert!(!ok, "{file} was accepted:\n{output}");
+        assert!(
+            output.contains(needle),
+            "{file}: no `{needle}` in:\n{output}"
+        );
+    }
 }
 
 #[test]

@@ -16,6 +16,7 @@ use crate::ops::{self, InitOptions};
 ///
 /// Example:
 ///   greenlight init gitops --app api --env staging --image ghcr.io/acme/api --tag 1.0.0
+///   greenlight init gitops --app api --env staging --flux gitops
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct InitArgs {
@@ -45,6 +46,14 @@ pub struct InitArgs {
     /// An Ingress host (no Ingress when absent).
     #[arg(long)]
     host: Option<String>,
+    /// Also render a Flux Kustomization for the folder, reading this repository through the
+    /// GitRepository SOURCE in flux-system (apply it once with kubectl apply -f).
+    #[arg(long, value_name = "SOURCE")]
+    flux: Option<String>,
+    /// Also render an Argo CD Application for the folder, syncing this repository from
+    /// REPO_URL into the local cluster (apply it once with kubectl apply -f).
+    #[arg(long, value_name = "REPO_URL")]
+    argocd: Option<String>,
 }
 
 pub fn run(a: InitArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
@@ -57,6 +66,8 @@ pub fn run(a: InitArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
         replicas: a.replicas,
         port: a.port,
         host: a.host,
+        flux: a.flux,
+        argocd: a.argocd,
     };
     let report = ops::init(&a.dir, &options)?;
     if p.json() {

@@ -240,7 +240,7 @@ pub fn render_env(
     values: &Values,
     templates: &Templates,
 ) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
-    let files = render::render(values, templates)
+    let files = render::render(values, env, templates)
         .with_context(|| format!("rendering environment {env}"))?;
     let dir = workspace::rendered_dir(env);
     Ok(files
@@ -289,7 +289,7 @@ pub fn render_envs(
     for env in &selected {
         workspace::check_inside(&root, env)?;
         let loaded = load_values(&disk, env)?;
-        let files = render::render(&loaded.values, &templates)
+        let files = render::render(&loaded.values, env, &templates)
             .with_context(|| format!("rendering environment {env}"))?;
         rendered.push((env, files));
     }

@@ -48,6 +48,10 @@ pub struct InitOptions {
     pub port: u32,
     /// Ingress host, if any.
     pub host: Option<String>,
+    /// Name of the Flux GitRepository (in `flux-system`) to wire the folder to, if any.
+    pub flux: Option<String>,
+    /// Repository URL for an Argo CD Application wiring the folder, if any.
+    pub argocd: Option<String>,
 }
 
 fn values_skeleton(o: &InitOptions) -> String {
@@ -60,6 +64,26 @@ fn values_skeleton(o: &InitOptions) -> String {
         Some(h) => format!("ingress: {{ host: {h} }}\n"),
         None => "# ingress: { host: app.example.com, className: nginx }\n".to_owned(),
     };
+    let mut wiring = String::new();
+    if let Some(source) = &o.flux {
+        wiring.push_str(&format!(
+            "flux:                                 # apply rendered/{env}/{app}.flux-kustomization.yaml once\n\
+             \x20 sourceRef: {{ kind: GitRepository, name: {}, namespace: flux-system }}\n",
+            crate::yaml::quote(source),
+            env = o.env,
+            app = o.app,
+        ));
+    }
+    if let Some(url) = &o.argocd {
+        wiring.push_str(&format!(
+            "argocd:                               # apply rendered/{env}/{app}.argocd-application.yaml once\n\
+             \x20 repoURL: {}\n\
+             \x20 destination: {{ server: \"https://kubernetes.default.svc\" }}\n",
+            crate::yaml::quote(url),
+            env = o.env,
+            app = o.app,
+        ));
+    }
     format!(
         "# {env}: values of {app}. greenlight edits this file and renders rendered/{env}/ from it.\n\
          # Reference: README.md, \"The values file\".\n\
@@ -75,7 +99,8 @@ fn values_skeleton(o: &InitOptions) -> String {
          \x20 requests: {{ cpu: 100m, memory: 128Mi }}\n\
          \x20 limits: {{ cpu: 500m, memory: 256Mi }}\n\
          {ingress}\
-         routing: service\n",
+         routing: service\n\
+         {wiring}",
         env = o.env,
         app = o.app,
         tag = o.tag,

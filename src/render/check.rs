@@ -121,6 +121,9 @@ fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
             let found_name = string_at(doc, &["metadata", "name"], "metadata.name")?;
             let found_ns = string_at(doc, &["metadata", "namespace"], "metadata.namespace")?;
             equal("kind", want_kind, kind)?;
+            if let Some(want) = api_version_of(want_kind) {
+                equal("apiVersion", want, api_version)?;
+            }
             equal("metadata.name", name, found_name)?;
             equal("metadata.namespace", namespace, found_ns)
         }
@@ -153,6 +156,21 @@ fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
             }
         }
     }
+}
+
+/// The apiVersion greenlight renders each kind with: the stable versions the Kubernetes,
+/// Istio, Gateway API, Flux and Argo CD references document.
+pub(crate) fn api_version_of(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Deployment" => "apps/v1",
+        "Service" => "v1",
+        "Ingress" => "networking.k8s.io/v1",
+        "Gateway" | "VirtualService" | "DestinationRule" => "networking.istio.io/v1",
+        "HTTPRoute" => "gateway.networking.k8s.io/v1",
+        "Kustomization" => "kustomize.toolkit.fluxcd.io/v1",
+        "Application" => "argoproj.io/v1alpha1",
+        _ => return None,
+    })
 }
 
 fn string_at<'v>(
@@ -330,5 +348,28 @@ mod tests {
         );
         let err = check_file("k", head, &expect).unwrap_err();
         assert!(err.to_string().contains("`resources`"), "{err}");
+    }
+
+    #[test]
+    fn routing_kinds_must_have_their_documented_api_version() {
+        let expect = Expect::Object {
+            kind: "VirtualService",
+            name: "api".into(),
+            namespace: "shop".into(),
+        };
+        let good = "apiVersion: networking.istio.io/v1\nkind: VirtualService\n\
+                    metadata: {name: api, namespace: shop}\n";
+        assert!(check_file("api.virtualservice.yaml", good, &expect).is_ok());
+        let old = good.replace("networking.istio.io/v1", "networking.istio.io/v1alpha3");
+        match check_file("api.virtualservice.yaml", &old, &expect) {
+            Err(RenderError::OutputCheck {
+                problem: OutputProblem::Mismatch { field, found, .. },
+                ..
+            }) => {
+                assert_eq!(field, "apiVersion");
+                assert_eq!(found, "networking.istio.io/v1alpha3");
+            }
+            other => panic!("expected an apiVersion mismatch, got {other:?}"),
+        }
     }
 }

@@ -159,17 +159,213 @@ pub(crate) struct Service<'a> {
     selector: BTreeMap<&'a str, &'a str>,
 }
 
+/// The Istio sections (`gateway`, `virtual_service`, `destination_rule` all read this one,
+/// as `istio`).
+#[derive(Debug, Serialize)]
+pub(crate) struct IstioCtx<'a> {
+    pub(crate) name: &'a str,
+    /// The Service every route sends to (short name, same namespace).
+    host: &'a str,
+    port: u32,
+    hosts: Vec<&'a str>,
+    /// The reference written in the VirtualService's `gateways`.
+    gateway_ref: String,
+    /// The Gateway to render; `None` with `existingGateway`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) gateway: Option<IstioGatewayCtx<'a>>,
+    live_subset: Color,
+    /// Present while the idle colour runs (has an image and replicas > 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_route: Option<TestRouteCtx<'a>>,
+}
+
+/// The Gateway rendered for `routing: istio`.
+#[derive(Debug, Serialize)]
+pub(crate) struct IstioGatewayCtx<'a> {
+    port: u32,
+    port_name: &'static str,
+    protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_name: Option<&'a str>,
+    selector: BTreeMap<&'a str, &'a str>,
+}
+
+/// The VirtualService's test route to the idle subset: a cookie regex or an exact header.
+#[derive(Debug, Serialize)]
+pub(crate) struct TestRouteCtx<'a> {
+    subset: Color,
+    header: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regex: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact: Option<&'a str>,
+}
+
+/// The `http_route` section of `routing: gateway-api`.
+#[derive(Debug, Serialize)]
+pub(crate) struct HttpRouteCtx<'a> {
+    pub(crate) name: &'a str,
+    parent_refs: Vec<ParentRefCtx<'a>>,
+    hostnames: Vec<&'a str>,
+    port: u32,
+    /// The blue Service, weighted 100 when blue is live, else 0.
+    blue: Backend,
+    /// The green Service, weighted 100 when green is live, else 0.
+    green: Backend,
+    /// The header rule to the idle colour, present while it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<PreviewRule<'a>>,
+}
+
+/// One `parentRefs` entry.
+#[derive(Debug, Serialize)]
+pub(crate) struct ParentRefCtx<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    section_name: Option<&'a str>,
+}
+
+/// One weighted backend of the default rule.
+#[derive(Debug, Serialize)]
+pub(crate) struct Backend {
+    name: String,
+    weight: u32,
+}
+
+/// The header-matched rule sending previews to the idle colour's Service.
+#[derive(Debug, Serialize)]
+pub(crate) struct PreviewRule<'a> {
+    header: &'a str,
+    value: &'a str,
+    backend: String,
+}
+
+/// The cookie regex of the Istio test route: matches `test=true` anywhere in the header.
+pub(crate) const TEST_COOKIE_REGEX: &str = "^(.*?;)?(test=true)(;.*)?$";
+
+/// The preview header of `routing: gateway-api` when values names none.
+pub(crate) const DEFAULT_PREVIEW_HEADER: (&str, &str) = ("x-greenlight-preview", "true");
+
+/// The `flux` section: the Flux Kustomization applying the rendered folder.
+#[derive(Debug, Serialize)]
+pub(crate) struct FluxCtx<'a> {
+    pub(crate) name: String,
+    pub(crate) namespace: &'a str,
+    interval: &'a str,
+    path: String,
+    prune: bool,
+    source_kind: &'a str,
+    source_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_namespace: Option<&'a str>,
+}
+
+/// The `argocd` section: the Argo CD Application syncing the rendered folder.
+#[derive(Debug, Serialize)]
+pub(crate) struct ArgoCtx<'a> {
+    pub(crate) name: String,
+    pub(crate) namespace: &'a str,
+    project: &'a str,
+    repo_url: &'a str,
+    target_revision: &'a str,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_name: Option<&'a str>,
+    destination_namespace: &'a str,
+    automated: bool,
+}
+
+/// Flux source kinds a Kustomization may reference.
+const FLUX_SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+/// The name of the Flux Kustomization / Argo CD Application of `app` in environment `env`:
+/// `<app>-<env>` with `/` as `-`, which must be a DNS-1123 subdomain.
+fn wiring_name(app: &str, env: &str) -> Result<String, RenderError> {
+    let name = format!("{app}-{}", env.replace('/', "-"));
+    if crate::values::validate::check_dns1123_subdomain(&name).is_err() {
+        return Err(RenderError::InvalidValue {
+            field: "environment".to_owned(),
+            value: env.to_owned(),
+            expected: "an environment path of lowercase letters, digits, `-`, `.` and `/`, so                        that `<app>-<env>` names the Flux Kustomization / Argo CD Application",
+        });
+    }
+    Ok(name)
+}
+
+/// The Flux section, or `None` when values has no `flux` block.
+pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Result<Option<FluxCtx<'a>>, RenderError> {
+    let Some(flux) = &values.flux else {
+        return Ok(None);
+    };
+    if !FLUX_SOURCE_KINDS.contains(&flux.source_ref.kind.as_str()) {
+        return Err(RenderError::InvalidValue {
+            field: "flux.sourceRef.kind".to_owned(),
+            value: flux.source_ref.kind.clone(),
+            expected: "one of `GitRepository`, `OCIRepository`, `Bucket`, `ExternalArtifact`",
+        });
+    }
+    Ok(Some(FluxCtx {
+        name: wiring_name(&values.app, env)?,
+        namespace: flux.namespace.as_deref().unwrap_or("flux-system"),
+        interval: flux.interval.as_deref().unwrap_or("10m"),
+        path: format!("./rendered/{env}"),
+        prune: flux.prune.unwrap_or(true),
+        source_kind: &flux.source_ref.kind,
+        source_name: &flux.source_ref.name,
+        source_namespace: flux.source_ref.namespace.as_deref(),
+    }))
+}
+
+/// The Argo CD section, or `None` when values has no `argocd` block.
+pub(crate) fn argocd<'a>(
+    values: &'a Values,
+    env: &str,
+) -> Result<Option<ArgoCtx<'a>>, RenderError> {
+    let Some(argo) = &values.argocd else {
+        return Ok(None);
+    };
+    let d = &argo.destination;
+    if d.server.is_some() == d.name.is_some() {
+        return Err(RenderError::Unsupported {
+            field: "argocd.destination".to_owned(),
+            feature: "an Argo CD destination without exactly one cluster",
+            hint: "give exactly one of `server` and `name`",
+        });
+    }
+    Ok(Some(ArgoCtx {
+        name: wiring_name(&values.app, env)?,
+        namespace: argo.namespace.as_deref().unwrap_or("argocd"),
+        project: argo.project.as_deref().unwrap_or("default"),
+        repo_url: &argo.repo_url,
+        target_revision: argo.target_revision.as_deref().unwrap_or("HEAD"),
+        path: format!("rendered/{env}"),
+        server: d.server.as_deref(),
+        cluster_name: d.name.as_deref(),
+        destination_namespace: &values.namespace,
+        automated: argo.automated.unwrap_or(false),
+    }))
+}
+
 /// The `ingress` section.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ingress<'a> {
-    pub(crate) name: &'a str,
+    pub(crate) name: String,
     host: &'a str,
     path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     class_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_secret_name: Option<&'a str>,
-    service_name: &'a str,
+    service_name: String,
     service_port: u32,
     /// Values `annotations` overlaid with `ingress.annotations`.
     annotations: BTreeMap<&'a str, &'a str>,
@@ -329,23 +525,235 @@ pub(crate) fn service(values: &Values, preview: bool) -> Result<Service<'_>, Ren
     })
 }
 
+/// Whether the idle colour runs (has an image and replicas > 0), so test traffic can reach it.
+fn idle_runs(values: &Values) -> bool {
+    let idle = values.color(values.idle_color());
+    idle.replicas > 0 && idle.version().is_some()
+}
+
+/// A Service selecting the app only (both colours): what Istio subsets route through.
+pub(crate) fn app_service(values: &Values) -> Result<Service<'_>, RenderError> {
+    Ok(Service {
+        name: values.app.clone(),
+        color: values.live_color,
+        preview: false,
+        port: check_port("servicePort", values.service_port())?,
+        selector: BTreeMap::from([("app", values.app.as_str())]),
+    })
+}
+
+/// The Service of one colour (`<app>-<color>`), a backend of the Gateway API HTTPRoute.
+pub(crate) fn color_service(values: &Values, color: Color) -> Result<Service<'_>, RenderError> {
+    Ok(Service {
+        name: format!("{}-{color}", values.app),
+        color,
+        preview: false,
+        port: check_port("servicePort", values.service_port())?,
+        selector: BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]),
+    })
+}
+
+/// The Istio section; an error unless values has an `istio` block.
+pub(crate) fn istio(values: &Values) -> Result<IstioCtx<'_>, RenderError> {
+    let Some(istio) = &values.istio else {
+        return Err(RenderError::Unsupported {
+            field: "routing".to_owned(),
+            feature: "`routing: istio` without an `istio` block",
+            hint: "add `istio: { hosts: [api.example.com] }`",
+        });
+    };
+    if istio.hosts.is_empty() {
+        return Err(RenderError::Unsupported {
+            field: "istio.hosts".to_owned(),
+            feature: "an Istio route without hosts",
+            hint: "list at least one host name in `istio.hosts`",
+        });
+    }
+    let gateway = match (&istio.existing_gateway, &istio.gateway) {
+        (Some(_), Some(_)) => {
+            return Err(RenderError::Unsupported {
+                field: "istio.gateway".to_owned(),
+                feature: "both `istio.gateway` and `istio.existingGateway`",
+                hint: "remove one of them",
+            })
+        }
+        (Some(_), None) => None,
+        (None, gw) => {
+            let tls = gw.as_ref().and_then(|g| g.credential_name.as_deref());
+            let port = gw
+                .as_ref()
+                .and_then(|g| g.port)
+                .unwrap_or(if tls.is_some() { 443 } else { 80 });
+            let selector: BTreeMap<&str, &str> = match gw {
+                Some(g) if !g.selector.is_empty() => g
+                    .selector
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+                _ => BTreeMap::from([("istio", "ingressgateway")]),
+            };
+            Some(IstioGatewayCtx {
+                port: check_port("istio.gateway.port", port)?,
+                port_name: if tls.is_some() { "https" } else { "http" },
+                protocol: if tls.is_some() { "HTTPS" } else { "HTTP" },
+                credential_name: tls,
+                selector,
+            })
+        }
+    };
+    let test_route = match &istio.test_route {
+        _ if !idle_runs(values) => None,
+        Some(crate::values::TestRoute {
+            header: Some(h),
+            cookie,
+        }) if *cookie != Some(true) => Some(TestRouteCtx {
+            subset: values.idle_color(),
+            header: &h.name,
+            regex: None,
+            exact: Some(&h.value),
+        }),
+        Some(crate::values::TestRoute {
+            cookie: Some(false),
+            header: None,
+        }) => {
+            return Err(RenderError::Unsupported {
+                field: "istio.testRoute".to_owned(),
+                feature: "a test route with neither the cookie nor a header",
+                hint: "remove `cookie: false`, or add `header: { name, value }`",
+            })
+        }
+        Some(crate::values::TestRoute {
+            cookie: Some(true),
+            header: Some(_),
+        }) => {
+            return Err(RenderError::Unsupported {
+                field: "istio.testRoute".to_owned(),
+                feature: "a test route with both the cookie and a header",
+                hint: "keep one of `cookie: true` and `header`",
+            })
+        }
+        _ => Some(TestRouteCtx {
+            subset: values.idle_color(),
+            header: "cookie",
+            regex: Some(TEST_COOKIE_REGEX),
+            exact: None,
+        }),
+    };
+    Ok(IstioCtx {
+        name: &values.app,
+        host: &values.app,
+        port: check_port("servicePort", values.service_port())?,
+        hosts: istio.hosts.iter().map(String::as_str).collect(),
+        gateway_ref: istio
+            .existing_gateway
+            .clone()
+            .unwrap_or_else(|| values.app.clone()),
+        gateway,
+        live_subset: values.live_color,
+        test_route,
+    })
+}
+
+/// The Gateway API HTTPRoute section; an error unless values has a `gatewayApi` block.
+pub(crate) fn http_route(values: &Values) -> Result<HttpRouteCtx<'_>, RenderError> {
+    let Some(api) = &values.gateway_api else {
+        return Err(RenderError::Unsupported {
+            field: "routing".to_owned(),
+            feature: "`routing: gateway-api` without a `gatewayApi` block",
+            hint: "add `gatewayApi: { parentRefs: [{ name: public, namespace: gateways }] }`",
+        });
+    };
+    if api.parent_refs.is_empty() {
+        return Err(RenderError::Unsupported {
+            field: "gatewayApi.parentRefs".to_owned(),
+            feature: "an HTTPRoute attached to no Gateway",
+            hint: "list at least one Gateway in `gatewayApi.parentRefs`",
+        });
+    }
+    let (header, value) = api
+        .preview_header
+        .as_ref()
+        .map_or(DEFAULT_PREVIEW_HEADER, |h| {
+            (h.name.as_str(), h.value.as_str())
+        });
+    let idle = values.idle_color();
+    let backend = |c: Color| Backend {
+        name: format!("{}-{c}", values.app),
+        weight: if c == values.live_color { 100 } else { 0 },
+    };
+    Ok(HttpRouteCtx {
+        name: &values.app,
+        parent_refs: api
+            .parent_refs
+            .iter()
+            .map(|r| ParentRefCtx {
+                name: &r.name,
+                namespace: r.namespace.as_deref(),
+                section_name: r.section_name.as_deref(),
+            })
+            .collect(),
+        hostnames: api.hostnames.iter().map(String::as_str).collect(),
+        port: check_port("servicePort", values.service_port())?,
+        blue: backend(Color::Blue),
+        green: backend(Color::Green),
+        preview: idle_runs(values).then(|| PreviewRule {
+            header,
+            value,
+            backend: format!("{}-{idle}", values.app),
+        }),
+    })
+}
+
 /// The Ingress section, or `None` when values has no `ingress`.
 pub(crate) fn ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderError> {
     let Some(ing) = &values.ingress else {
         return Ok(None);
     };
     Ok(Some(Ingress {
-        name: &values.app,
+        name: values.app.clone(),
         host: &ing.host,
         path: ing.path.as_deref().unwrap_or("/"),
         class_name: ing.class_name.as_deref(),
         tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
-        service_name: &values.app,
+        service_name: values.app.clone(),
         service_port: check_port("servicePort", values.service_port())?,
         annotations: values
             .annotations
             .iter()
             .chain(&ing.annotations)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    }))
+}
+
+/// The preview Ingress section (to the preview Service), or `None` unless values enables it.
+pub(crate) fn preview_ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderError> {
+    let Some(ing) = values.preview.as_ref().and_then(|p| p.ingress.as_ref()) else {
+        return Ok(None);
+    };
+    if values
+        .ingress
+        .as_ref()
+        .is_some_and(|main| main.host == ing.host)
+    {
+        return Err(RenderError::InvalidValue {
+            field: "preview.ingress.host".to_owned(),
+            value: ing.host.clone(),
+            expected: "a host other than `ingress.host`, so previews never share the live host",
+        });
+    }
+    let name = format!("{}-preview", values.app);
+    Ok(Some(Ingress {
+        name: name.clone(),
+        host: &ing.host,
+        path: "/",
+        class_name: ing.class_name.as_deref(),
+        tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
+        service_name: name,
+        service_port: check_port("servicePort", values.service_port())?,
+        annotations: values
+            .annotations
+            .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     }))

@@ -2,9 +2,18 @@
 //! `rendered/<env>/` folder). Pure: no disk, no git, no clock, no environment; the same
 //! values and templates always give the same bytes.
 //!
-//! What it renders (routing `service`): a Deployment per colour that has an image, the live
-//! Service and the preview Service, the Ingress when values has one, and a kustomization
-//! listing them. Adding a routing mode means adding its templates, a context section in
+//! What it renders: a Deployment per colour that has an image, then per routing mode
+//! - `service`: the live Service and the preview Service (internal), the Ingress when values
+//!   has one, and a preview Ingress to the preview Service only when values enables it;
+//! - `istio`: a Service selecting the app only, a VirtualService (default route to the live
+//!   subset, and a test route to the idle subset while it runs), a DestinationRule with
+//!   `blue`/`green` subsets, and a Gateway unless values names an existing one;
+//! - `gateway-api`: a Service per colour and an HTTPRoute weighting them 100/0 by the live
+//!   colour, with a header-matched rule to the idle colour while it runs;
+//!
+//! and a kustomization listing them. With a `flux` / `argocd` block it also renders
+//! `<app>.flux-kustomization.yaml` / `<app>.argocd-application.yaml`, which point Flux or
+//! Argo CD at the folder and are deliberately left out of the kustomization. Adding a routing mode means adding its templates, a context section in
 //! `context` and a branch in the routing match of `plan`.
 //!
 //! **How no value can inject YAML.** Strings from values reach the output only through the
@@ -52,8 +61,12 @@ struct Job {
     expect: Expect,
 }
 
-/// Render `values` with `templates` into the files of one `rendered/<env>/` folder.
-pub fn render(values: &Values, templates: &Templates) -> Result<FileMap, RenderError> {
+/// Render `values` of environment `env` with `templates` into the files of one
+/// `rendered/<env>/` folder. `env` only names the folder in the Flux Kustomization / Argo CD
+/// Application; those two files are not listed in `kustomization.yaml`, because they are
+/// applied once by hand to wire the repository and listing them would make the folder manage
+/// itself.
+pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileMap, RenderError> {
     let common = context::common(values)?;
     let base = tera::Context::from_serialize(&common).expect("the common context is a map");
     let jobs = plan(values)?;
@@ -80,7 +93,42 @@ pub fn render(values: &Values, templates: &Templates) -> Result<FileMap, RenderE
     };
     let text = render_one(templates, &base, &kustomization)?;
     files.insert(kustomization.file, text.into_bytes());
+    for job in wiring(values, env)? {
+        let text = render_one(templates, &base, &job)?;
+        files.insert(job.file, text.into_bytes());
+    }
     Ok(files)
+}
+
+/// The GitOps wiring files (Flux Kustomization, Argo CD Application) values asks for.
+fn wiring(values: &Values, env: &str) -> Result<Vec<Job>, RenderError> {
+    let app = &values.app;
+    let mut jobs = Vec::new();
+    if let Some(f) = context::flux(values, env)? {
+        jobs.push(Job {
+            file: format!("{app}.flux-kustomization.yaml"),
+            template: "flux-kustomization.yaml.tera",
+            expect: Expect::Object {
+                kind: "Kustomization",
+                name: f.name.clone(),
+                namespace: f.namespace.to_owned(),
+            },
+            section: section("flux", &f),
+        });
+    }
+    if let Some(a) = context::argocd(values, env)? {
+        jobs.push(Job {
+            file: format!("{app}.argocd-application.yaml"),
+            template: "argocd-application.yaml.tera",
+            expect: Expect::Object {
+                kind: "Application",
+                name: a.name.clone(),
+                namespace: a.namespace.to_owned(),
+            },
+            section: section("argocd", &a),
+        });
+    }
+    Ok(jobs)
 }
 
 /// The files to render, sorted by file name, without the kustomization.
@@ -120,10 +168,69 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                 jobs.push(Job {
                     file: format!("{app}.ingress.yaml"),
                     template: "ingress.yaml.tera",
-                    expect: object("Ingress", i.name.to_owned()),
+                    expect: object("Ingress", i.name.clone()),
                     section: section("ingress", &i),
                 });
             }
+            if let Some(i) = context::preview_ingress(values)? {
+                jobs.push(Job {
+                    file: format!("{app}-preview.ingress.yaml"),
+                    template: "ingress.yaml.tera",
+                    expect: object("Ingress", i.name.clone()),
+                    section: section("ingress", &i),
+                });
+            }
+        }
+        Routing::Istio => {
+            let s = context::app_service(values)?;
+            jobs.push(Job {
+                file: format!("{app}.service.yaml"),
+                template: "service.yaml.tera",
+                expect: object("Service", s.name.clone()),
+                section: section("service", &s),
+            });
+            let istio = context::istio(values)?;
+            let mut kinds = vec![
+                (
+                    "VirtualService",
+                    "virtualservice",
+                    "istio-virtualservice.yaml.tera",
+                ),
+                (
+                    "DestinationRule",
+                    "destinationrule",
+                    "istio-destinationrule.yaml.tera",
+                ),
+            ];
+            if istio.gateway.is_some() {
+                kinds.push(("Gateway", "gateway", "istio-gateway.yaml.tera"));
+            }
+            for (kind, suffix, template) in kinds {
+                jobs.push(Job {
+                    file: format!("{app}.{suffix}.yaml"),
+                    template,
+                    expect: object(kind, istio.name.to_owned()),
+                    section: section("istio", &istio),
+                });
+            }
+        }
+        Routing::GatewayApi => {
+            for color in Color::ALL {
+                let s = context::color_service(values, color)?;
+                jobs.push(Job {
+                    file: format!("{}.service.yaml", s.name),
+                    template: "service.yaml.tera",
+                    expect: object("Service", s.name.clone()),
+                    section: section("service", &s),
+                });
+            }
+            let route = context::http_route(values)?;
+            jobs.push(Job {
+                file: format!("{app}.httproute.yaml"),
+                template: "httproute.yaml.tera",
+                expect: object("HTTPRoute", route.name.to_owned()),
+                section: section("http_route", &route),
+            });
         }
     }
 

@@ -11,12 +11,36 @@ use super::quote;
 /// The built-in templates, by name, embedded at compile time.
 const BUILTIN: &[(&str, &str)] = &[
     (
+        "argocd-application.yaml.tera",
+        include_str!("../../templates/argocd-application.yaml.tera"),
+    ),
+    (
         "deployment.yaml.tera",
         include_str!("../../templates/deployment.yaml.tera"),
     ),
     (
+        "flux-kustomization.yaml.tera",
+        include_str!("../../templates/flux-kustomization.yaml.tera"),
+    ),
+    (
+        "httproute.yaml.tera",
+        include_str!("../../templates/httproute.yaml.tera"),
+    ),
+    (
         "ingress.yaml.tera",
         include_str!("../../templates/ingress.yaml.tera"),
+    ),
+    (
+        "istio-destinationrule.yaml.tera",
+        include_str!("../../templates/istio-destinationrule.yaml.tera"),
+    ),
+    (
+        "istio-gateway.yaml.tera",
+        include_str!("../../templates/istio-gateway.yaml.tera"),
+    ),
+    (
+        "istio-virtualservice.yaml.tera",
+        include_str!("../../templates/istio-virtualservice.yaml.tera"),
     ),
     (
         "kustomization.yaml.tera",
@@ -30,8 +54,14 @@ const BUILTIN: &[(&str, &str)] = &[
 
 /// Every template name, sorted; the same names as [`BUILTIN`].
 const NAMES: &[&str] = &[
+    "argocd-application.yaml.tera",
     "deployment.yaml.tera",
+    "flux-kustomization.yaml.tera",
+    "httproute.yaml.tera",
     "ingress.yaml.tera",
+    "istio-destinationrule.yaml.tera",
+    "istio-gateway.yaml.tera",
+    "istio-virtualservice.yaml.tera",
     "kustomization.yaml.tera",
     "service.yaml.tera",
 ];

@@ -34,6 +34,11 @@ const INTEGER_VARIABLES: &[&str] = &[
     "deployment.security_context.run_as_group",
     "service.port",
     "ingress.service_port",
+    "istio.port",
+    "istio.gateway.port",
+    "http_route.port",
+    "http_route.blue.weight",
+    "http_route.green.weight",
 ];
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -63,6 +68,11 @@ fn minimal() -> Values {
         env_from: Vec::new(),
         ingress: None,
         routing: Routing::Service,
+        istio: None,
+        gateway_api: None,
+        preview: None,
+        flux: None,
+        argocd: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),
@@ -188,7 +198,7 @@ fn full() -> Values {
 }
 
 fn render_ok(v: &Values) -> FileMap {
-    render(v, &Templates::builtin()).unwrap_or_else(|e| panic!("render failed: {e}"))
+    render(v, "production", &Templates::builtin()).unwrap_or_else(|e| panic!("render failed: {e}"))
 }
 
 fn text(files: &FileMap, name: &str) -> String {
@@ -316,6 +326,8 @@ fn allowlisted_variables_are_integers() {
         "deployment": context::deployment(&v, Color::Blue, &checksum).unwrap().unwrap(),
         "service": context::service(&v, false).unwrap(),
         "ingress": context::ingress(&v).unwrap().unwrap(),
+        "istio": context::istio(&istio_values()).unwrap(),
+        "http_route": context::http_route(&gateway_api_values()).unwrap(),
     });
     for path in INTEGER_VARIABLES {
         let found = path
@@ -417,8 +429,8 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
         });
         ing.annotations = BTreeMap::from([(format!("{s}/ingress"), s.clone())]);
 
-        let files =
-            render(&v, &Templates::builtin()).unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
+        let files = render(&v, "production", &Templates::builtin())
+            .unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
         for (name, bytes) in &files {
             let raw = std::str::from_utf8(bytes).unwrap();
             let docs = serde_yaml::Deserializer::from_str(raw).count();
@@ -464,7 +476,7 @@ fn characters_kustomize_cannot_process_are_refused() {
     let mut v = minimal();
     v.env
         .insert("BAD".into(), EnvValue::Literal(Literal("a\u{7f}b".into())));
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -706,7 +718,7 @@ fn reserved_label_and_annotation_keys_are_refused() {
     for key in ["app", "color", "app.kubernetes.io/version"] {
         let mut v = minimal();
         v.labels.insert(key.into(), "x".into());
-        let err = render(&v, &Templates::builtin()).unwrap_err();
+        let err = render(&v, "production", &Templates::builtin()).unwrap_err();
         assert!(
             matches!(&err, RenderError::ReservedKey { field: "labels", key: k, .. } if k == key),
             "{err:?}"
@@ -714,7 +726,7 @@ fn reserved_label_and_annotation_keys_are_refused() {
     }
     let mut v = minimal();
     v.annotations.insert("checksum/values".into(), "x".into());
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         err.to_string().contains("remove it from `annotations`"),
         "{err}"
@@ -788,7 +800,7 @@ fn ingress_only_when_set_and_without_colour() {
 fn live_colour_without_image_is_refused() {
     let mut v = minimal();
     v.blue = ColorSpec::default();
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert_eq!(err, RenderError::LiveWithoutImage { color: Color::Blue });
 }
 
@@ -1027,7 +1039,7 @@ fn invalid_numbers_and_names_are_refused() {
     for (change, want) in cases {
         let mut v = minimal();
         change(&mut v);
-        match render(&v, &Templates::builtin()) {
+        match render(&v, "production", &Templates::builtin()) {
             Err(RenderError::InvalidValue { field, .. }) => assert_eq!(field, want),
             other => panic!("{want}: expected InvalidValue, got {other:?}"),
         }
@@ -1051,7 +1063,7 @@ fn env_shapes_the_template_cannot_express_are_unsupported() {
             field_ref: Some("metadata.name".into()),
         }),
     );
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         matches!(&err, RenderError::Unsupported { field, .. } if field == "env.BOTH"),
         "{err:?}"
@@ -1062,7 +1074,7 @@ fn env_shapes_the_template_cannot_express_are_unsupported() {
         secret: None,
         prefix: None,
     });
-    let err = render(&v, &Templates::builtin()).unwrap_err();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(
         matches!(&err, RenderError::Unsupported { field, .. } if field == "envFrom[0]"),
         "{err:?}"
@@ -1076,7 +1088,7 @@ fn override_render_errors_name_the_template_and_cause() {
         "kind: Service\nmetadata:\n  name: {{ service.nmae | q }}\n".to_owned(),
     )]))
     .unwrap();
-    let err = render(&minimal(), &templates).unwrap_err();
+    let err = render(&minimal(), "production", &templates).unwrap_err();
     match &err {
         RenderError::Template {
             template,
@@ -1100,7 +1112,7 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("service.yaml.tera".to_owned(), injected)]))
             .unwrap();
-    let err = render(&minimal(), &templates).unwrap_err();
+    let err = render(&minimal(), "production", &templates).unwrap_err();
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -1116,7 +1128,7 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("ingress.yaml.tera".to_owned(), renamed)]))
             .unwrap();
-    let err = render(&full(), &templates).unwrap_err();
+    let err = render(&full(), "production", &templates).unwrap_err();
     assert!(
         matches!(
             &err,
@@ -1130,4 +1142,384 @@ fn override_output_is_checked() {
         ),
         "{err:?}"
     );
+}
+
+// ---- routing modes ------------------------------------------------------------------------
+
+fn istio_values() -> Values {
+    let mut v = minimal();
+    v.routing = Routing::Istio;
+    v.istio = Some(crate::values::Istio {
+        hosts: vec!["api.example.com".into()],
+        gateway: Some(crate::values::IstioGateway {
+            port: Some(8443),
+            credential_name: Some("api-tls".into()),
+            selector: BTreeMap::new(),
+        }),
+        existing_gateway: None,
+        test_route: None,
+    });
+    v
+}
+
+fn gateway_api_values() -> Values {
+    let mut v = minimal();
+    v.routing = Routing::GatewayApi;
+    v.gateway_api = Some(crate::values::GatewayApi {
+        parent_refs: vec![crate::values::ParentRef {
+            name: "public".into(),
+            namespace: Some("gateways".into()),
+            section_name: None,
+        }],
+        hostnames: vec!["api.example.com".into()],
+        preview_header: None,
+    });
+    v
+}
+
+/// Every line that differs between the renders of `a` and `b`, as `-old` / `+new`.
+fn changed_lines(a: &FileMap, b: &FileMap) -> Vec<String> {
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same files are rendered"
+    );
+    let mut out = Vec::new();
+    for (name, old) in a {
+        let old = String::from_utf8_lossy(old);
+        let new = String::from_utf8_lossy(&b[name]);
+        for change in similar::TextDiff::from_lines(old.as_ref(), new.as_ref()).iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Equal => continue,
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+            };
+            out.push(format!("{name}: {sign}{}", change.value().trim()));
+        }
+    }
+    out
+}
+
+#[test]
+fn istio_renders_gateway_virtual_service_destination_rule_and_app_service() {
+    let files = render_ok(&istio_values());
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "api-blue.deployment.yaml",
+            "api-green.deployment.yaml",
+            "api.destinationrule.yaml",
+            "api.gateway.yaml",
+            "api.service.yaml",
+            "api.virtualservice.yaml",
+            "kustomization.yaml",
+        ]
+    );
+    let svc = doc(&files, "api.service.yaml");
+    let selector: BTreeMap<String, String> =
+        serde_yaml::from_value(at(&svc, &["spec", "selector"]).clone()).unwrap();
+    assert_eq!(selector, BTreeMap::from([("app".into(), "api".into())]));
+
+    let dr = doc(&files, "api.destinationrule.yaml");
+    assert_eq!(at(&dr, &["apiVersion"]), "networking.istio.io/v1");
+    assert_eq!(at(&dr, &["spec", "host"]), "api");
+    for (i, color) in ["blue", "green"].iter().enumerate() {
+        let i = i.to_string();
+        assert_eq!(at(&dr, &["spec", "subsets", &i, "name"]), *color);
+        assert_eq!(at(&dr, &["spec", "subsets", &i, "labels", "color"]), *color);
+    }
+
+    let gw = doc(&files, "api.gateway.yaml");
+    let server = at(&gw, &["spec", "servers", "0"]);
+    assert_eq!(at(server, &["port", "number"]).as_u64(), Some(8443));
+    assert_eq!(at(server, &["port", "protocol"]), "HTTPS");
+    assert_eq!(at(server, &["tls", "mode"]), "SIMPLE");
+    assert_eq!(at(server, &["tls", "credentialName"]), "api-tls");
+    assert_eq!(at(server, &["hosts", "0"]), "api.example.com");
+    assert_eq!(at(&gw, &["spec", "selector", "istio"]), "ingressgateway");
+}
+
+#[test]
+fn istio_test_route_precedes_the_default_route_while_idle_runs() {
+    let files = render_ok(&istio_values());
+    let vs = doc(&files, "api.virtualservice.yaml");
+    assert_eq!(at(&vs, &["spec", "gateways", "0"]), "api");
+    assert_eq!(at(&vs, &["spec", "hosts", "0"]), "api.example.com");
+    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    assert_eq!(http.len(), 2);
+    let test = &http[0];
+    assert_eq!(
+        at(test, &["match", "0", "headers", "cookie", "regex"]),
+        "^(.*?;)?(test=true)(;.*)?$"
+    );
+    assert_eq!(at(test, &["route", "0", "destination", "subset"]), "green");
+    assert_eq!(at(test, &["route", "0", "destination", "host"]), "api");
+    let default = &http[1];
+    assert!(
+        default.get("match").is_none(),
+        "the default route matches all"
+    );
+    assert_eq!(
+        at(default, &["route", "0", "destination", "subset"]),
+        "blue"
+    );
+    assert_eq!(
+        at(default, &["route", "0", "destination", "port", "number"]).as_u64(),
+        Some(80)
+    );
+}
+
+#[test]
+fn istio_test_route_disappears_when_idle_is_scaled_to_zero() {
+    let mut v = istio_values();
+    v.green.replicas = 0;
+    let vs = doc(&render_ok(&v), "api.virtualservice.yaml");
+    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    assert_eq!(http.len(), 1);
+    assert_eq!(
+        at(&http[0], &["route", "0", "destination", "subset"]),
+        "blue"
+    );
+}
+
+#[test]
+fn istio_header_test_route_and_existing_gateway() {
+    let mut v = istio_values();
+    let istio = v.istio.as_mut().unwrap();
+    istio.gateway = None;
+    istio.existing_gateway = Some("istio-system/public".into());
+    istio.test_route = Some(crate::values::TestRoute {
+        cookie: None,
+        header: Some(crate::values::HeaderMatch {
+            name: "x-canary".into(),
+            value: "yes".into(),
+        }),
+    });
+    let files = render_ok(&v);
+    assert!(!files.contains_key("api.gateway.yaml"));
+    let vs = doc(&files, "api.virtualservice.yaml");
+    assert_eq!(at(&vs, &["spec", "gateways", "0"]), "istio-system/public");
+    let test = at(&vs, &["spec", "http", "0"]);
+    assert_eq!(
+        at(test, &["match", "0", "headers", "x-canary", "exact"]),
+        "yes"
+    );
+    assert!(at(test, &["match", "0", "headers"]).get("cookie").is_none());
+}
+
+#[test]
+fn istio_promotion_changes_only_the_subset_lines() {
+    let staged = istio_values();
+    let mut promoted = staged.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&render_ok(&staged), &render_ok(&promoted));
+    assert_eq!(
+        changes,
+        [
+            "api.virtualservice.yaml: -subset: \"green\"",
+            "api.virtualservice.yaml: +subset: \"blue\"",
+            "api.virtualservice.yaml: -subset: \"blue\"",
+            "api.virtualservice.yaml: +subset: \"green\"",
+        ]
+    );
+}
+
+#[test]
+fn istio_without_its_block_is_an_error() {
+    let mut v = istio_values();
+    v.istio = None;
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("istio"), "{err}");
+}
+
+#[test]
+fn gateway_api_weights_live_100_and_routes_the_preview_header_to_idle() {
+    let files = render_ok(&gateway_api_values());
+    for color in ["blue", "green"] {
+        let svc = doc(&files, &format!("api-{color}.service.yaml"));
+        assert_eq!(at(&svc, &["spec", "selector", "color"]), color);
+        assert_eq!(at(&svc, &["spec", "selector", "app"]), "api");
+    }
+    assert!(!files.contains_key("api.service.yaml"));
+    let route = doc(&files, "api.httproute.yaml");
+    assert_eq!(at(&route, &["apiVersion"]), "gateway.networking.k8s.io/v1");
+    assert_eq!(at(&route, &["spec", "parentRefs", "0", "name"]), "public");
+    assert_eq!(
+        at(&route, &["spec", "parentRefs", "0", "namespace"]),
+        "gateways"
+    );
+    assert_eq!(at(&route, &["spec", "hostnames", "0"]), "api.example.com");
+    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    assert_eq!(rules.len(), 2);
+    let header = at(&rules[0], &["matches", "0", "headers", "0"]);
+    assert_eq!(at(header, &["type"]), "Exact");
+    assert_eq!(at(header, &["name"]), "x-greenlight-preview");
+    assert_eq!(at(header, &["value"]), "true");
+    assert_eq!(at(&rules[0], &["backendRefs", "0", "name"]), "api-green");
+    let backends = at(&rules[1], &["backendRefs"]).as_sequence().unwrap();
+    let weights: Vec<(String, u64)> = backends
+        .iter()
+        .map(|b| {
+            (
+                at(b, &["name"]).as_str().unwrap().to_owned(),
+                at(b, &["weight"]).as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(weights, [("api-blue".into(), 100), ("api-green".into(), 0)]);
+    assert_eq!(weights.iter().map(|(_, w)| w).sum::<u64>(), 100);
+}
+
+#[test]
+fn gateway_api_preview_rule_disappears_when_idle_is_scaled_to_zero() {
+    let mut v = gateway_api_values();
+    v.green.replicas = 0;
+    let route = doc(&render_ok(&v), "api.httproute.yaml");
+    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert!(rules[0].get("matches").is_none());
+}
+
+#[test]
+fn gateway_api_promotion_changes_only_weights_and_preview_backend() {
+    let staged = gateway_api_values();
+    let mut promoted = staged.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&render_ok(&staged), &render_ok(&promoted));
+    assert_eq!(
+        changes,
+        [
+            "api.httproute.yaml: -- name: \"api-green\"",
+            "api.httproute.yaml: +- name: \"api-blue\"",
+            "api.httproute.yaml: -weight: 100",
+            "api.httproute.yaml: +weight: 0",
+            "api.httproute.yaml: -weight: 0",
+            "api.httproute.yaml: +weight: 100",
+        ]
+    );
+}
+
+// ---- GitOps wiring ------------------------------------------------------------------------
+
+fn wired() -> Values {
+    let mut v = minimal();
+    v.flux = Some(crate::values::Flux {
+        source_ref: crate::values::SourceRef {
+            kind: "GitRepository".into(),
+            name: "gitops".into(),
+            namespace: None,
+        },
+        interval: None,
+        prune: Some(false),
+        namespace: None,
+    });
+    v.argocd = Some(crate::values::ArgoCd {
+        project: None,
+        repo_url: "https://git.example.com/gitops.git".into(),
+        target_revision: Some("main".into()),
+        destination: crate::values::ArgoDestination {
+            server: None,
+            name: Some("eu-west".into()),
+        },
+        automated: None,
+        namespace: None,
+    });
+    v
+}
+
+#[test]
+fn flux_and_argocd_point_at_the_environment_folder_and_stay_out_of_the_kustomization() {
+    let files = render(&wired(), "production/eu-west", &Templates::builtin()).unwrap();
+    let kustomization = text(&files, "kustomization.yaml");
+    assert!(
+        !kustomization.contains("flux-kustomization"),
+        "{kustomization}"
+    );
+    assert!(
+        !kustomization.contains("argocd-application"),
+        "{kustomization}"
+    );
+
+    let flux = doc(&files, "api.flux-kustomization.yaml");
+    assert_eq!(at(&flux, &["apiVersion"]), "kustomize.toolkit.fluxcd.io/v1");
+    assert_eq!(at(&flux, &["metadata", "name"]), "api-production-eu-west");
+    assert_eq!(at(&flux, &["metadata", "namespace"]), "flux-system");
+    assert_eq!(
+        at(&flux, &["spec", "path"]),
+        "./rendered/production/eu-west"
+    );
+    assert_eq!(at(&flux, &["spec", "prune"]).as_bool(), Some(false));
+    assert_eq!(at(&flux, &["spec", "interval"]), "10m");
+    assert_eq!(at(&flux, &["spec", "sourceRef", "kind"]), "GitRepository");
+    assert!(at(&flux, &["spec", "sourceRef"]).get("namespace").is_none());
+
+    let app = doc(&files, "api.argocd-application.yaml");
+    assert_eq!(at(&app, &["apiVersion"]), "argoproj.io/v1alpha1");
+    assert_eq!(at(&app, &["metadata", "namespace"]), "argocd");
+    assert_eq!(at(&app, &["spec", "project"]), "default");
+    assert_eq!(
+        at(&app, &["spec", "source", "path"]),
+        "rendered/production/eu-west"
+    );
+    assert_eq!(at(&app, &["spec", "source", "targetRevision"]), "main");
+    assert_eq!(at(&app, &["spec", "destination", "name"]), "eu-west");
+    assert_eq!(at(&app, &["spec", "destination", "namespace"]), "shop");
+    assert!(at(&app, &["spec", "destination"]).get("server").is_none());
+    assert!(
+        app["spec"].get("syncPolicy").is_none(),
+        "manual sync by default"
+    );
+}
+
+#[test]
+fn wiring_names_need_a_dns_friendly_environment() {
+    let err = render(&wired(), "Prod_EU", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("Prod_EU"), "{err}");
+    // Without wiring blocks the environment name is not used.
+    assert!(render(&minimal(), "Prod_EU", &Templates::builtin()).is_ok());
+}
+
+#[test]
+fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service() {
+    let mut v = minimal();
+    v.ingress = Some(Ingress {
+        host: "api.example.com".into(),
+        class_name: None,
+        path: None,
+        tls: None,
+        annotations: BTreeMap::new(),
+    });
+    assert!(!render_ok(&v).contains_key("api-preview.ingress.yaml"));
+
+    v.preview = Some(crate::values::Preview {
+        ingress: Some(crate::values::PreviewIngress {
+            host: "preview.api.example.com".into(),
+            class_name: Some("nginx".into()),
+            tls: None,
+        }),
+    });
+    let files = render_ok(&v);
+    let ing = doc(&files, "api-preview.ingress.yaml");
+    assert_eq!(at(&ing, &["metadata", "name"]), "api-preview");
+    let rule = at(&ing, &["spec", "rules", "0"]);
+    assert_eq!(at(rule, &["host"]), "preview.api.example.com");
+    assert_eq!(
+        at(rule, &["http", "paths", "0", "backend", "service", "name"]),
+        "api-preview"
+    );
+    assert!(text(&files, "kustomization.yaml").contains("api-preview.ingress.yaml"));
+
+    // A promotion flips the preview Service's selector, never the Ingresses.
+    let mut promoted = v.clone();
+    promoted.live_color = Color::Green;
+    let changes = changed_lines(&files, &render_ok(&promoted));
+    assert!(
+        changes.iter().all(|l| l.contains(".service.yaml")),
+        "{changes:?}"
+    );
+
+    v.preview.as_mut().unwrap().ingress.as_mut().unwrap().host = "api.example.com".into();
+    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("preview.ingress.host"), "{err}");
 }

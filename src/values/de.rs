@@ -48,18 +48,13 @@ const HOMES: &[(&str, &str)] = &[
     ("secret", "an `envFrom` entry"),
     ("fsGroup", "`podSecurityContext`"),
     ("readOnlyRootFilesystem", "`securityContext`"),
-];
-
-/// Choices the model does not accept yet, with why.
-const PLANNED: &[(&str, &str)] = &[
-    (
-        "istio",
-        "`istio` routing is planned but not available in this version",
-    ),
-    (
-        "gateway-api",
-        "`gateway-api` routing is planned but not available in this version",
-    ),
+    ("hosts", "`istio`"),
+    ("existingGateway", "`istio`"),
+    ("testRoute", "`istio`"),
+    ("credentialName", "`istio.gateway`"),
+    ("parentRefs", "`gatewayApi`"),
+    ("hostnames", "`gatewayApi`"),
+    ("previewHeader", "`gatewayApi`"),
 ];
 
 /// Fill `T` from `root`. On failure, every unknown key found plus the error that stopped
@@ -385,11 +380,7 @@ impl NodeDe<'_, '_> {
     }
 
     fn bad_choice(&self, value: &str, choices: &[&str]) -> Diagnostic {
-        let hint = PLANNED
-            .iter()
-            .find(|(v, _)| *v == value)
-            .map(|(_, why)| (*why).to_owned())
-            .or_else(|| suggest(value, choices).map(|s| format!("did you mean `{s}`?")));
+        let hint = suggest(value, choices).map(|s| format!("did you mean `{s}`?"));
         Diagnostic {
             expected: Some(format!("one of {}", list(choices))),
             hint,

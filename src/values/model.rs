@@ -52,6 +52,22 @@ pub struct Values {
     /// How traffic is switched between colours.
     #[serde(default)]
     pub routing: Routing,
+    /// Preview options of `routing: service`: the preview Service is internal unless a
+    /// preview Ingress is enabled here.
+    #[serde(default)]
+    pub preview: Option<Preview>,
+    /// Settings of `routing: istio` (required by it, refused by the other modes).
+    #[serde(default)]
+    pub istio: Option<Istio>,
+    /// Settings of `routing: gateway-api` (required by it, refused by the other modes).
+    #[serde(default)]
+    pub gateway_api: Option<GatewayApi>,
+    /// Render a Flux `Kustomization` that applies `rendered/<env>` (applied once by hand).
+    #[serde(default)]
+    pub flux: Option<Flux>,
+    /// Render an Argo CD `Application` that syncs `rendered/<env>` (applied once by hand).
+    #[serde(default)]
+    pub argocd: Option<ArgoCd>,
     /// Extra labels on every rendered resource and pod template.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -381,6 +397,29 @@ pub struct IngressTls {
     pub secret_name: String,
 }
 
+/// The `preview` block of `routing: service`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preview {
+    /// An Ingress in front of the preview Service; absent keeps the preview internal.
+    #[serde(default)]
+    pub ingress: Option<PreviewIngress>,
+}
+
+/// The preview Ingress: a separate host that reaches the idle colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewIngress {
+    /// Host name; must differ from `ingress.host`.
+    pub host: String,
+    /// IngressClass name.
+    #[serde(default)]
+    pub class_name: Option<String>,
+    /// TLS termination with a certificate from a Secret.
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
+}
+
 /// How traffic is switched between colours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -388,6 +427,172 @@ pub enum Routing {
     /// The Service selects `color: <liveColor>`; a preview Service selects the idle colour.
     #[default]
     Service,
+    /// Istio: a Gateway, a VirtualService routing to the live subset (and, while the idle
+    /// colour runs, a test route to it) and a DestinationRule with `blue`/`green` subsets.
+    Istio,
+    /// Gateway API: an HTTPRoute weighting the per-colour Services 100/0, plus a
+    /// header-matched rule to the idle colour while it runs.
+    GatewayApi,
+}
+
+impl Routing {
+    /// The name written in values (`service`, `istio`, `gateway-api`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Routing::Service => "service",
+            Routing::Istio => "istio",
+            Routing::GatewayApi => "gateway-api",
+        }
+    }
+}
+
+/// The `istio` block: which hosts the VirtualService serves, through which Gateway, and how
+/// test requests reach the idle colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Istio {
+    /// Host names the Gateway and VirtualService serve (at least one).
+    pub hosts: Vec<String>,
+    /// The Gateway greenlight renders; defaults apply when absent. Not with `existingGateway`.
+    #[serde(default)]
+    pub gateway: Option<IstioGateway>,
+    /// An existing Gateway (`name` or `namespace/name`) to bind to instead of rendering one.
+    #[serde(default)]
+    pub existing_gateway: Option<String>,
+    /// How test requests are told apart; the cookie `test=true` when absent.
+    #[serde(default)]
+    pub test_route: Option<TestRoute>,
+}
+
+/// The Gateway rendered for `routing: istio`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IstioGateway {
+    /// Port the gateway listens on; 443 with `credentialName`, else 80.
+    #[serde(default)]
+    pub port: Option<u32>,
+    /// Secret with the TLS certificate: the server becomes HTTPS with TLS mode `SIMPLE`.
+    #[serde(default)]
+    pub credential_name: Option<String>,
+    /// Labels selecting the gateway pods; `istio: ingressgateway` when empty.
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+}
+
+/// How the Istio test route recognises a test request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestRoute {
+    /// Match the cookie `test=true` (the default); `false` needs a `header`.
+    #[serde(default)]
+    pub cookie: Option<bool>,
+    /// Match this header instead of the cookie.
+    #[serde(default)]
+    pub header: Option<HeaderMatch>,
+}
+
+/// An HTTP header with an exact value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeaderMatch {
+    /// Header name, e.g. `x-preview`.
+    pub name: String,
+    /// The exact value that selects the idle colour.
+    pub value: String,
+}
+
+/// The `gatewayApi` block: where the HTTPRoute attaches and how previews are selected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayApi {
+    /// The Gateways (or listeners) the HTTPRoute attaches to (at least one).
+    pub parent_refs: Vec<ParentRef>,
+    /// Host names the route serves; all of the parent's when empty.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// The header that sends a request to the idle colour; `x-greenlight-preview: "true"`
+    /// when absent.
+    #[serde(default)]
+    pub preview_header: Option<HeaderMatch>,
+}
+
+/// The `flux` block: how the rendered Flux `Kustomization` finds the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Flux {
+    /// The Flux source holding this repository.
+    pub source_ref: SourceRef,
+    /// Reconciliation interval (Go duration); `10m` when absent.
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Delete objects removed from the folder; `true` when absent.
+    #[serde(default)]
+    pub prune: Option<bool>,
+    /// Namespace of the Kustomization object; `flux-system` when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// A Flux source reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceRef {
+    /// `GitRepository`, `OCIRepository`, `Bucket` or `ExternalArtifact`.
+    pub kind: String,
+    /// Source name.
+    pub name: String,
+    /// Source namespace; the Kustomization's when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The `argocd` block: the rendered Argo CD `Application`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoCd {
+    /// Argo CD project; `default` when absent.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// URL of this repository as Argo CD knows it.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch, tag or commit to sync; `HEAD` when absent.
+    #[serde(default)]
+    pub target_revision: Option<String>,
+    /// The cluster to deploy to.
+    pub destination: ArgoDestination,
+    /// Sync automatically (with prune and self-heal); manual sync when absent or false.
+    #[serde(default)]
+    pub automated: Option<bool>,
+    /// Namespace of the Application object; `argocd` when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The cluster of an Argo CD Application: exactly one of `server` and `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoDestination {
+    /// API server URL, e.g. `https://kubernetes.default.svc`.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Cluster name registered in Argo CD.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A Gateway an HTTPRoute attaches to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ParentRef {
+    /// Gateway name.
+    pub name: String,
+    /// Gateway namespace; the route's own namespace when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// One listener of the Gateway.
+    #[serde(default)]
+    pub section_name: Option<String>,
 }
 
 /// Overrides of the secure pod-level defaults (`runAsNonRoot: true`, seccomp `RuntimeDefault`).

@@ -8,7 +8,7 @@
 use saphyr_parser::ScalarStyle;
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
-use super::model::{ColorSpec, EnvValue, Probe, Values};
+use super::model::{ColorSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, Routing, Values};
 use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
 use super::tree::{Node, Pos};
@@ -161,6 +161,30 @@ pub fn check_host(s: &str) -> Result<(), Invalid> {
         });
     }
     check_dns1123_subdomain(name)
+}
+
+/// An HTTP header name as routes match it: lowercase letters, digits and `-`, starting and
+/// ending with a letter or digit, at most 256 characters (Istio matches lowercase names).
+pub fn check_header_name(s: &str) -> Result<(), Invalid> {
+    check_len(s, 256)?;
+    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)
+}
+
+/// An HTTP header value to match exactly: printable ASCII, at most 4096 characters.
+pub fn check_header_value(s: &str) -> Result<(), Invalid> {
+    check_len(s, 4096)?;
+    check_chars(s, |c| c == ' ' || c.is_ascii_graphic(), |c| c != ' ')
+}
+
+/// An Istio gateway reference: `name` or `namespace/name`.
+pub fn check_gateway_ref(s: &str) -> Result<(), Invalid> {
+    match s.split_once('/') {
+        Some((ns, name)) => {
+            check_dns1123_label(ns)?;
+            check_dns1123_subdomain(name)
+        }
+        None => check_dns1123_subdomain(s),
+    }
 }
 
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -637,6 +661,83 @@ const FIELD_REF: Rule = Rule {
     hint: field_ref_hint,
 };
 
+const HEADER_NAME: Rule = Rule {
+    what: "header name",
+    check: check_header_name,
+    expected: "lowercase letters, digits and `-`, such as `x-preview`",
+    hint: dns_hint,
+};
+const HEADER_VALUE: Rule = Rule {
+    what: "header value",
+    check: check_header_value,
+    expected: "printable ASCII text, at most 4096 characters",
+    hint: no_hint,
+};
+/// Source kinds a Flux Kustomization may reference.
+const FLUX_SOURCE_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "Bucket",
+    "ExternalArtifact",
+];
+
+fn strsim_closest(value: &str, choices: &[&str]) -> Option<String> {
+    choices
+        .iter()
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&value.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A Go duration as Flux accepts it: `([0-9]+(\.[0-9]+)?(ms|s|m|h))+`, such as `10m` or `1h30m`.
+pub fn check_duration(s: &str) -> Result<(), Invalid> {
+    check_len(s, 64)?;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        let valid_number = !number.is_empty()
+            && !number.starts_with('.')
+            && !number.ends_with('.')
+            && number.matches('.').count() <= 1;
+        if !valid_number {
+            return Err(Invalid::Malformed {
+                reason: "is not a number followed by a unit",
+            });
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))
+            .ok_or(Invalid::Malformed {
+                reason: "has a number without a unit of `ms`, `s`, `m` or `h`",
+            })?;
+        rest = &rest[unit.len()..];
+    }
+    Ok(())
+}
+
+const DURATION: Rule = Rule {
+    what: "duration",
+    check: check_duration,
+    expected: "a duration such as `10m`, `30s` or `1h30m` (units ms, s, m, h)",
+    hint: no_hint,
+};
+const GATEWAY_REF: Rule = Rule {
+    what: "gateway reference",
+    check: check_gateway_ref,
+    expected: "a Gateway name, or `namespace/name` such as `istio-system/public`",
+    hint: dns_hint,
+};
+
 /// Every semantic problem of `v`, located through `root`.
 pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
     let mut c = Checker {
@@ -698,6 +799,8 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
             c.rule(&at("annotations").key(key), key, &QUALIFIED_NAME, true);
         }
     }
+    c.routing(v);
+    c.wiring(v);
     for (key, value) in &v.labels {
         c.rule(&top("labels").key(key), key, &QUALIFIED_NAME, true);
         c.rule(&top("labels").key(key), value, &LABEL_VALUE, false);
@@ -733,6 +836,240 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// The routing blocks: the one the mode needs is present and valid, the others absent.
+    fn routing(&mut self, v: &Values) {
+        let mode = v.routing;
+        let wants = |block: &str| format!("`{block}` belongs to `routing: {}`", block_mode(block));
+        for (block, present, own) in [
+            ("ingress", v.ingress.is_some(), Routing::Service),
+            ("preview", v.preview.is_some(), Routing::Service),
+            ("istio", v.istio.is_some(), Routing::Istio),
+            ("gatewayApi", v.gateway_api.is_some(), Routing::GatewayApi),
+        ] {
+            if present && mode != own {
+                let path = KeyPath::keys(&[block]);
+                let at = self.pos_of_key(&path);
+                self.push(
+                    at,
+                    &path,
+                    format!("`{block}` has no effect with `routing: {}`", mode.as_str()),
+                    &wants(block),
+                    Some(format!(
+                        "remove `{block}`, or set `routing: {}`",
+                        own.as_str()
+                    )),
+                );
+            }
+            if !present && mode == own && own != Routing::Service {
+                self.push_value(
+                    &KeyPath::keys(&["routing"]),
+                    format!("`routing: {}` needs an `{block}` block", mode.as_str()),
+                    &format!("an `{block}` block next to `routing`"),
+                    Some(format!(
+                        "{}; see the values reference in README.md",
+                        example(block)
+                    )),
+                );
+            }
+        }
+        if let Some(ing) = v.preview.as_ref().and_then(|p| p.ingress.as_ref()) {
+            let at = KeyPath::keys(&["preview", "ingress"]);
+            self.rule(&at.key("host"), &ing.host, &HOST, false);
+            if v.ingress.as_ref().is_some_and(|main| main.host == ing.host) {
+                self.push_value(
+                    &at.key("host"),
+                    format!("{} is also `ingress.host`", shown(&ing.host)),
+                    "a host of its own, such as `preview.api.example.com`",
+                    Some("previews must never share the live host: pick another".to_owned()),
+                );
+            }
+            if let Some(class) = &ing.class_name {
+                self.rule(&at.key("className"), class, &SUBDOMAIN, false);
+            }
+            if let Some(tls) = &ing.tls {
+                self.rule(
+                    &at.key("tls").key("secretName"),
+                    &tls.secret_name,
+                    &SUBDOMAIN,
+                    false,
+                );
+            }
+        }
+        if let (Routing::Istio, Some(istio)) = (mode, &v.istio) {
+            self.istio(istio);
+        }
+        if let (Routing::GatewayApi, Some(api)) = (mode, &v.gateway_api) {
+            self.gateway_api(api);
+        }
+    }
+
+    fn istio(&mut self, istio: &Istio) {
+        let at = |key: &str| KeyPath::keys(&["istio", key]);
+        if istio.hosts.is_empty() {
+            self.push_value(
+                &at("hosts"),
+                "`istio.hosts` is empty".to_owned(),
+                "at least one host name",
+                Some("write `hosts: [api.example.com]`".to_owned()),
+            );
+        }
+        for (i, host) in istio.hosts.iter().enumerate() {
+            self.rule(&at("hosts").child(Seg::Index(i)), host, &HOST, false);
+        }
+        if let Some(gw) = &istio.existing_gateway {
+            self.rule(&at("existingGateway"), gw, &GATEWAY_REF, false);
+            if istio.gateway.is_some() {
+                let path = at("gateway");
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    "`istio.gateway` and `istio.existingGateway` are both set".to_owned(),
+                    "either a Gateway to render (`gateway`) or one to bind to (`existingGateway`)",
+                    Some("remove one of them".to_owned()),
+                );
+            }
+        }
+        if let Some(gw) = &istio.gateway {
+            let path = at("gateway");
+            self.port(&path.key("port"), gw.port);
+            if let Some(cred) = &gw.credential_name {
+                self.rule(&path.key("credentialName"), cred, &SUBDOMAIN, false);
+            }
+            for (key, value) in &gw.selector {
+                let p = path.key("selector").key(key);
+                self.rule(&p, key, &QUALIFIED_NAME, true);
+                self.rule(&p, value, &LABEL_VALUE, false);
+            }
+        }
+        if let Some(t) = &istio.test_route {
+            let path = at("testRoute");
+            match (t.cookie, &t.header) {
+                (Some(true), Some(_)) => {
+                    let pos = self.pos_of_key(&path.key("header"));
+                    self.push(
+                        pos,
+                        &path.key("header"),
+                        "`testRoute` sets both `cookie: true` and a `header`".to_owned(),
+                        "either `cookie: true` or a `header`",
+                        Some("remove one of them".to_owned()),
+                    );
+                }
+                (Some(false), None) => self.push_value(
+                    &path.key("cookie"),
+                    "`testRoute.cookie` is false but no `header` is given".to_owned(),
+                    "a `header: { name, value }` when the cookie is turned off",
+                    Some("add a header, or remove `cookie: false`".to_owned()),
+                ),
+                _ => {}
+            }
+            if let Some(h) = &t.header {
+                self.header(&path.key("header"), h);
+            }
+        }
+    }
+
+    fn gateway_api(&mut self, api: &GatewayApi) {
+        let at = |key: &str| KeyPath::keys(&["gatewayApi", key]);
+        if api.parent_refs.is_empty() {
+            self.push_value(
+                &at("parentRefs"),
+                "`gatewayApi.parentRefs` is empty".to_owned(),
+                "at least one Gateway to attach the HTTPRoute to",
+                Some("write `parentRefs: [{ name: public, namespace: gateways }]`".to_owned()),
+            );
+        }
+        for (i, r) in api.parent_refs.iter().enumerate() {
+            let p = at("parentRefs").child(Seg::Index(i));
+            self.rule(&p.key("name"), &r.name, &SUBDOMAIN, false);
+            if let Some(ns) = &r.namespace {
+                self.rule(&p.key("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(section) = &r.section_name {
+                self.rule(&p.key("sectionName"), section, &SUBDOMAIN, false);
+            }
+        }
+        for (i, host) in api.hostnames.iter().enumerate() {
+            self.rule(&at("hostnames").child(Seg::Index(i)), host, &HOST, false);
+        }
+        if let Some(h) = &api.preview_header {
+            self.header(&at("previewHeader"), h);
+        }
+    }
+
+    /// The `flux` and `argocd` blocks.
+    fn wiring(&mut self, v: &Values) {
+        if let Some(flux) = &v.flux {
+            let at = |key: &str| KeyPath::keys(&["flux", key]);
+            let kind = &flux.source_ref.kind;
+            if !FLUX_SOURCE_KINDS.contains(&kind.as_str()) {
+                let hint = strsim_closest(kind, FLUX_SOURCE_KINDS);
+                self.push_value(
+                    &at("sourceRef").key("kind"),
+                    format!("{} is not a Flux source kind", shown(kind)),
+                    "one of `GitRepository`, `OCIRepository`, `Bucket`, `ExternalArtifact`",
+                    hint,
+                );
+            }
+            self.rule(
+                &at("sourceRef").key("name"),
+                &flux.source_ref.name,
+                &SUBDOMAIN,
+                false,
+            );
+            if let Some(ns) = &flux.source_ref.namespace {
+                self.rule(&at("sourceRef").key("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(ns) = &flux.namespace {
+                self.rule(&at("namespace"), ns, &DNS_LABEL, false);
+            }
+            if let Some(interval) = &flux.interval {
+                self.rule(&at("interval"), interval, &DURATION, false);
+            }
+        }
+        if let Some(argo) = &v.argocd {
+            let at = |key: &str| KeyPath::keys(&["argocd", key]);
+            if argo.repo_url.trim().is_empty() {
+                self.push_value(
+                    &at("repoURL"),
+                    "`argocd.repoURL` is empty".to_owned(),
+                    "the URL of this repository as Argo CD knows it",
+                    None,
+                );
+            }
+            if let Some(project) = &argo.project {
+                self.rule(&at("project"), project, &SUBDOMAIN, false);
+            }
+            if let Some(ns) = &argo.namespace {
+                self.rule(&at("namespace"), ns, &DNS_LABEL, false);
+            }
+            let d = &argo.destination;
+            if d.server.is_some() == d.name.is_some() {
+                let path = at("destination");
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    if d.server.is_some() {
+                        "`argocd.destination` sets both `server` and `name`".to_owned()
+                    } else {
+                        "`argocd.destination` names no cluster".to_owned()
+                    },
+                    "exactly one of `server` (an API server URL) and `name` (a cluster name)",
+                    Some(
+                        "write `destination: { server: https://kubernetes.default.svc }`"
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+    }
+
+    fn header(&mut self, path: &KeyPath, h: &HeaderMatch) {
+        self.rule(&path.key("name"), &h.name, &HEADER_NAME, false);
+        self.rule(&path.key("value"), &h.value, &HEADER_VALUE, false);
+    }
+
     fn pos_of_value(&self, path: &KeyPath) -> Pos {
         self.root.deepest(&path.0).span.start
     }
@@ -998,6 +1335,23 @@ impl Checker<'_> {
 }
 
 /// A value quoted for a message, with escapes for anything invisible.
+/// The routing mode a block belongs to.
+fn block_mode(block: &str) -> &'static str {
+    match block {
+        "istio" => "istio",
+        "gatewayApi" => "gateway-api",
+        _ => "service",
+    }
+}
+
+/// A minimal example of a routing block, for hints.
+fn example(block: &str) -> &'static str {
+    match block {
+        "istio" => "add `istio: { hosts: [api.example.com] }`",
+        _ => "add `gatewayApi: { parentRefs: [{ name: public, namespace: gateways }] }`",
+    }
+}
+
 fn shown(s: &str) -> String {
     if !s.is_empty() && s.trim() == s && s.chars().all(|c| !c.is_control() && c != '`') {
         format!("`{s}`")

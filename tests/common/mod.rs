@@ -52,7 +52,8 @@ pub fn render_case(dir: &Path) -> Result<FileMap, String> {
     let text = fs::read_to_string(&path)
         .map_err(|e| format!("{label}: cannot read ({e}); every case needs a values.yaml"))?;
     let values = greenlight::values::parse(&label, &text).map_err(|e| format!("{e:#}"))?;
-    render::render(&values, &Templates::builtin()).map_err(|e| format!("{label}: {e}"))
+    render::render(&values, &case_name(dir), &Templates::builtin())
+        .map_err(|e| format!("{label}: {e}"))
 }
 
 /// Write `files` into `dir` (created if needed).
