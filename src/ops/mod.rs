@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use rayon::prelude::*;
 
 pub use inspect::{diff, history, status, verify};
 pub use mutate::{release, ReleaseCommand};
@@ -285,13 +286,21 @@ pub fn render_envs(
     let disk = DiskTree::new(&root);
     let selected = workspace::select(&disk, envs, all)?;
     let templates = templates(&disk)?;
-    let mut rendered = Vec::new();
-    for env in &selected {
-        workspace::check_inside(&root, env)?;
-        let loaded = load_values(&disk, env)?;
-        let files = render::render(&loaded.values, env, &templates)
-            .with_context(|| format!("rendering environment {env}"))?;
-        rendered.push((env, files));
+    // Environments are independent, so they load and render in parallel; the results keep
+    // the selection's order and the first failing environment (in that order) is reported,
+    // so output and errors are the same as a sequential run.
+    let results: Vec<anyhow::Result<render::FileMap>> = selected
+        .par_iter()
+        .map(|env| {
+            workspace::check_inside(&root, env)?;
+            let loaded = load_values(&disk, env)?;
+            render::render(&loaded.values, env, &templates)
+                .with_context(|| format!("rendering environment {env}"))
+        })
+        .collect();
+    let mut rendered = Vec::with_capacity(results.len());
+    for (env, files) in selected.iter().zip(results) {
+        rendered.push((env, files?));
     }
     let mut out = Vec::new();
     for (env, files) in rendered {
