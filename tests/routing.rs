@@ -2,7 +2,12 @@
 //! real git repositories: stage → promote → rollback → scale-down, asserting that each commit
 //! changes exactly the routing lines a reviewer expects.
 
+mod common;
+
 use std::path::PathBuf;
+
+use greenlight::values::{Color, Routing, Values};
+use serde_yaml::Value as Yaml;
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("greenlight")
@@ -348,4 +353,108 @@ fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
         Some(1),
         "a committed hand edit is drift"
     );
+}
+
+/// The committed expected file `name` of a render case, parsed.
+fn expected_doc(case: &std::path::Path, name: &str) -> Yaml {
+    let path = case.join("expected").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn idle_runs(v: &Values) -> bool {
+    let idle = v.color(v.idle_color());
+    idle.replicas > 0 && idle.version().is_some()
+}
+
+/// Structural checks of every committed istio and gateway-api fixture, against its values:
+/// subsets, the cookie regex, weights summing to 100, selectors, and the test / preview route
+/// present exactly while the idle colour runs.
+#[test]
+fn every_routing_fixture_routes_live_and_idle_as_its_values_say() {
+    let mut checked = 0;
+    for case in common::case_dirs() {
+        let name = common::case_name(&case);
+        let text = std::fs::read_to_string(case.join("values.yaml")).unwrap();
+        let v = greenlight::values::parse(&name, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (live, idle) = (v.live_color.as_str(), v.idle_color().as_str());
+        match v.routing {
+            Routing::Service => continue,
+            Routing::Istio => {
+                let svc = expected_doc(&case, "api.service.yaml");
+                assert_eq!(
+                    svc["spec"]["selector"].as_mapping().unwrap().len(),
+                    1,
+                    "{name}"
+                );
+                assert_eq!(svc["spec"]["selector"]["app"], "api", "{name}");
+                let dr = expected_doc(&case, "api.destinationrule.yaml");
+                for (i, c) in Color::ALL.iter().enumerate() {
+                    assert_eq!(dr["spec"]["subsets"][i]["name"], c.as_str(), "{name}");
+                    assert_eq!(
+                        dr["spec"]["subsets"][i]["labels"]["color"],
+                        c.as_str(),
+                        "{name}"
+                    );
+                }
+                let vs = expected_doc(&case, "api.virtualservice.yaml");
+                let http = vs["spec"]["http"].as_sequence().unwrap();
+                let default = http.last().unwrap();
+                assert_eq!(default["route"][0]["destination"]["subset"], live, "{name}");
+                assert_eq!(http.len(), if idle_runs(&v) { 2 } else { 1 }, "{name}");
+                if idle_runs(&v) {
+                    let test = &http[0];
+                    assert_eq!(test["route"][0]["destination"]["subset"], idle, "{name}");
+                    let istio = v.istio.as_ref().unwrap();
+                    match istio.test_route.as_ref().and_then(|t| t.header.as_ref()) {
+                        Some(h) => assert_eq!(
+                            test["match"][0]["headers"][h.name.as_str()]["exact"],
+                            h.value.as_str(),
+                            "{name}"
+                        ),
+                        None => assert_eq!(
+                            test["match"][0]["headers"]["cookie"]["regex"],
+                            "^(.*?;)?(test=true)(;.*)?$",
+                            "{name}"
+                        ),
+                    }
+                }
+                let has_gateway = case.join("expected/api.gateway.yaml").exists();
+                let istio = v.istio.as_ref().unwrap();
+                assert_eq!(has_gateway, istio.existing_gateway.is_none(), "{name}");
+                let gateway_ref = istio.existing_gateway.as_deref().unwrap_or("api");
+                assert_eq!(vs["spec"]["gateways"][0], gateway_ref, "{name}");
+            }
+            Routing::GatewayApi => {
+                for c in Color::ALL {
+                    let svc = expected_doc(&case, &format!("api-{c}.service.yaml"));
+                    assert_eq!(svc["spec"]["selector"]["color"], c.as_str(), "{name}");
+                }
+                let route = expected_doc(&case, "api.httproute.yaml");
+                let rules = route["spec"]["rules"].as_sequence().unwrap();
+                let backends = rules.last().unwrap()["backendRefs"].as_sequence().unwrap();
+                let total: u64 = backends.iter().map(|b| b["weight"].as_u64().unwrap()).sum();
+                assert_eq!(total, 100, "{name}");
+                for b in backends {
+                    let to_live = b["name"] == format!("api-{live}").as_str();
+                    let want = if to_live { 100 } else { 0 };
+                    assert_eq!(b["weight"].as_u64(), Some(want), "{name}");
+                }
+                assert_eq!(rules.len(), if idle_runs(&v) { 2 } else { 1 }, "{name}");
+                if idle_runs(&v) {
+                    assert_eq!(
+                        rules[0]["backendRefs"][0]["name"],
+                        format!("api-{idle}").as_str(),
+                        "{name}"
+                    );
+                    assert_eq!(
+                        rules[0]["matches"][0]["headers"][0]["type"], "Exact",
+                        "{name}"
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} routing fixtures found");
 }

@@ -4,7 +4,9 @@
 //!
 //! Every template gets the common keys (`app`, `namespace`, `live_color`, `idle_color`,
 //! `routing`, `labels`, `annotations`); each file adds one section (`deployment`, `service`,
-//! `ingress` or `kustomization`). A new routing mode adds its own sections and templates.
+//! `ingress`, `istio` (shared by the Gateway, VirtualService and DestinationRule),
+//! `http_route`, `flux`, `argocd` or `kustomization`). A new routing mode adds its own
+//! sections and templates.
 
 use std::collections::BTreeMap;
 

@@ -55,6 +55,13 @@ const HOMES: &[(&str, &str)] = &[
     ("parentRefs", "`gatewayApi`"),
     ("hostnames", "`gatewayApi`"),
     ("previewHeader", "`gatewayApi`"),
+    ("sourceRef", "`flux`"),
+    ("interval", "`flux`"),
+    ("prune", "`flux`"),
+    ("repoURL", "`argocd`"),
+    ("targetRevision", "`argocd`"),
+    ("destination", "`argocd`"),
+    ("automated", "`argocd`"),
 ];
 
 /// Fill `T` from `root`. On failure, every unknown key found plus the error that stopped

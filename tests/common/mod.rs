@@ -14,10 +14,20 @@ use greenlight::render::{self, FileMap, Templates};
 pub const REQUIRED_CASES: &[&str] = &[
     "digest",
     "full",
+    "gateway-api-promoted",
+    "gateway-api-rolled-back",
+    "gateway-api-scaled-down",
+    "gateway-api-staged",
+    "gitops-wiring",
     "green-live",
     "hostile-strings",
     "idle-empty",
+    "istio-promoted",
+    "istio-rolled-back",
+    "istio-scaled-down",
+    "istio-staged",
     "minimal",
+    "preview-ingress",
 ];
 
 /// `fixtures/render/` of this crate.
