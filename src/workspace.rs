@@ -118,6 +118,12 @@ pub trait Snapshot {
     fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>>;
     /// The files directly inside `dir` (not recursive), keyed by full path.
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>>;
+    /// Whether [`Snapshot::files_named`] would list `path`, when the snapshot can tell
+    /// without walking a folder; `None` (the default) when it cannot.
+    fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
+        let _ = path;
+        Ok(None)
+    }
 }
 
 /// A working directory on disk.
@@ -288,6 +294,29 @@ pub fn discover(snapshot: &dyn Snapshot) -> anyhow::Result<Vec<String>> {
 /// Resolves the environments a command should act on: the names given (checked to exist),
 /// or every environment when `all` is set or no name is given and `default_all` holds.
 pub fn select(snapshot: &dyn Snapshot, names: &[String], all: bool) -> anyhow::Result<Vec<String>> {
+    if !all && !names.is_empty() {
+        // A named environment is usually there: confirm it with one lookup instead of
+        // walking every environment (O(repository) per command). The walk still runs for
+        // an unknown name, to suggest the closest known one.
+        let mut out = BTreeSet::new();
+        for name in names {
+            let name = name.trim_end_matches('/');
+            check_env_name(name)?;
+            if snapshot.lists_file(&values_path(name))? != Some(true) {
+                return select_by_walk(snapshot, names, false);
+            }
+            out.insert(name.to_owned());
+        }
+        return Ok(out.into_iter().collect());
+    }
+    select_by_walk(snapshot, names, all)
+}
+
+fn select_by_walk(
+    snapshot: &dyn Snapshot,
+    names: &[String],
+    all: bool,
+) -> anyhow::Result<Vec<String>> {
     let known = discover(snapshot)?;
     if all || names.is_empty() {
         if known.is_empty() {

@@ -191,6 +191,10 @@ impl Snapshot for CommitTree<'_> {
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         Ok(self.repo.read_dir_files(self.commit, dir)?)
     }
+    fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
+        // `read_file` finds exactly the blobs that `find_files` walks to.
+        Ok(Some(self.repo.read_file(self.commit, path)?.is_some()))
+    }
 }
 
 /// The first 12 characters of a commit id.
