@@ -17,7 +17,7 @@ def load(name):
 
 
 def ms(x):
-    return f"{x * 1000:.1f} ms" if x < 10 else f"{x:.2f} s"
+    return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
 
 
 def row(name, r):
@@ -81,9 +81,12 @@ print(f"the smallest (checkout); **{ratios[-1][3] / ratios[0][3]:.2f}×** in a b
 
 print("\n## `render --all`, 6,000 environments\n")
 print("The 2,000-app repository: 6,000 values files, 36,000 rendered files. \"up to date\" re-renders")
-print("everything and writes nothing (the common case in CI); \"rendered/ deleted\" writes all")
-print("36,000 files; \"1 thread\" is `RAYON_NUM_THREADS=1`, i.e. the sequential cost.\n")
+print("everything and writes nothing (the common case in CI); \"1 thread\" is `RAYON_NUM_THREADS=1`,")
+print("i.e. the sequential cost. `COLD=1 bench/run.sh` adds a run that writes all 36,000 files.\n")
 print(table(load("render-all")))
+if os.path.exists(os.path.join(res, "render-all-cold.json")):
+    print()
+    print(table(load("render-all-cold")))
 
 print("\n## Peak memory\n")
 print("| command | peak RSS |\n|---|---:|")

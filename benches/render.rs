@@ -15,7 +15,9 @@ const STAGING: &str = include_str!("../environments/staging/values.yaml");
 fn benches(c: &mut Criterion) {
     let templates = Templates::builtin();
     let blue = values::parse("staging", STAGING).expect("example values parse");
-    let promoted_text = STAGING.replacen("liveColor: blue", "liveColor: green", 1);
+    let promoted_text = STAGING
+        .replacen("liveColor: blue", "liveColor: green", 1)
+        .replacen("replicas: 0", "replicas: 2", 1);
     let green = values::parse("staging", &promoted_text).expect("promoted values parse");
 
     c.bench_function("parse values", |b| {

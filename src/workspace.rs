@@ -587,4 +587,57 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.yaml"], "temporary files were left behind");
     }
+
+    /// A snapshot that knows its files by lookup and counts folder walks.
+    struct Lookup {
+        files: Vec<String>,
+        walks: std::cell::Cell<usize>,
+    }
+
+    impl Snapshot for Lookup {
+        fn describe(&self) -> String {
+            "lookup".to_owned()
+        }
+        fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
+            Ok(self.files.iter().any(|f| f == path).then(Vec::new))
+        }
+        fn files_named(&self, _dir: &str, _name: &str) -> anyhow::Result<Vec<String>> {
+            self.walks.set(self.walks.get() + 1);
+            Ok(self.files.clone())
+        }
+        fn dir_files(&self, _dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+            Ok(BTreeMap::new())
+        }
+        fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
+            Ok(Some(self.files.iter().any(|f| f == path)))
+        }
+    }
+
+    #[test]
+    fn named_envs_are_confirmed_by_lookup_and_unknown_ones_still_get_a_suggestion() {
+        let snap = Lookup {
+            files: vec![values_path("production"), values_path("staging")],
+            walks: std::cell::Cell::new(0),
+        };
+        let names = ["staging".to_owned(), "production/".to_owned()];
+        assert_eq!(
+            select(&snap, &names, false).unwrap(),
+            ["production", "staging"]
+        );
+        assert_eq!(snap.walks.get(), 0, "known names need no walk");
+
+        let err = select(&snap, &["prodution".to_owned()], false).unwrap_err();
+        let err = err.downcast::<WorkspaceError>().unwrap();
+        assert!(
+            matches!(&err, WorkspaceError::UnknownEnvironment { suggestion: Some(s), .. } if s == "production"),
+            "{err}"
+        );
+        assert_eq!(snap.walks.get(), 1);
+
+        assert_eq!(
+            select(&snap, &names, true).unwrap(),
+            ["production", "staging"]
+        );
+        assert_eq!(snap.walks.get(), 2, "--all lists every environment");
+    }
 }
