@@ -28,6 +28,10 @@ pub const REQUIRED_CASES: &[&str] = &[
     "istio-staged",
     "minimal",
     "preview-ingress",
+    "service-promoted",
+    "service-rolled-back",
+    "service-scaled-down",
+    "service-staged",
 ];
 
 /// `fixtures/render/` of this crate.
