@@ -220,6 +220,12 @@ fn to_slash(p: &Path) -> String {
         .join("/")
 }
 
+/// Whether a file under `rendered/` is a manifest greenlight owns (`*.yaml` / `*.yml`): the
+/// files `render` replaces or removes and `verify` and `diff` compare.
+pub fn is_manifest(path: &str) -> bool {
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
 /// Checks that `name` is a plain relative environment name such as `production/eu-west/api`.
 pub fn check_env_name(name: &str) -> Result<()> {
     let invalid = |reason| {
@@ -452,9 +458,8 @@ pub fn write_rendered(
     for entry in fs::read_dir(&dir).map_err(DiskTree::io(&dir))? {
         let entry = entry.map_err(DiskTree::io(&dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
         let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if is_file && is_yaml && !files.contains_key(&name) {
+        if is_file && is_manifest(&name) && !files.contains_key(&name) {
             fs::remove_file(entry.path()).map_err(DiskTree::io(&entry.path()))?;
             report.removed.push(format!("{}/{name}", rendered_dir(env)));
         }

@@ -126,3 +126,60 @@ impl ErrorReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    fn wrapped<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
+        // Callers add context on the way out; the class must survive it.
+        Err::<(), _>(e)
+            .context("committing environment production")
+            .unwrap_err()
+    }
+
+    #[test]
+    fn each_error_class_has_its_documented_exit_code() {
+        let refusal = Refusal::ExpectedLiveMismatch {
+            expected: crate::values::Color::Green,
+            actual: crate::values::Color::Blue,
+        };
+        assert_eq!(code(&wrapped(refusal)), REFUSED);
+        let moved = RepoError::BranchMoved {
+            refname: "refs/heads/main".into(),
+            expected: None,
+            actual: None,
+        };
+        assert_eq!(code(&wrapped(moved)), CONFLICT);
+        let dirty = RepoError::DirtyPaths {
+            paths: vec!["environments/production/values.yaml".into()],
+        };
+        assert_eq!(code(&wrapped(dirty)), USAGE);
+        let not_git = OpsError::NotARepository {
+            path: "/x".into(),
+            command: "promote",
+        };
+        assert_eq!(code(&wrapped(not_git)), USAGE);
+        assert_eq!(code(&anyhow::anyhow!("anything else")), USAGE);
+        let distinct = [OK, DIFFERENCES, USAGE, REFUSED, CONFLICT];
+        assert_eq!(distinct, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_json_error_names_the_class_and_keeps_the_hint() {
+        let err = wrapped(Refusal::NoReplicas {
+            color: crate::values::Color::Green,
+        });
+        let report = ErrorReport::new("promote", &err, code(&err));
+        assert_eq!((report.error.code, report.error.kind), (3, "refused"));
+        assert_eq!(
+            report.error.messages,
+            [
+                "committing environment production",
+                "green has 0 replicas, so it cannot take traffic"
+            ]
+        );
+        assert!(report.error.hint.unwrap().contains("greenlight stage"));
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    load_values, mutate::release_state, render_env, rendered_files, templates, ColorStatus, Drift,
+    load_values, mutate::scan_history, render_env, rendered_files, templates, ColorStatus, Drift,
     DriftKind, EnvDiff, EnvStatus, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
 use super::{DiffReport, HistoryReport};
@@ -95,7 +95,7 @@ pub fn verify(location: &Location) -> anyhow::Result<VerifyReport> {
             snapshot
                 .dir_files(dir)?
                 .into_iter()
-                .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml")),
+                .filter(|(p, _)| workspace::is_manifest(p)),
         );
     }
     let mut drift = Vec::new();
@@ -142,11 +142,8 @@ pub fn status(location: &Location, envs: &[String]) -> anyhow::Result<StatusRepo
         let (staged, last_promotion) = match location {
             Location::Git(g) => {
                 let tip = g.tip.expect("committed() checked the tip");
-                let state = release_state(&g.repo, tip, &env)?;
-                let last = history::records(&g.repo, tip, Some(&env))?
-                    .filter_map(Result::ok)
-                    .find(|r| r.action == release::Action::Promote.as_str());
-                (state.staged(&v), last)
+                let scan = scan_history(&g.repo, tip, &env)?;
+                (scan.state.staged(&v), scan.last_promotion)
             }
             Location::Plain(_) => (None, None),
         };

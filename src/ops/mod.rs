@@ -263,7 +263,7 @@ pub fn rendered_files(
     Ok(snapshot
         .dir_files(&workspace::rendered_dir(env))?
         .into_iter()
-        .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml"))
+        .filter(|(p, _)| workspace::is_manifest(p))
         .collect())
 }
 

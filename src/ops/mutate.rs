@@ -10,7 +10,7 @@ use super::{
     SCHEMA_VERSION,
 };
 use crate::diff::{self, Diff};
-use crate::history::{self, Trailers};
+use crate::history::{self, ReleaseRecord, Trailers};
 use crate::release::{
     self, Action, Decision, PromoteRequest, RecordedAction, ReleaseState, ScaleDownRequest,
     StageRequest,
@@ -43,10 +43,20 @@ impl ReleaseCommand {
     }
 }
 
+/// What one walk of an environment's history yields: the guards' state and the full record
+/// of the newest promotion (for `status`).
+pub struct HistoryScan {
+    /// The state the release guards need.
+    pub state: ReleaseState,
+    /// The newest promotion, as recorded.
+    pub last_promotion: Option<ReleaseRecord>,
+}
+
 /// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
 /// stage/promote/rollback and the newest promotion. Stops walking once both are known.
-pub fn release_state(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<ReleaseState> {
+pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryScan> {
     let mut state = ReleaseState::default();
+    let mut last_promotion = None;
     for record in history::records(repo, tip, Some(env))? {
         let record = record?;
         let Some(action) = Action::parse(&record.action) else {
@@ -67,12 +77,16 @@ pub fn release_state(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<Release
         }
         if state.last_promotion.is_none() && action == Action::Promote {
             state.last_promotion = Some(recorded);
+            last_promotion = Some(record);
         }
         if state.last_transition.is_some() && state.last_promotion.is_some() {
             break;
         }
     }
-    Ok(state)
+    Ok(HistoryScan {
+        state,
+        last_promotion,
+    })
 }
 
 /// Runs one release command on `env` at the branch tip and commits the result (unless
@@ -92,7 +106,7 @@ pub fn release(
     }
     let loaded = load_values(&tree, env)?;
     let tip = git.tip.expect("tip_tree checked the branch has a commit");
-    let state = release_state(&git.repo, tip, env)?;
+    let state = scan_history(&git.repo, tip, env)?.state;
     let v = &loaded.values;
     let decision = match command {
         ReleaseCommand::Stage(r) => release::stage(v, &state, r)?,

@@ -121,7 +121,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> anyhow::Result<InitReport> {
     };
     let text = values_skeleton(options);
     let mut files = BTreeMap::new();
-    files.insert(workspace::values_path(&options.env), text);
+    files.insert(options.env.clone(), text);
     let (commit, paths) = commit_environments(&repo, &files, &init_subject(options))?;
     Ok(InitReport {
         schema_version: SCHEMA_VERSION,
@@ -158,11 +158,11 @@ fn init_subject(o: &InitOptions) -> String {
     format!("init({}): {} {} live on blue", o.env, o.app, o.tag)
 }
 
-/// Adds the values files (path → text), renders them with the repository's templates and
+/// Adds environments (name → values text), renders them with the repository's templates and
 /// commits everything on the current branch. Refuses to overwrite an existing environment.
 fn commit_environments(
     repo: &Repo,
-    values_files: &BTreeMap<String, String>,
+    environments: &BTreeMap<String, String>,
     subject: &str,
 ) -> anyhow::Result<(String, Vec<String>)> {
     let refname = repo.head_branch()?;
@@ -173,7 +173,8 @@ fn commit_environments(
         None => Templates::builtin(),
     };
     let mut changes: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
-    for (path, text) in values_files {
+    for (env, text) in environments {
+        let path = &workspace::values_path(env);
         let exists_committed = match &committed {
             Some(tree) => tree.read(path)?.is_some(),
             None => false,
@@ -182,10 +183,6 @@ fn commit_environments(
         if exists_committed || exists_on_disk {
             return Err(OpsError::AlreadyExists { path: path.clone() }.into());
         }
-        let env = path
-            .strip_prefix("environments/")
-            .and_then(|p| p.strip_suffix("/values.yaml"))
-            .expect("values paths are built by workspace::values_path");
         let v = values::parse(path, text)?;
         for (p, bytes) in render_env(env, &v, &templates)? {
             changes.insert(p, Some(bytes));
@@ -293,7 +290,7 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
     repo.ensure_identity("greenlight demo", "demo@greenlight.invalid")?;
     let files: BTreeMap<String, String> = EXAMPLE_ENVIRONMENTS
         .iter()
-        .map(|(env, text)| (workspace::values_path(env), (*text).to_owned()))
+        .map(|(env, text)| ((*env).to_owned(), (*text).to_owned()))
         .collect();
     commit_environments(
         &repo,
