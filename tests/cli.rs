@@ -2,12 +2,11 @@
 //! dirs, with a hermetic environment (cleared env, no global git config, fixed identities and
 //! dates, NO_COLOR, an injected clock via GREENLIGHT_NOW).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("greenlight")
-}
+use std::path::Path;
+
+use common::sandbox::{bin, Run, Sandbox, T0};
 
 const VALUES: &str = "\
 # Shop API in production.
@@ -22,147 +21,10 @@ readinessProbe: { path: /healthz }
 ingress: { host: api.example.com, className: nginx }
 ";
 
-/// Unix time of the fixture commits; GREENLIGHT_NOW is expressed relative to it.
-const T0: i64 = 1_700_000_000;
-
-struct Sandbox {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    /// Committer/author time of the next commits made by greenlight or git.
-    time: std::cell::Cell<i64>,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from(o: Output) -> Run {
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    #[track_caller]
-    fn code(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
 impl Sandbox {
-    /// A checkout with one environment `production`, rendered and committed by the git CLI.
+    /// The sandbox most tests start from: `VALUES` in `production`.
     fn new() -> Sandbox {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("gitops");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        let s = Sandbox {
-            _tmp: tmp,
-            root,
-            home,
-            time: std::cell::Cell::new(T0),
-        };
-        s.git(&["init", "-q", "-b", "main"]);
-        s.write("environments/production/values.yaml", VALUES);
-        s.greenlight(&["render"]).ok();
-        s.git(&["add", "-A"]);
-        s.git(&["commit", "-q", "-m", "initial import"]);
-        s
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path(rel)).unwrap()
-    }
-
-    fn env(&self, cmd: &mut std::process::Command) {
-        let date = format!("@{} +0000", self.time.get());
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("HOME", &self.home)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Release Bot")
-            .env("GIT_AUTHOR_EMAIL", "bot@example.com")
-            .env("GIT_COMMITTER_NAME", "Release Bot")
-            .env("GIT_COMMITTER_EMAIL", "bot@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("NO_COLOR", "1")
-            .current_dir(&self.root);
-    }
-
-    fn greenlight_in(&self, dir: &Path, args: &[&str], now: Option<i64>) -> Run {
-        let mut cmd = std::process::Command::new(bin());
-        self.env(&mut cmd);
-        cmd.current_dir(dir).args(args);
-        if let Some(now) = now {
-            cmd.env("GREENLIGHT_NOW", now.to_string());
-        }
-        Run::from(cmd.output().unwrap())
-    }
-
-    fn greenlight(&self, args: &[&str]) -> Run {
-        self.greenlight_in(&self.root, args, None)
-    }
-
-    fn git_in(&self, dir: &Path, args: &[&str]) -> String {
-        let mut cmd = std::process::Command::new("git");
-        self.env(&mut cmd);
-        let out = cmd.current_dir(dir).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        self.git_in(&self.root, args)
-    }
-
-    fn head(&self) -> String {
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
-    }
-
-    fn commit_count(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"])
-            .trim()
-            .parse()
-            .unwrap()
-    }
-
-    fn at(&self, t: i64) {
-        self.time.set(t);
+        Sandbox::with_values(VALUES)
     }
 }
 

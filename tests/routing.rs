@@ -4,14 +4,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
+use common::sandbox::Sandbox;
 use greenlight::values::{Color, Routing, Values};
 use serde_yaml::Value as Yaml;
-
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("greenlight")
-}
 
 const COMMON: &str = "\
 app: api
@@ -37,69 +32,17 @@ gatewayApi:
   hostnames: [api.example.com]
 ";
 
-struct Sandbox {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
 impl Sandbox {
     /// A repository with one environment `production` in the given routing mode, rendered and
     /// committed.
     fn new(routing: &str) -> Sandbox {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("gitops");
-        let values = root.join("environments/production/values.yaml");
-        std::fs::create_dir_all(values.parent().unwrap()).unwrap();
-        std::fs::write(values, format!("{COMMON}{routing}")).unwrap();
-        let s = Sandbox { _tmp: tmp, root };
-        s.git(&["init", "-q", "-b", "main"]);
-        s.greenlight(&["render"]);
-        s.git(&["add", "-A"]);
-        s.git(&["commit", "-q", "-m", "initial import"]);
-        s
+        Sandbox::with_values(&format!("{COMMON}{routing}"))
     }
 
-    fn command(&self, program: PathBuf) -> std::process::Command {
-        let mut cmd = std::process::Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("HOME", &self.root)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Release Bot")
-            .env("GIT_AUTHOR_EMAIL", "bot@example.com")
-            .env("GIT_COMMITTER_NAME", "Release Bot")
-            .env("GIT_COMMITTER_EMAIL", "bot@example.com")
-            .env("NO_COLOR", "1")
-            .current_dir(&self.root);
-        cmd
-    }
-
+    /// Runs greenlight, requires success, and returns its stdout.
     #[track_caller]
-    fn greenlight(&self, args: &[&str]) -> String {
-        let out = self.command(bin()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "greenlight {args:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    #[track_caller]
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.command("git".into()).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root.join(rel)).unwrap()
+    fn run(&self, args: &[&str]) -> String {
+        self.greenlight(args).ok().stdout
     }
 
     /// The lines the last commit changed under `rendered/`, as `file: ±line` (trimmed).
@@ -135,7 +78,7 @@ fn cycle(routing: &str, route_file: &str, expected: [&[&str]; 4]) {
     let s = Sandbox::new(routing);
     let [stage, promote, rollback, scale_down] = expected;
 
-    s.greenlight(&["stage", "production", "--tag", "1.5.0"]);
+    s.run(&["stage", "production", "--tag", "1.5.0"]);
     let route_changes: Vec<String> = s
         .rendered_changes()
         .into_iter()
@@ -146,7 +89,7 @@ fn cycle(routing: &str, route_file: &str, expected: [&[&str]; 4]) {
         .read("rendered/production/api-green.deployment.yaml")
         .contains("registry.example.com/shop/api:1.5.0"));
 
-    s.greenlight(&["promote", "production"]);
+    s.run(&["promote", "production"]);
     assert_eq!(
         s.changed_files(),
         [
@@ -157,13 +100,13 @@ fn cycle(routing: &str, route_file: &str, expected: [&[&str]; 4]) {
     );
     assert_eq!(s.rendered_changes(), promote, "promote");
 
-    s.greenlight(&["rollback", "production"]);
+    s.run(&["rollback", "production"]);
     assert_eq!(s.rendered_changes(), rollback, "rollback");
 
-    s.greenlight(&["scale-down", "production", "--force"]);
+    s.run(&["scale-down", "production", "--force"]);
     assert_eq!(s.rendered_changes(), scale_down, "scale-down");
     assert_eq!(s.git(&["status", "--porcelain"]), "");
-    s.greenlight(&["verify"]);
+    s.run(&["verify"]);
 }
 
 #[test]
@@ -269,27 +212,19 @@ fn gateway_api_cycle_changes_only_weights_and_the_preview_rule() {
 fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
     let s = Sandbox::new(ISTIO);
     let dir = s.root.parent().unwrap().join("wired");
-    let out = s
-        .command(bin())
-        .args([
-            "init",
-            dir.to_str().unwrap(),
-            "--app",
-            "web",
-            "--env",
-            "prod/eu",
-            "--flux",
-            "gitops",
-            "--argocd",
-            "https://git.example.com/acme/gitops.git",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.greenlight(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--app",
+        "web",
+        "--env",
+        "prod/eu",
+        "--flux",
+        "gitops",
+        "--argocd",
+        "https://git.example.com/acme/gitops.git",
+    ])
+    .ok();
     let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
     let flux: serde_yaml::Value =
         serde_yaml::from_str(&read("rendered/prod/eu/web.flux-kustomization.yaml")).unwrap();
@@ -313,46 +248,17 @@ fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
         "{kustomization}"
     );
     // The wiring files are committed and verified like every rendered file.
-    let verify = s
-        .command(bin())
-        .current_dir(&dir)
-        .arg("verify")
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    s.greenlight_in(&dir, &["verify"], None).ok();
     std::fs::write(
         dir.join("rendered/prod/eu/web.flux-kustomization.yaml"),
         "# edited\n",
     )
     .unwrap();
     for args in [&["add", "-A"][..], &["commit", "-q", "-m", "hand edit"]] {
-        let git = s
-            .command("git".into())
-            .current_dir(&dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            git.status.success(),
-            "{}",
-            String::from_utf8_lossy(&git.stderr)
-        );
+        s.git_in(&dir, args);
     }
-    let verify = s
-        .command(bin())
-        .current_dir(&dir)
-        .arg("verify")
-        .output()
-        .unwrap();
-    assert_eq!(
-        verify.status.code(),
-        Some(1),
-        "a committed hand edit is drift"
-    );
+    // A committed hand edit is drift.
+    s.greenlight_in(&dir, &["verify"], None).code(1);
 }
 
 /// The committed expected file `name` of a render case, parsed.

@@ -5,6 +5,8 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod sandbox;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
