@@ -23,6 +23,25 @@ struct Release {
     live: String,
     image: Option<String>,
     diff: Diff,
+    push: Option<Push>,
+    pull_request: Option<PullRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Push {
+    remote: String,
+    branch: String,
+    attempts: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)] // Filled in by --open-pr, tested in tests/forge.rs.
+struct PullRequest {
+    number: u64,
+    url: String,
+    reused: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,8 +347,29 @@ fn every_report_matches_the_documented_contract() {
     );
     assert!(refused.error.hint.is_some());
 
-    let promoted: Release = parse(&run(&repo, &["promote", "staging"], 0));
+    let remote = tmp.path().join("remote.git");
+    let remote_s = remote.to_str().unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "--bare", remote_s]);
+    git(&["remote", "add", "origin", remote_s]);
+    git(&["push", "-q", "origin", "main"]);
+    let promoted: Release = parse(&run(&repo, &["promote", "staging", "--push"], 0));
     assert_eq!(promoted.outcome, "committed");
+    assert!(promoted.pull_request.is_none());
+    let push = promoted.push.expect("--push reports the push");
+    assert_eq!(
+        (push.remote.as_str(), push.branch.as_str(), push.attempts),
+        ("origin", "main", 1)
+    );
     let again: Release = parse(&run(&repo, &["promote", "staging"], 0));
     assert_eq!(again.outcome, "no-change");
     assert!(again.diff.files.is_empty());

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, Printer};
-use crate::ops::{self, Location};
+use crate::ops;
 
 /// Show what values render now compared with what is committed under rendered/.
 ///
@@ -28,7 +28,7 @@ pub struct DiffArgs {
 }
 
 pub fn run(a: DiffArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
+    let location = g.location()?;
     let report = ops::diff(&location, &a.envs)?;
     if p.json() {
         p.emit_json(&report)?;

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, Printer};
-use crate::ops::{self, Location};
+use crate::ops;
 
 /// List the release actions of an environment, newest first, read from the Greenlight-*
 /// trailers of the branch's commits (so `git log` shows the same record).
@@ -21,7 +21,7 @@ pub struct HistoryArgs {
 }
 
 pub fn run(a: HistoryArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
+    let location = g.location()?;
     let report = ops::history(location, &a.env, a.limit)?;
     if p.json() {
         p.emit_json(&report)?;

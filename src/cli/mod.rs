@@ -49,6 +49,11 @@ pub struct Global {
     /// enclosing the current directory, or the current directory when there is none.
     #[arg(long, global = true, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// Work in a temporary bare clone of this repository URL (file://, ssh://, git@host:path,
+    /// https://...) instead of a checkout; release commands push their commit (see
+    /// README.md, "Remote workflows"). A URL given to --repo does the same.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "repo")]
+    pub clone: Option<String>,
     /// Output format: text for people, json for bots (see README.md, "JSON output").
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -59,6 +64,22 @@ pub struct Global {
     /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl Global {
+    /// The repository this run works on: a temporary clone for --clone URL (or a URL in
+    /// --repo), else the directory found from --repo or the current directory.
+    pub fn location(&self) -> anyhow::Result<crate::ops::Location> {
+        let url = self.clone.clone().or_else(|| {
+            let repo = self.repo.as_deref()?.to_str()?;
+            (!self.repo.as_deref()?.exists() && crate::repo::transport::looks_like_url(repo))
+                .then(|| repo.to_owned())
+        });
+        match url {
+            Some(url) => crate::ops::Location::clone_from(&url, None),
+            None => crate::ops::Location::find(self.repo.as_deref()),
+        }
+    }
 }
 
 /// Output format.
@@ -239,6 +260,64 @@ pub struct MutateArgs {
     /// Print the diff the command would commit, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Push the branch after committing. If the remote moved meanwhile, fetch, compute the
+    /// command again on the new tip (every guard checked again: a concurrent promotion makes
+    /// --expect-live refuse), and push again, up to --push-retries times. Never forces.
+    /// Implied by --clone.
+    #[arg(long, help_heading = "Publishing")]
+    pub push: bool,
+    /// The remote to push to and fetch from.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "origin",
+        help_heading = "Publishing"
+    )]
+    pub remote: String,
+    /// How many times to fetch and retry when the remote moved (exit 4 after the last).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::ops::DEFAULT_RETRIES,
+        help_heading = "Publishing"
+    )]
+    pub push_retries: u32,
+    /// Commit on a release branch instead of the current one, leaving the checkout alone:
+    /// NAME, or by default greenlight/<env>/<action>-<color>-<version>. An existing branch
+    /// (on the remote, else locally) is continued, so a re-run finds its change made.
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        help_heading = "Publishing"
+    )]
+    pub branch: Option<String>,
+}
+
+impl MutateArgs {
+    /// Runs `command` on `env` where `global` points, published as these options ask.
+    pub fn release(
+        &self,
+        global: &Global,
+        env: &str,
+        command: &crate::ops::ReleaseCommand,
+    ) -> anyhow::Result<crate::ops::ReleaseReport> {
+        let location = global.location()?;
+        let cloned = matches!(&location, crate::ops::Location::Git(g) if g.scratch.is_some());
+        let publish = crate::ops::Publish {
+            branch: match self.branch.as_deref() {
+                None => crate::ops::BranchChoice::Current,
+                Some("") => crate::ops::BranchChoice::Default,
+                Some(name) => crate::ops::BranchChoice::Named(name.to_owned()),
+            },
+            push: self.push || cloned,
+            remote: self.remote.clone(),
+            retries: self.push_retries,
+        };
+        crate::ops::release(location, env, command, self.dry_run, &publish)
+    }
 }
 
 impl ValueEnum for crate::values::Color {

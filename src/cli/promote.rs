@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, MutateArgs, Printer};
-use crate::ops::{self, Location, ReleaseCommand};
+use crate::ops::ReleaseCommand;
 use crate::release::PromoteRequest;
 use crate::values::Color;
 
@@ -37,11 +37,10 @@ pub struct PromoteArgs {
 }
 
 pub fn run(a: PromoteArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
     let command = ReleaseCommand::Promote(PromoteRequest {
         expect_live: a.expect_live,
         expect_tag: a.expect_tag,
     });
-    let report = ops::release(location, &a.env, &command, a.mutate.dry_run)?;
+    let report = a.mutate.release(g, &a.env, &command)?;
     super::print_release(p, &report)
 }

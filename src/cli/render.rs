@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, Printer};
-use crate::ops::{self, Location};
+use crate::ops;
 
 /// Render environments into rendered/<env>/ from their values files.
 ///
@@ -31,7 +31,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(a: RenderArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
+    let location = g.location()?;
     let report = ops::render_envs(&location, &a.envs, a.all)?;
     if p.json() {
         p.emit_json(&report)?;

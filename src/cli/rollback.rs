@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, MutateArgs, Printer};
-use crate::ops::{self, Location, ReleaseCommand};
+use crate::ops::ReleaseCommand;
 
 /// Roll back: liveColor goes back to the previous colour, which was kept warm.
 ///
@@ -26,12 +26,6 @@ pub struct RollbackArgs {
 }
 
 pub fn run(a: RollbackArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
-    let report = ops::release(
-        location,
-        &a.env,
-        &ReleaseCommand::Rollback,
-        a.mutate.dry_run,
-    )?;
+    let report = a.mutate.release(g, &a.env, &ReleaseCommand::Rollback)?;
     super::print_release(p, &report)
 }

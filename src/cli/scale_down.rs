@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{Global, MutateArgs, Printer};
-use crate::ops::{self, Location, ReleaseCommand};
+use crate::ops::ReleaseCommand;
 use crate::release::ScaleDownRequest;
 
 /// Scale the idle colour down to 0 replicas once the warm period is over.
@@ -52,12 +52,11 @@ fn now() -> anyhow::Result<i64> {
 }
 
 pub fn run(a: ScaleDownArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
     let command = ReleaseCommand::ScaleDown(ScaleDownRequest {
         force: a.force,
         warm: a.warm,
         now: now()?,
     });
-    let report = ops::release(location, &a.env, &command, a.mutate.dry_run)?;
+    let report = a.mutate.release(g, &a.env, &command)?;
     super::print_release(p, &report)
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, MutateArgs, Printer};
-use crate::ops::{self, Location, ReleaseCommand};
+use crate::ops::ReleaseCommand;
 use crate::release::{ImageVersion, StageRequest};
 use crate::values::Color;
 
@@ -60,12 +60,8 @@ pub fn run(a: StageArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
         (None, None, Some(r)) => StageRequest::from_release_tag(&r)?,
         _ => anyhow::bail!("stage needs one of --tag, --digest or --from-tag"),
     };
-    let location = Location::find(g.repo.as_deref())?;
-    let report = ops::release(
-        location,
-        &a.env,
-        &ReleaseCommand::Stage(request),
-        a.mutate.dry_run,
-    )?;
+    let report = a
+        .mutate
+        .release(g, &a.env, &ReleaseCommand::Stage(request))?;
     super::print_release(p, &report)
 }

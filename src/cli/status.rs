@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, Printer};
-use crate::ops::{self, Location};
+use crate::ops;
 
 /// Show each environment's live colour, the image and replicas of both colours, the staged
 /// colour, and the last promotion (from history), as committed on the branch.
@@ -19,7 +19,7 @@ pub struct StatusArgs {
 }
 
 pub fn run(a: StatusArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
+    let location = g.location()?;
     let report = ops::status(&location, &a.envs)?;
     if p.json() {
         p.emit_json(&report)?;

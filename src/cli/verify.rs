@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::{Global, Printer};
-use crate::ops::{self, DriftKind, Location};
+use crate::ops::{self, DriftKind};
 
 /// Check that rendered/ holds exactly what values render (the CI gate for reviewers).
 ///
@@ -21,7 +21,7 @@ use crate::ops::{self, DriftKind, Location};
 pub struct VerifyArgs {}
 
 pub fn run(_a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let location = Location::find(g.repo.as_deref())?;
+    let location = g.location()?;
     let report = ops::verify(&location)?;
     if p.json() {
         p.emit_json(&report)?;

@@ -7,6 +7,7 @@
 
 mod inspect;
 mod mutate;
+mod publish;
 mod report;
 mod scaffold;
 
@@ -17,11 +18,13 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 
 pub use inspect::{diff, history, status, verify};
-pub use mutate::{release, ReleaseCommand};
+pub use mutate::ReleaseCommand;
+pub use publish::{default_branch, release, BranchChoice, Publish, PublishError, DEFAULT_RETRIES};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
 
 use crate::render::{self, Templates};
+use crate::repo::transport::Transport;
 use crate::repo::{Oid, Repo};
 use crate::values::{self, Values};
 use crate::workspace::{self, DiskTree, Snapshot};
@@ -102,6 +105,16 @@ pub struct GitLocation {
     pub refname: String,
     /// Its tip; `None` on an unborn branch.
     pub tip: Option<Oid>,
+    /// For a temporary clone (`--clone URL`): the URL, and the directory, removed on drop.
+    pub scratch: Option<Scratch>,
+}
+
+/// A temporary bare clone greenlight made for this run.
+pub struct Scratch {
+    /// The URL it was cloned from (its `origin`).
+    pub url: String,
+    /// The clone's directory; deleted when dropped.
+    pub dir: tempfile::TempDir,
 }
 
 impl Location {
@@ -122,13 +135,47 @@ impl Location {
             Some(repo) => {
                 let refname = repo.head_branch()?;
                 let tip = repo.branch_tip(&refname)?;
-                Ok(Location::Git(GitLocation { repo, refname, tip }))
+                Ok(Location::Git(GitLocation {
+                    repo,
+                    refname,
+                    tip,
+                    scratch: None,
+                }))
             }
             None => Ok(Location::Plain(match dir {
                 Some(d) => d.to_owned(),
                 None => std::env::current_dir()?,
             })),
         }
+    }
+
+    /// Clones `url` (its default branch, or `branch`) into a temporary bare repository and
+    /// works there: for CI bots that push their change and need no checkout.
+    pub fn clone_from(url: &str, branch: Option<&str>) -> anyhow::Result<Location> {
+        let transport = Transport::from_env();
+        let dir = tempfile::Builder::new()
+            .prefix("greenlight-clone-")
+            .tempdir()
+            .context("could not create a temporary directory for the clone")?;
+        let target = dir.path().join("repo.git");
+        tracing::info!(
+            "cloning {} into {}",
+            transport.redactor().redact(url),
+            target.display()
+        );
+        transport.clone_bare(url, &target, branch)?;
+        let repo = Repo::open(&target)?;
+        let refname = repo.head_branch()?;
+        let tip = repo.branch_tip(&refname)?;
+        Ok(Location::Git(GitLocation {
+            repo,
+            refname,
+            tip,
+            scratch: Some(Scratch {
+                url: url.to_owned(),
+                dir,
+            }),
+        }))
     }
 
     /// The git repository, or an error naming the command that needs one.
@@ -176,6 +223,18 @@ impl GitLocation {
 pub struct CommitTree<'r> {
     repo: &'r Repo,
     commit: Oid,
+}
+
+impl<'r> CommitTree<'r> {
+    /// The tree of `commit` in `repo`.
+    pub fn new(repo: &'r Repo, commit: Oid) -> CommitTree<'r> {
+        CommitTree { repo, commit }
+    }
+
+    /// The commit this tree belongs to.
+    pub fn commit_id(&self) -> Oid {
+        self.commit
+    }
 }
 
 impl Snapshot for CommitTree<'_> {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest as _, Sha256};
 
 use super::{
-    load_values, render_env, rendered_files, templates, Location, Outcome, ReleaseReport,
+    load_values, render_env, rendered_files, templates, CommitTree, Outcome, ReleaseReport,
     SCHEMA_VERSION,
 };
 use crate::diff::{self, Diff};
@@ -15,8 +15,8 @@ use crate::release::{
     self, Action, Decision, PromoteRequest, RecordedAction, ReleaseState, ScaleDownRequest,
     StageRequest,
 };
-use crate::repo::{CommitOutcome, CommitRequest, Oid, Repo};
-use crate::values;
+use crate::repo::{CommitRequest, Oid, Repo};
+use crate::values::{self, Color};
 use crate::workspace;
 
 /// One release command with its arguments.
@@ -33,7 +33,7 @@ pub enum ReleaseCommand {
 }
 
 impl ReleaseCommand {
-    fn action(&self) -> Action {
+    pub(super) fn action(&self) -> Action {
         match self {
             ReleaseCommand::Stage(_) => Action::Stage,
             ReleaseCommand::Promote(_) => Action::Promote,
@@ -89,24 +89,57 @@ pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryS
     })
 }
 
-/// Runs one release command on `env` at the branch tip and commits the result (unless
-/// `dry_run`). Guard refusals come back as [`release::Refusal`] errors.
-pub fn release(
-    location: Location,
+/// One release command evaluated on one commit: the report, and the commit to write.
+pub(super) struct Planned {
+    /// What happened (outcome `no-change` or `dry-run` when there is nothing to commit, else
+    /// `committed` with no commit id yet).
+    pub report: ReleaseReport,
+    /// The commit to write, unless there is nothing to commit.
+    pub commit: Option<PlannedCommit>,
+    /// The action, colour and version the change concerns (for default branch names).
+    pub concerns: Option<(Action, Color, String)>,
+}
+
+/// The content of a release commit, before it is tied to a branch.
+pub(super) struct PlannedCommit {
+    changes: BTreeMap<String, Option<Vec<u8>>>,
+    message: String,
+    allow_empty: bool,
+}
+
+impl PlannedCommit {
+    /// The commit request for `refname`, computed from `tip`.
+    pub fn request(&self, refname: &str, tip: Oid, update_worktree: bool) -> CommitRequest {
+        CommitRequest {
+            refname: refname.to_owned(),
+            expected_old: Some(tip),
+            changes: self.changes.clone(),
+            message: self.message.clone(),
+            update_worktree,
+            allow_empty: self.allow_empty,
+        }
+    }
+}
+
+/// Evaluates one release command on `env` at commit `tip` (which `refname` is reported as):
+/// reads values and history there, lets `release` decide, edits the values text, renders
+/// and diffs. Writes nothing.
+pub(super) fn plan(
+    repo: &Repo,
+    refname: &str,
+    tip: Oid,
     env: &str,
     command: &ReleaseCommand,
     dry_run: bool,
-) -> anyhow::Result<ReleaseReport> {
+) -> anyhow::Result<Planned> {
     let action = command.action();
-    let git = location.git(action.as_str())?;
-    let tree = git.tip_tree()?;
+    let tree = CommitTree::new(repo, tip);
     workspace::select(&tree, &[env.to_owned()], false)?;
-    if let Some(workdir) = git.repo.workdir() {
+    if let Some(workdir) = repo.workdir() {
         workspace::check_inside(workdir, env)?;
     }
     let loaded = load_values(&tree, env)?;
-    let tip = git.tip.expect("tip_tree checked the branch has a commit");
-    let state = scan_history(&git.repo, tip, env)?.state;
+    let state = scan_history(repo, tip, env)?.state;
     let v = &loaded.values;
     let decision = match command {
         ReleaseCommand::Stage(r) => release::stage(v, &state, r)?,
@@ -122,16 +155,22 @@ pub fn release(
         message: String::new(),
         subject: None,
         commit: None,
-        branch: git.refname.clone(),
+        branch: refname.to_owned(),
         previous_live: v.live_color,
         live: v.live_color,
         image: None,
         diff: Diff::default(),
+        push: None,
+        pull_request: None,
     };
     let change = match decision {
         Decision::NoChange { message } => {
             report.message = message;
-            return Ok(report);
+            return Ok(Planned {
+                report,
+                commit: None,
+                concerns: None,
+            });
         }
         Decision::Change(change) => change,
     };
@@ -169,10 +208,20 @@ pub fn release(
     report.live = change.live;
     report.image = change.image.clone();
     report.diff = diff;
+    let concerns = Some((
+        action,
+        change.color,
+        release::display_version(change.values.color(change.color)),
+    ));
     if dry_run {
         report.outcome = Outcome::DryRun;
-        return Ok(report);
+        return Ok(Planned {
+            report,
+            commit: None,
+            concerns,
+        });
     }
+    report.outcome = Outcome::Committed;
 
     let trailers = Trailers {
         action: action.as_str().to_owned(),
@@ -187,24 +236,15 @@ pub fn release(
         report.message,
         history::format_trailers(&trailers)
     );
-    let outcome = git.repo.commit(&CommitRequest {
-        refname: git.refname.clone(),
-        expected_old: Some(tip),
-        changes,
-        message,
-        update_worktree: true,
-        allow_empty: change.record_only,
-    })?;
-    match outcome {
-        CommitOutcome::Committed { id, .. } => {
-            report.outcome = Outcome::Committed;
-            report.commit = Some(id.to_string());
-        }
-        CommitOutcome::NoChange => {
-            report.message = format!("{env}: values and manifests already up to date");
-        }
-    }
-    Ok(report)
+    Ok(Planned {
+        report,
+        commit: Some(PlannedCommit {
+            changes,
+            message,
+            allow_empty: change.record_only,
+        }),
+        concerns,
+    })
 }
 
 /// Lowercase hex SHA-256 of `bytes`.

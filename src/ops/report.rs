@@ -74,6 +74,34 @@ pub struct ReleaseReport {
     pub image: Option<String>,
     /// The change (values file and rendered manifests); empty for `no-change`.
     pub diff: Diff,
+    /// Where the commit was pushed (`--push`), or `null`.
+    pub push: Option<PushReport>,
+    /// The pull request opened or reused (`--open-pr`), or `null`.
+    pub pull_request: Option<PullRequestReport>,
+}
+
+/// A push of a release commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushReport {
+    /// The remote (a name, or a URL without credentials).
+    pub remote: String,
+    /// The branch pushed, short name (e.g. `main`).
+    pub branch: String,
+    /// How many times the change was computed and pushed (1 unless the remote moved).
+    pub attempts: u32,
+}
+
+/// A pull request (GitHub, Gitea) or merge request (GitLab) for a release branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PullRequestReport {
+    /// Its number (GitLab: the merge request's iid).
+    pub number: u64,
+    /// Its web page.
+    pub url: String,
+    /// True when an open one for the branch existed and was reused.
+    pub reused: bool,
 }
 
 /// `diff`: per environment, what values render now vs what is committed.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     history, release, render_env, status, templates, verify, HistoryReport, InitReport, Location,
-    OpsError, ReleaseCommand, ReleaseReport, StatusReport, VerifyReport, SCHEMA_VERSION,
+    OpsError, Publish, ReleaseCommand, ReleaseReport, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
 use crate::release::{ImageVersion, PromoteRequest, StageRequest};
 use crate::render::Templates;
@@ -322,7 +322,13 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
         version: ImageVersion::Tag(DEMO_TAG.to_owned()),
         color: None,
     });
-    s.release = Some(release(at()?, DEMO_ENV, &stage, false)?);
+    s.release = Some(release(
+        at()?,
+        DEMO_ENV,
+        &stage,
+        false,
+        &Publish::default(),
+    )?);
     push(s, &mut steps);
 
     let promote = ReleaseCommand::Promote(PromoteRequest {
@@ -335,7 +341,13 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} --dry-run {repo_arg}"
         ),
     );
-    s.release = Some(release(at()?, DEMO_ENV, &promote, true)?);
+    s.release = Some(release(
+        at()?,
+        DEMO_ENV,
+        &promote,
+        true,
+        &Publish::default(),
+    )?);
     push(s, &mut steps);
 
     let mut s = DemoStep::new(
@@ -344,7 +356,13 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} {repo_arg}"
         ),
     );
-    s.release = Some(release(at()?, DEMO_ENV, &promote, false)?);
+    s.release = Some(release(
+        at()?,
+        DEMO_ENV,
+        &promote,
+        false,
+        &Publish::default(),
+    )?);
     push(s, &mut steps);
 
     let mut s = DemoStep::new(

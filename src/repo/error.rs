@@ -38,6 +38,17 @@ pub enum RepoError {
         actual: Option<Oid>,
     },
 
+    /// A branch cannot be moved forward to a commit that does not contain its tip.
+    #[error("{refname} at {from} has commits that {to} does not contain")]
+    NotFastForward {
+        /// The branch.
+        refname: String,
+        /// Its tip.
+        from: Oid,
+        /// The commit it was to move to.
+        to: Oid,
+    },
+
     /// No author or committer name or email is configured.
     #[error("no git identity: the {missing} is not set")]
     NoIdentity {
@@ -140,6 +151,10 @@ impl RepoError {
             RepoError::BranchMoved { refname, .. } => Some(format!(
                 "someone else committed to {refname} meanwhile; run the command again so it \
                  is computed (and its guards checked) on the new tip"
+            )),
+            RepoError::NotFastForward { refname, .. } => Some(format!(
+                "{refname} has commits that are not on the remote; integrate them first \
+                 (`git pull --rebase`, then `git push`) and run the command again"
             )),
             RepoError::NoIdentity { .. } => Some(
                 "set `git config user.name \"Release Bot\"` and `git config user.email \

@@ -12,6 +12,7 @@
 mod error;
 mod identity;
 mod path;
+pub mod transport;
 mod worktree;
 
 use std::collections::BTreeMap;
@@ -70,6 +71,68 @@ pub enum CommitOutcome {
     },
     /// The changes would not alter the tree: nothing was written.
     NoChange,
+}
+
+/// A commit written by [`Repo::prepare_commit`] but not yet on its branch.
+#[derive(Clone)]
+pub struct PreparedCommit {
+    /// The new commit.
+    pub id: Oid,
+    /// Its parent, the tip it was computed from (`None` on a new branch).
+    pub parent: Option<Oid>,
+    subject: String,
+    committer: git2::Signature<'static>,
+    changes: PreparedChanges,
+}
+
+impl std::fmt::Debug for PreparedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCommit")
+            .field("id", &self.id)
+            .field("parent", &self.parent)
+            .field("subject", &self.subject)
+            .field("changes", &self.changes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A planned forward move of a branch (see [`Repo::plan_fast_forward`]).
+#[derive(Debug, Clone)]
+pub struct FastForward {
+    from: Option<Oid>,
+    to: Oid,
+    changes: PreparedChanges,
+}
+
+/// The paths a branch move changes, with their new contents, for the checkout.
+#[derive(Debug, Clone)]
+struct PreparedChanges {
+    refname: String,
+    update_worktree: bool,
+    changes: Vec<OwnedChange>,
+}
+
+#[derive(Debug, Clone)]
+struct OwnedChange {
+    path: String,
+    head: Option<Oid>,
+    new: Option<(Vec<u8>, Oid, FileMode)>,
+}
+
+impl PreparedChanges {
+    fn borrowed(&self) -> Vec<PathChange<'_>> {
+        self.changes
+            .iter()
+            .map(|c| PathChange {
+                path: &c.path,
+                head: c.head,
+                new: c
+                    .new
+                    .as_ref()
+                    .map(|(b, id, mode)| (b.as_slice(), *id, *mode)),
+            })
+            .collect()
+    }
 }
 
 /// One planned path of a commit, resolved against the base tree.
@@ -354,6 +417,29 @@ impl Repo {
         req: &CommitRequest,
         identity: &Identity,
     ) -> Result<CommitOutcome, RepoError> {
+        let Some(prepared) = self.prepare_commit_as(req, identity)? else {
+            return Ok(CommitOutcome::NoChange);
+        };
+        self.finish_commit(&prepared)?;
+        Ok(CommitOutcome::Committed {
+            id: prepared.id,
+            parent: prepared.parent,
+        })
+    }
+
+    /// The first half of [`Repo::commit`]: every check, then the blobs, tree and commit
+    /// written to the object database — but no branch moved and no file touched, so the
+    /// commit can be pushed before it lands locally. `None` when the tree would not change.
+    pub fn prepare_commit(&self, req: &CommitRequest) -> Result<Option<PreparedCommit>, RepoError> {
+        let identity = self.identity()?;
+        self.prepare_commit_as(req, &identity)
+    }
+
+    fn prepare_commit_as(
+        &self,
+        req: &CommitRequest,
+        identity: &Identity,
+    ) -> Result<Option<PreparedCommit>, RepoError> {
         if !req.refname.starts_with("refs/") || !git2::Reference::is_valid_name(&req.refname) {
             return Err(RepoError::InvalidRefName {
                 refname: req.refname.clone(),
@@ -390,35 +476,29 @@ impl Repo {
 
         let plan = self.plan(base_tree.as_ref(), &req.changes)?;
         if !req.allow_empty && !plan.iter().any(Planned::changes_tree) {
-            return Ok(CommitOutcome::NoChange);
+            return Ok(None);
         }
-
-        let checkout = if req.update_worktree {
-            self.checked_out_workdir(&req.refname)?
-        } else {
-            None
-        };
         // Paths whose content stays the same are neither checked nor rewritten.
-        let path_changes: Vec<PathChange<'_>> = plan
+        let changes: Vec<OwnedChange> = plan
             .iter()
             .filter(|p| p.changes_tree())
-            .map(|p| PathChange {
-                path: p.path,
+            .map(|p| OwnedChange {
+                path: p.path.to_owned(),
                 head: p.base.map(|(id, _)| id),
-                new: p.new,
+                new: p.new.map(|(bytes, id, mode)| (bytes.to_vec(), id, mode)),
             })
             .collect();
-        if let Some(workdir) = checkout {
-            let dirty = worktree::dirty_paths(workdir, &self.index()?, &path_changes)?;
-            if !dirty.is_empty() {
-                return Err(RepoError::DirtyPaths { paths: dirty });
-            }
-        }
+        let prepared_changes = PreparedChanges {
+            refname: req.refname.clone(),
+            update_worktree: req.update_worktree,
+            changes,
+        };
+        self.check_checkout(&prepared_changes)?;
 
         let (author, committer) = identity.signatures()?;
         let tree_id = self.build_tree(base_tree.as_ref(), &plan)?;
         if !req.allow_empty && base_tree.as_ref().map(Tree::id) == Some(tree_id) {
-            return Ok(CommitOutcome::NoChange);
+            return Ok(None);
         }
         let tree = self
             .inner
@@ -429,32 +509,180 @@ impl Repo {
             .inner
             .commit(None, &author, &committer, &message, &tree, &parents)
             .map_err(RepoError::git("write the commit"))?;
-
-        let subject = message.lines().next().unwrap_or_default();
-        self.move_branch(
-            &req.refname,
-            req.expected_old,
+        Ok(Some(PreparedCommit {
             id,
-            &committer,
-            &format!("greenlight: {subject}"),
-        )?;
+            parent: req.expected_old,
+            subject: message.lines().next().unwrap_or_default().to_owned(),
+            committer,
+            changes: prepared_changes,
+        }))
+    }
 
+    /// The second half of [`Repo::commit`]: moves the branch from the prepared commit's parent
+    /// to it (compare-and-swap) and brings the checkout along when that branch is checked out
+    /// (checking again that no path to write was edited meanwhile).
+    pub fn finish_commit(&self, prepared: &PreparedCommit) -> Result<(), RepoError> {
+        self.check_checkout(&prepared.changes)?;
+        self.land(
+            &prepared.changes,
+            prepared.parent,
+            prepared.id,
+            &prepared.committer,
+            &format!("greenlight: {}", prepared.subject),
+        )
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        self.inner
+            .graph_descendant_of(descendant, ancestor)
+            .map_err(RepoError::git("compare commits"))
+    }
+
+    /// Plans moving `refname` forward from `from` to `to` (which must descend from it) and
+    /// refuses, writing nothing, when the checkout (if `refname` is checked out and
+    /// `update_worktree`) has edits in a path the move would write.
+    pub fn plan_fast_forward(
+        &self,
+        refname: &str,
+        from: Option<Oid>,
+        to: Oid,
+        update_worktree: bool,
+    ) -> Result<FastForward, RepoError> {
+        if let Some(from) = from {
+            if !self.is_ancestor(from, to)? {
+                return Err(RepoError::NotFastForward {
+                    refname: refname.to_owned(),
+                    from,
+                    to,
+                });
+            }
+        }
+        let tree_of = |id: Oid| {
+            self.inner
+                .find_commit(id)
+                .and_then(|c| c.tree())
+                .map_err(RepoError::git("read a commit's tree"))
+        };
+        let old_tree = from.map(tree_of).transpose()?;
+        let new_tree = tree_of(to)?;
+        let mut changes = Vec::new();
+        if update_worktree && self.checked_out_workdir(refname)?.is_some() {
+            let diff = self
+                .inner
+                .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
+                .map_err(RepoError::git("compare the trees"))?;
+            for delta in diff.deltas() {
+                let path = delta
+                    .new_file()
+                    .path()
+                    .or_else(|| delta.old_file().path())
+                    .and_then(Path::to_str)
+                    .ok_or_else(|| RepoError::InvalidPath {
+                        path: format!("{:?}", delta.new_file().path()),
+                        reason: "it is not valid UTF-8",
+                    })?
+                    .to_owned();
+                let side = |file: git2::DiffFile<'_>| {
+                    (!file.id().is_zero()).then(|| (file.id(), file.mode()))
+                };
+                let head = side(delta.old_file()).map(|(id, _)| id);
+                let new = match side(delta.new_file()) {
+                    None => None,
+                    Some((id, mode)) => {
+                        let blob = self
+                            .inner
+                            .find_blob(id)
+                            .map_err(RepoError::git("read a file's blob"))?;
+                        Some((blob.content().to_vec(), id, mode))
+                    }
+                };
+                changes.push(OwnedChange { path, head, new });
+            }
+        }
+        let planned = PreparedChanges {
+            refname: refname.to_owned(),
+            update_worktree,
+            changes,
+        };
+        self.check_checkout(&planned)?;
+        Ok(FastForward {
+            from,
+            to,
+            changes: planned,
+        })
+    }
+
+    /// Moves the branch forward as planned by [`Repo::plan_fast_forward`], checking the
+    /// checkout again first.
+    pub fn fast_forward(&self, ff: &FastForward) -> Result<(), RepoError> {
+        self.check_checkout(&ff.changes)?;
+        let (_, committer) = self.identity()?.signatures()?;
+        self.land(
+            &ff.changes,
+            ff.from,
+            ff.to,
+            &committer,
+            &format!("greenlight: fast-forward to {}", ff.to),
+        )
+    }
+
+    /// Refuses when `planned` would overwrite an edit in the checkout of its branch.
+    fn check_checkout(&self, planned: &PreparedChanges) -> Result<(), RepoError> {
+        let Some(workdir) = self.checkout_of(planned)? else {
+            return Ok(());
+        };
+        let borrowed = planned.borrowed();
+        let dirty = worktree::dirty_paths(workdir, &self.index()?, &borrowed)?;
+        if dirty.is_empty() {
+            Ok(())
+        } else {
+            Err(RepoError::DirtyPaths { paths: dirty })
+        }
+    }
+
+    fn checkout_of(&self, planned: &PreparedChanges) -> Result<Option<&Path>, RepoError> {
+        if planned.update_worktree {
+            self.checked_out_workdir(&planned.refname)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Moves the branch by compare-and-swap, then writes the checkout files and index entries.
+    fn land(
+        &self,
+        planned: &PreparedChanges,
+        expected_old: Option<Oid>,
+        new: Oid,
+        committer: &git2::Signature<'_>,
+        reflog_message: &str,
+    ) -> Result<(), RepoError> {
+        let checkout = self.checkout_of(planned)?;
+        self.move_branch(
+            &planned.refname,
+            expected_old,
+            new,
+            committer,
+            reflog_message,
+        )?;
         if let Some(workdir) = checkout {
+            let borrowed = planned.borrowed();
             let updated = self
                 .index()
-                .and_then(|mut index| worktree::apply(workdir, &mut index, &path_changes));
+                .and_then(|mut index| worktree::apply(workdir, &mut index, &borrowed));
             if let Err(source) = updated {
                 return Err(RepoError::CheckoutNotUpdated {
-                    commit: id,
-                    paths: path_changes.iter().map(|p| p.path.to_string()).collect(),
+                    commit: new,
+                    paths: planned.changes.iter().map(|p| p.path.clone()).collect(),
                     source: Box::new(source),
                 });
             }
         }
-        Ok(CommitOutcome::Committed {
-            id,
-            parent: req.expected_old,
-        })
+        Ok(())
     }
 
     /// The checkout root when the repository has one and `refname` is checked out there.

@@ -1,0 +1,462 @@
+//! Release commands that leave the machine: commit on the current branch or a new release
+//! branch, push without force, and when the remote moved meanwhile, fetch and compute the
+//! *same command* again on the new tip — every guard re-evaluated, so a concurrent promotion
+//! turns `--expect-live` into a refusal instead of being overwritten — with bounded, jittered
+//! retries.
+//!
+//! The local branch only moves once the remote took the commit (or at once, without
+//! `--push`), and only forward: a checkout whose branch has commits the remote lacks is never
+//! rewritten. Nothing here prints; progress goes to `tracing`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::mutate::{plan, Planned};
+use super::{GitLocation, Location, Outcome, PushReport, ReleaseCommand, ReleaseReport};
+use crate::release::Action;
+use crate::repo::transport::{looks_like_url, PushStatus, Transport};
+use crate::repo::Oid;
+use crate::values::Color;
+
+/// The default number of retries after the remote rejected a push as non-fast-forward.
+pub const DEFAULT_RETRIES: u32 = 5;
+
+/// Which branch a release commit goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchChoice {
+    /// The current branch (the checked-out one, or the clone's default branch).
+    Current,
+    /// A release branch named after the change: `greenlight/<env>/<action>-<color>-<version>`.
+    Default,
+    /// A release branch with this (short) name.
+    Named(String),
+}
+
+/// Where a release commit goes besides the local repository.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    /// The branch to commit on.
+    pub branch: BranchChoice,
+    /// Push the branch to `remote`.
+    pub push: bool,
+    /// The remote's name (`origin` by default).
+    pub remote: String,
+    /// Retries after a non-fast-forward rejection.
+    pub retries: u32,
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Publish {
+            branch: BranchChoice::Current,
+            push: false,
+            remote: "origin".to_owned(),
+            retries: DEFAULT_RETRIES,
+        }
+    }
+}
+
+/// Why a release could not be published. (Transport failures are
+/// [`crate::repo::transport::TransportError`]s.)
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The remote kept moving: every attempt was rejected as non-fast-forward.
+    #[error("{remote} rejected the push of {branch} {attempts} times: others kept pushing first")]
+    RetriesExhausted {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// How many pushes were tried.
+        attempts: u32,
+    },
+    /// The remote refused the update for a reason retrying cannot fix.
+    #[error("{remote} refused the push of {branch}: {reason}")]
+    Rejected {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// What the remote said.
+        reason: String,
+    },
+    /// `--remote` named a URL in a checkout, where a configured remote is needed.
+    #[error("--remote {remote}: in a checkout, name a configured remote (see `git remote -v`)")]
+    RemoteNotNamed {
+        /// What was given.
+        remote: String,
+    },
+    /// The default release branch name would not be a valid git branch name.
+    #[error("{name:?} is not a valid branch name")]
+    InvalidBranch {
+        /// The name.
+        name: String,
+    },
+    /// The branch was deleted on the remote while greenlight was retrying.
+    #[error("{remote} no longer has a branch {branch}")]
+    BranchGone {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+    },
+}
+
+impl PublishError {
+    /// The process exit code: 4 when others kept winning the race, else 2.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PublishError::RetriesExhausted { .. } => 4,
+            _ => 2,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            PublishError::RetriesExhausted { .. } => {
+                "run the command again (raise --push-retries when many pipelines push to the \
+                 same branch at once)"
+                    .to_owned()
+            }
+            PublishError::Rejected { .. } => {
+                "the remote's rules (a hook, branch protection) refused the commit: push to a \
+                 release branch with --branch and open a pull request (--open-pr) instead"
+                    .to_owned()
+            }
+            PublishError::RemoteNotNamed { .. } => {
+                "add it with `git remote add NAME URL`, or use --clone URL to work in a \
+                 temporary clone"
+                    .to_owned()
+            }
+            PublishError::InvalidBranch { .. } => "name the branch with --branch=NAME".to_owned(),
+            PublishError::BranchGone { .. } => "run the command again".to_owned(),
+        })
+    }
+}
+
+/// Runs one release command on `env` and publishes it as `publish` asks: commits on the
+/// current or a release branch, and pushes with retries. Guard refusals come back as
+/// [`crate::release::Refusal`] errors, on every attempt.
+pub fn release(
+    location: Location,
+    env: &str,
+    command: &ReleaseCommand,
+    dry_run: bool,
+    publish: &Publish,
+) -> anyhow::Result<ReleaseReport> {
+    let git = location.git(command.action().as_str())?;
+    let base_tip = git.tip_tree()?.commit_id();
+    let remote = match &git.scratch {
+        Some(_) => "origin".to_owned(),
+        None if publish.push && looks_like_url(&publish.remote) => {
+            return Err(PublishError::RemoteNotNamed {
+                remote: publish.remote.clone(),
+            }
+            .into())
+        }
+        None => publish.remote.clone(),
+    };
+    let transport = Transport::from_env();
+    let mut target = Target::new(&git, &publish.branch, &remote);
+
+    // A release branch continues where it stands (remote first, then local), so re-running
+    // a pipeline finds its change already made instead of starting a second branch.
+    let mut first = plan(&git.repo, &git.refname, base_tip, env, command, dry_run)?;
+    if publish.branch != BranchChoice::Current {
+        let Some(name) = target.resolve_name(&publish.branch, env, &first)? else {
+            return Ok(first.report);
+        };
+        let existing = match publish.push {
+            true => transport.fetch_branch(git.repo.git_dir(), &remote, &name, &target.tracking)?,
+            false => None,
+        };
+        let start = existing.or(git.repo.branch_tip(&target.refname)?);
+        if let Some(start) = start.filter(|s| *s != base_tip) {
+            first = plan(
+                &git.repo,
+                &target.tracking_or_local(existing),
+                start,
+                env,
+                command,
+                dry_run,
+            )?;
+        }
+        target.base = Some(start.unwrap_or(base_tip));
+        target.base_ref = match (existing, start) {
+            (Some(_), _) => target.tracking.clone(),
+            (None, Some(_)) => target.refname.clone(),
+            (None, None) => git.refname.clone(),
+        };
+    } else {
+        target.base = Some(base_tip);
+        target.base_ref = git.refname.clone();
+    }
+
+    let mut planned = first;
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        planned.report.branch = target.refname.clone();
+        let Some(commit) = planned.commit.take() else {
+            return Ok(planned.report);
+        };
+        let base = target
+            .base
+            .expect("the base is resolved before the first attempt");
+        let in_place = target.base_ref == target.refname;
+        let request = commit.request(&target.base_ref, base, in_place);
+        let Some(prepared) = git.repo.prepare_commit(&request)? else {
+            planned.report.outcome = Outcome::NoChange;
+            planned.report.message = format!("{env}: values and manifests already up to date");
+            return Ok(planned.report);
+        };
+        // Check the local landing before anything leaves the machine.
+        let landing = if in_place {
+            Landing::Finish
+        } else {
+            let local = git.repo.branch_tip(&target.refname)?;
+            Landing::FastForward(git.repo.plan_fast_forward(
+                &target.refname,
+                local,
+                prepared.id,
+                true,
+            )?)
+        };
+        if publish.push {
+            match transport.push(git.repo.git_dir(), &remote, prepared.id, &target.branch)? {
+                PushStatus::Accepted | PushStatus::UpToDate => {}
+                PushStatus::NonFastForward if attempts <= publish.retries => {
+                    let delay = backoff(attempts);
+                    tracing::info!(
+                        "{remote} moved while {} was being pushed; computing the change again \
+                         on the new tip in {} ms (attempt {} of {})",
+                        target.branch,
+                        delay.as_millis(),
+                        attempts + 1,
+                        publish.retries + 1
+                    );
+                    std::thread::sleep(delay);
+                    let tip = transport
+                        .fetch_branch(
+                            git.repo.git_dir(),
+                            &remote,
+                            &target.branch,
+                            &target.tracking,
+                        )?
+                        .ok_or_else(|| PublishError::BranchGone {
+                            remote: transport.redactor().redact(&remote),
+                            branch: target.branch.clone(),
+                        })?;
+                    target.base = Some(tip);
+                    target.base_ref = target.tracking.clone();
+                    planned = plan(&git.repo, &target.tracking, tip, env, command, dry_run)?;
+                    continue;
+                }
+                PushStatus::NonFastForward => {
+                    return Err(PublishError::RetriesExhausted {
+                        remote: transport.redactor().redact(&remote),
+                        branch: target.branch.clone(),
+                        attempts,
+                    }
+                    .into())
+                }
+                PushStatus::RemoteRejected { reason } => {
+                    return Err(PublishError::Rejected {
+                        remote: transport.redactor().redact(&remote),
+                        branch: target.branch.clone(),
+                        reason,
+                    }
+                    .into())
+                }
+            }
+        }
+        match &landing {
+            Landing::Finish => git.repo.finish_commit(&prepared),
+            Landing::FastForward(ff) => git.repo.fast_forward(ff),
+        }
+        .with_context(|| match publish.push {
+            true => format!(
+                "pushed {} to {remote}/{}, but the local branch could not follow",
+                prepared.id, target.branch
+            ),
+            false => format!("could not move {} to {}", target.refname, prepared.id),
+        })?;
+        let mut report = planned.report;
+        report.outcome = Outcome::Committed;
+        report.commit = Some(prepared.id.to_string());
+        if publish.push {
+            report.push = Some(PushReport {
+                remote: match &git.scratch {
+                    Some(s) => transport.redactor().redact(&s.url),
+                    None => remote.clone(),
+                },
+                branch: target.branch.clone(),
+                attempts,
+            });
+        }
+        return Ok(report);
+    }
+}
+
+enum Landing {
+    Finish,
+    FastForward(crate::repo::FastForward),
+}
+
+/// The branch being committed to and where its next commit starts.
+struct Target {
+    /// Short name, e.g. `main` or `greenlight/staging/stage-green-1.5.0`.
+    branch: String,
+    /// Full local name.
+    refname: String,
+    /// Where fetched tips of the branch go: the remote-tracking ref in a checkout, the branch
+    /// itself in a temporary clone.
+    tracking: String,
+    /// The commit the next attempt starts from.
+    base: Option<Oid>,
+    /// The ref that holds `base` (local branch, tracking ref, or the current branch).
+    base_ref: String,
+    remote: String,
+    scratch: bool,
+}
+
+impl Target {
+    fn new(git: &GitLocation, choice: &BranchChoice, remote: &str) -> Target {
+        let current = short_branch(&git.refname).to_owned();
+        let mut target = Target {
+            branch: String::new(),
+            refname: String::new(),
+            tracking: String::new(),
+            base: None,
+            base_ref: String::new(),
+            remote: remote.to_owned(),
+            scratch: git.scratch.is_some(),
+        };
+        target.set_branch(match choice {
+            BranchChoice::Named(name) => name.clone(),
+            _ => current,
+        });
+        target
+    }
+
+    fn set_branch(&mut self, branch: String) {
+        self.refname = format!("refs/heads/{branch}");
+        self.tracking = if self.scratch {
+            self.refname.clone()
+        } else {
+            format!("refs/remotes/{}/{branch}", self.remote)
+        };
+        self.branch = branch;
+    }
+
+    /// Names a release branch; `None` when the command changes nothing (so there is nothing
+    /// to name a branch after).
+    fn resolve_name(
+        &mut self,
+        choice: &BranchChoice,
+        env: &str,
+        first: &Planned,
+    ) -> anyhow::Result<Option<String>> {
+        let name = match choice {
+            BranchChoice::Current => unreachable!("only release branches are named"),
+            BranchChoice::Named(name) => name.clone(),
+            BranchChoice::Default => match &first.concerns {
+                Some((action, color, version)) => default_branch(env, *action, *color, version),
+                None => return Ok(None),
+            },
+        };
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{name}")) {
+            return Err(PublishError::InvalidBranch { name }.into());
+        }
+        self.set_branch(name.clone());
+        Ok(Some(name))
+    }
+
+    fn tracking_or_local(&self, fetched: Option<Oid>) -> String {
+        match fetched {
+            Some(_) => self.tracking.clone(),
+            None => self.refname.clone(),
+        }
+    }
+}
+
+/// `greenlight/<env>/<action>-<color>-<version>`, with the version made safe for a ref name
+/// (`sha256:abc…` → `sha256-abc…`).
+pub fn default_branch(env: &str, action: Action, color: Color, version: &str) -> String {
+    let version: String = version
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+            _ => '-',
+        })
+        .collect();
+    let version = version.replace("..", ".");
+    format!("greenlight/{env}/{}-{color}-{version}", action.as_str())
+}
+
+fn short_branch(refname: &str) -> &str {
+    refname.strip_prefix("refs/heads/").unwrap_or(refname)
+}
+
+/// Exponential backoff with jitter: about 100 ms, 200 ms, 400 ms ... (at most 5 s), each
+/// scaled by a random factor in [0.5, 1.5) so racing pipelines spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base_ms = std::env::var("GREENLIGHT_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(100);
+    let exp = base_ms.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let capped = exp.min(5_000);
+    let factor = 0.5 + fastrand::f64();
+    Duration::from_millis((capped as f64 * factor) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_branch_names_are_valid_refs() {
+        let cases = [
+            (
+                "staging",
+                Action::Stage,
+                Color::Green,
+                "1.5.0",
+                "greenlight/staging/stage-green-1.5.0",
+            ),
+            (
+                "production/eu-west/api",
+                Action::Promote,
+                Color::Blue,
+                "sha256:0123456789ab",
+                "greenlight/production/eu-west/api/promote-blue-sha256-0123456789ab",
+            ),
+            (
+                "qa",
+                Action::Rollback,
+                Color::Blue,
+                "1..2+build",
+                "greenlight/qa/rollback-blue-1.2-build",
+            ),
+        ];
+        for (env, action, color, version, expected) in cases {
+            let name = default_branch(env, action, color, version);
+            assert_eq!(name, expected);
+            assert!(git2::Reference::is_valid_name(&format!(
+                "refs/heads/{name}"
+            )));
+        }
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        for attempt in 1..=20 {
+            let d = backoff(attempt).as_millis() as u64;
+            let nominal = (100u64 << (attempt - 1).min(16)).min(5_000);
+            assert!(d >= nominal / 2 && d < nominal * 3 / 2, "{attempt}: {d}");
+        }
+    }
+}
