@@ -7,8 +7,9 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::ops::OpsError;
+use crate::ops::{OpsError, PublishError};
 use crate::release::Refusal;
+use crate::repo::transport::TransportError;
 use crate::repo::RepoError;
 use crate::values::ValuesError;
 use crate::workspace::WorkspaceError;
@@ -32,11 +33,14 @@ pub fn code(err: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<RepoError>() {
             return match e {
-                RepoError::BranchMoved { .. } => CONFLICT,
+                RepoError::BranchMoved { .. } | RepoError::NotFastForward { .. } => CONFLICT,
                 _ => USAGE,
             };
         }
         if let Some(e) = cause.downcast_ref::<OpsError>() {
+            return e.exit_code();
+        }
+        if let Some(e) = cause.downcast_ref::<PublishError>() {
             return e.exit_code();
         }
     }
@@ -53,6 +57,10 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<WorkspaceError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<OpsError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<PublishError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<TransportError>() {
             e.hint()
         } else {
             None

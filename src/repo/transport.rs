@@ -134,7 +134,8 @@ pub enum PushStatus {
     Accepted,
     /// The branch already pointed at the pushed commit.
     UpToDate,
-    /// The remote's branch has commits the push does not contain: fetch and redo the change.
+    /// The remote's branch has commits the push does not contain (or moved while the push
+    /// was being received): fetch and redo the change.
     NonFastForward,
     /// The remote refused the update for another reason (a hook, a protected branch).
     RemoteRejected {
@@ -176,6 +177,14 @@ pub fn classify_push(
         ' ' | '+' | '*' | '-' if success => Ok(PushStatus::Accepted),
         '!' if summary.starts_with("[rejected]")
             && matches!(reason.as_str(), "fetch first" | "non-fast-forward") =>
+        {
+            Ok(PushStatus::NonFastForward)
+        }
+        // Another push won the race for the ref lock after our fast-forward check passed.
+        '!' if summary.starts_with("[remote rejected]")
+            && (reason.contains("failed to update ref")
+                || reason.contains("cannot lock ref")
+                || reason.contains("incorrect old value")) =>
         {
             Ok(PushStatus::NonFastForward)
         }
@@ -626,6 +635,16 @@ mod tests {
                 Ok(PushStatus::NonFastForward)
             );
         }
+    }
+
+    #[test]
+    fn losing_the_ref_lock_race_is_retried_too() {
+        let out = "To /tmp/remote.git\n!\tf00d:refs/heads/main\t[remote rejected] (failed to update ref)\nDone\n";
+        let err = "remote: error: cannot lock ref 'refs/heads/main': is at 7191cd05 but expected 13189918\n";
+        assert_eq!(
+            classify_push(false, out, err, "origin"),
+            Ok(PushStatus::NonFastForward)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod sandbox;
+pub mod servers;
 
 use std::fs;
 use std::path::{Path, PathBuf};

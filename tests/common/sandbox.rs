@@ -119,6 +119,14 @@ impl Sandbox {
         Run::from(cmd.output().unwrap())
     }
 
+    /// Runs greenlight in `dir` with extra environment variables.
+    pub fn greenlight_env(&self, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut cmd = std::process::Command::new(bin());
+        self.env(&mut cmd);
+        cmd.current_dir(dir).args(args).envs(vars.iter().copied());
+        Run::from(cmd.output().unwrap())
+    }
+
     pub fn greenlight(&self, args: &[&str]) -> Run {
         self.greenlight_in(&self.root, args, None)
     }

@@ -1,0 +1,626 @@
+//! Remote workflows on real git servers started by the tests on 127.0.0.1: `--push` with
+//! fetch-and-retry (guards re-evaluated on the new tip), `--clone URL`, release branches,
+//! and every transport (file://, git daemon, git http-backend with a token, OpenSSH with a
+//! key file, known_hosts and ssh-agent). Races run several greenlight processes at once.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::sandbox::{bin, Run, Sandbox};
+use common::servers;
+
+const VALUES: &str = "\
+app: api
+namespace: shop
+liveColor: blue
+image: registry.example.com/shop/api
+blue:  { tag: \"1.4.0\", replicas: 3 }
+green: { replicas: 0 }
+port: 8080
+readinessProbe: { path: /healthz }
+";
+
+/// A sandbox whose `production` has 1.5.0 staged in green, pushed to a bare remote
+/// (`remote.git` beside the checkout) that the checkout tracks as `origin`.
+struct Fixture {
+    s: Sandbox,
+    remote: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture::with_envs(&["production"])
+    }
+
+    /// Like [`Fixture::new`] with more environments, each staged.
+    fn with_envs(envs: &[&str]) -> Fixture {
+        let s = Sandbox::with_values(VALUES);
+        for env in envs.iter().filter(|e| **e != "production") {
+            s.write(&format!("environments/{env}/values.yaml"), VALUES);
+        }
+        s.greenlight(&["render", "--all"]).ok();
+        s.git(&["add", "-A"]);
+        s.git(&["commit", "-q", "--allow-empty", "-m", "more environments"]);
+        for env in envs {
+            s.greenlight(&["stage", env, "--tag", "1.5.0"]).ok();
+        }
+        let remote = s._tmp.path().join("remote.git");
+        s.git(&[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ]);
+        s.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        s.git(&["push", "-q", "-u", "origin", "main"]);
+        Fixture { s, remote }
+    }
+
+    fn url(&self) -> String {
+        format!("file://{}", self.remote.display())
+    }
+
+    /// A second checkout of the remote, as another developer or pipeline has it.
+    fn clone(&self, name: &str) -> PathBuf {
+        let dir = self.s._tmp.path().join(name);
+        self.s.git_in(
+            self.s._tmp.path(),
+            &[
+                "clone",
+                "-q",
+                self.remote.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ],
+        );
+        dir
+    }
+
+    fn remote_git(&self, args: &[&str]) -> String {
+        let mut full = vec!["--git-dir", self.remote.to_str().unwrap()];
+        full.extend_from_slice(args);
+        self.s.git_in(self.s._tmp.path(), &full)
+    }
+
+    fn remote_tip(&self, branch: &str) -> String {
+        self.remote_git(&["rev-parse", &format!("refs/heads/{branch}")])
+            .trim()
+            .to_owned()
+    }
+
+    fn remote_file(&self, branch: &str, path: &str) -> String {
+        self.remote_git(&["show", &format!("{branch}:{path}")])
+    }
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr))
+}
+
+fn live_on_remote(f: &Fixture, env: &str) -> String {
+    f.remote_file("main", &format!("environments/{env}/values.yaml"))
+        .lines()
+        .find_map(|l| l.strip_prefix("liveColor: "))
+        .expect("liveColor line")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn push_sends_the_commit_and_the_checkout_follows() {
+    let f = Fixture::new();
+    let r =
+        f.s.greenlight(&["promote", "production", "--push", "--output", "json"])
+            .ok();
+    let report = json(&r);
+    assert_eq!(report["outcome"], "committed");
+    assert_eq!(report["push"]["attempts"], 1);
+    assert_eq!(f.remote_tip("main"), f.s.head());
+    assert_eq!(report["commit"], f.s.head().as_str());
+    assert_eq!(live_on_remote(&f, "production"), "green");
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+    // git's own remote-tracking ref follows, as after `git push`.
+    assert_eq!(
+        f.s.git(&["rev-parse", "origin/main"]).trim(),
+        f.s.head().as_str()
+    );
+}
+
+#[test]
+fn a_stale_checkout_recomputes_on_the_new_tip_and_fast_forwards() {
+    let f = Fixture::with_envs(&["production", "staging"]);
+    let other = f.clone("other");
+    // Someone else promotes staging first.
+    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
+        .ok();
+    let theirs = f.remote_tip("main");
+
+    // Our checkout is behind; promoting production is rejected once, then recomputed.
+    let r =
+        f.s.greenlight(&["promote", "production", "--push", "--output", "json"])
+            .ok();
+    let report = json(&r);
+    assert_eq!(report["push"]["attempts"], 2, "{}", r.stderr);
+    let ours = f.remote_tip("main");
+    assert_eq!(
+        f.remote_git(&["rev-parse", &format!("{ours}^")]).trim(),
+        theirs
+    );
+    assert_eq!(live_on_remote(&f, "staging"), "green");
+    assert_eq!(live_on_remote(&f, "production"), "green");
+    // The checkout moved forward to the pushed commit, both changes in its files, clean.
+    assert_eq!(f.s.head(), ours);
+    assert!(f
+        .s
+        .read("environments/staging/values.yaml")
+        .contains("liveColor: green"));
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_concurrent_promotion_makes_expect_live_refuse_instead_of_overwriting() {
+    let f = Fixture::new();
+    let other = f.clone("other");
+    f.s.greenlight_in(&other, &["promote", "production", "--push"], None)
+        .ok();
+    let theirs = f.remote_tip("main");
+    let before = f.s.head();
+    // A minute later (so our commit differs from theirs, as it would in real life).
+    f.s.at(common::sandbox::T0 + 60);
+
+    let r =
+        f.s.greenlight(&["promote", "production", "--expect-live", "blue", "--push"])
+            .code(3);
+    assert!(
+        r.stderr
+            .contains("expected blue to be live, but green is live"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(f.remote_tip("main"), theirs, "nothing overwritten");
+    assert_eq!(f.s.head(), before, "the local branch did not move");
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+
+    // Without --expect-live the same command finds nothing left to do.
+    let r = f.s.greenlight(&["promote", "production", "--push"]).ok();
+    assert!(r.stdout.contains("is already live"), "{}", r.stdout);
+    assert_eq!(f.remote_tip("main"), theirs);
+}
+
+#[test]
+fn local_commits_missing_on_the_remote_are_never_rewritten() {
+    let f = Fixture::with_envs(&["production", "staging"]);
+    let other = f.clone("other");
+    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
+        .ok();
+    let theirs = f.remote_tip("main");
+    f.s.write("NOTES.md", "local work\n");
+    f.s.git(&["add", "NOTES.md"]);
+    f.s.git(&["commit", "-q", "-m", "local work"]);
+    let mine = f.s.head();
+
+    let r = f.s.greenlight(&["promote", "production", "--push"]).code(4);
+    assert!(r.stderr.contains("git pull --rebase"), "{}", r.stderr);
+    assert_eq!(f.remote_tip("main"), theirs);
+    assert_eq!(f.s.head(), mine);
+}
+
+#[test]
+fn a_hook_rejection_is_final_and_leaves_the_checkout_alone() {
+    let f = Fixture::new();
+    let hook = f.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'main is protected: open a pull request' >&2\nexit 1\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let before = (f.s.head(), f.remote_tip("main"));
+    let r = f.s.greenlight(&["promote", "production", "--push"]).code(2);
+    assert!(
+        r.stderr.contains("main is protected: open a pull request"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--branch"), "hint: {}", r.stderr);
+    assert_eq!((f.s.head(), f.remote_tip("main")), before);
+    assert!(f
+        .s
+        .read("environments/production/values.yaml")
+        .contains("liveColor: blue"));
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn clone_url_needs_no_checkout() {
+    let f = Fixture::new();
+    let elsewhere = f.s._tmp.path().join("empty");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let r = f.s.greenlight_in(
+        &elsewhere,
+        &[
+            "promote",
+            "production",
+            "--clone",
+            &f.url(),
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    let report = json(&r.ok());
+    assert_eq!(report["push"]["remote"], f.url().as_str());
+    assert_eq!(live_on_remote(&f, "production"), "green");
+    assert_eq!(report["commit"], f.remote_tip("main").as_str());
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    // A URL in --repo does the same; read commands work on it too.
+    let r =
+        f.s.greenlight_in(
+            &elsewhere,
+            &["status", "production", "--repo", &f.url()],
+            None,
+        )
+        .ok();
+    assert!(r.stdout.contains("live green"), "{}", r.stdout);
+    f.s.greenlight_in(
+        &elsewhere,
+        &["rollback", "production", "--repo", &f.url()],
+        None,
+    )
+    .ok();
+    assert_eq!(live_on_remote(&f, "production"), "blue");
+}
+
+#[test]
+fn clone_of_a_missing_repository_says_so() {
+    let f = Fixture::new();
+    let missing = format!("file://{}/nope.git", f.s._tmp.path().display());
+    let r =
+        f.s.greenlight(&["promote", "production", "--clone", &missing])
+            .code(2);
+    assert!(r.stderr.contains("no such repository"), "{}", r.stderr);
+}
+
+#[test]
+fn release_branches_leave_the_checkout_and_main_alone() {
+    let f = Fixture::new();
+    let main_before = f.remote_tip("main");
+    let head_before = f.s.head();
+    let r =
+        f.s.greenlight(&[
+            "promote",
+            "production",
+            "--branch",
+            "--push",
+            "--output",
+            "json",
+        ])
+        .ok();
+    let report = json(&r);
+    let branch = "greenlight/production/promote-green-1.5.0";
+    assert_eq!(report["push"]["branch"], branch);
+    assert_eq!(report["branch"], format!("refs/heads/{branch}").as_str());
+    assert_eq!(f.remote_tip("main"), main_before);
+    assert_eq!(f.remote_tip(branch), report["commit"].as_str().unwrap());
+    assert_eq!(
+        f.remote_git(&["rev-parse", &format!("{branch}^")]).trim(),
+        main_before
+    );
+    // The checkout stays on main, untouched; the local branch exists for `gh pr create`.
+    assert_eq!(f.s.head(), head_before);
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+    assert_eq!(f.s.git(&["rev-parse", branch]).trim(), f.remote_tip(branch));
+
+    // Re-running the pipeline continues the branch and finds the change made.
+    let r =
+        f.s.greenlight(&["promote", "production", "--branch", "--push"])
+            .ok();
+    assert!(r.stdout.contains("is already live"), "{}", r.stdout);
+    assert_eq!(f.remote_tip(branch), report["commit"].as_str().unwrap());
+}
+
+#[test]
+fn a_named_release_branch_without_push_is_only_local() {
+    let f = Fixture::new();
+    let head = f.s.head();
+    f.s.greenlight(&["promote", "production", "--branch=release/prod"])
+        .ok();
+    assert_eq!(f.s.head(), head);
+    let tip = f.s.git(&["rev-parse", "release/prod"]);
+    assert_eq!(
+        f.s.git(&["rev-parse", "release/prod^"]),
+        format!("{head}\n")
+    );
+    assert!(f
+        .s
+        .git(&["show", "release/prod:environments/production/values.yaml"])
+        .contains("liveColor: green"));
+    assert!(!tip.is_empty());
+    let r =
+        f.s.greenlight(&["promote", "production", "--branch=bad..name"]);
+    let r = r.code(2);
+    assert!(r.stderr.contains("not a valid branch name"), "{}", r.stderr);
+}
+
+#[test]
+fn push_over_git_daemon() {
+    let f = Fixture::new();
+    let daemon = servers::git_daemon(f.s._tmp.path());
+    let url = format!("git://127.0.0.1:{}/remote.git", daemon.port);
+    f.s.git(&["remote", "set-url", "origin", &url]);
+    f.s.greenlight(&["promote", "production", "--push"]).ok();
+    assert_eq!(f.remote_tip("main"), f.s.head());
+    let elsewhere = f.s._tmp.path();
+    f.s.greenlight_in(
+        elsewhere,
+        &["rollback", "production", "--clone", &url],
+        None,
+    )
+    .ok();
+    assert_eq!(live_on_remote(&f, "production"), "blue");
+}
+
+#[test]
+fn push_over_http_with_a_token_that_never_shows() {
+    let f = Fixture::new();
+    let token = "glt_s3cr3t_t0ken_value";
+    let http = servers::git_http(f.s._tmp.path(), Some(token));
+    let url = format!("http://127.0.0.1:{}/remote.git", http.port);
+    let elsewhere = f.s._tmp.path();
+
+    // No token: git may not prompt; the error says what to set, and names no secret.
+    let r =
+        f.s.greenlight_env(elsewhere, &["promote", "production", "--clone", &url], &[]);
+    let r = r.code(2);
+    assert!(r.stderr.contains("authentication failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("GREENLIGHT_GIT_TOKEN"), "{}", r.stderr);
+
+    // A wrong token: same, and the wrong token is not echoed.
+    let r = f.s.greenlight_env(
+        elsewhere,
+        &[
+            "promote",
+            "production",
+            "--clone",
+            &url,
+            "--output",
+            "json",
+            "-vv",
+        ],
+        &[("GREENLIGHT_GIT_TOKEN", "wrong-token-123")],
+    );
+    let r = r.code(2);
+    assert!(!r.stdout.contains("wrong-token-123") && !r.stderr.contains("wrong-token-123"));
+
+    let r = f.s.greenlight_env(
+        elsewhere,
+        &[
+            "promote",
+            "production",
+            "--clone",
+            &url,
+            "--output",
+            "json",
+            "-vv",
+        ],
+        &[("GREENLIGHT_GIT_TOKEN", token)],
+    );
+    let r = r.ok();
+    assert!(!r.stdout.contains(token) && !r.stderr.contains(token));
+    assert_eq!(live_on_remote(&f, "production"), "green");
+}
+
+#[test]
+fn push_over_ssh_with_a_key_file_and_known_hosts() {
+    let f = Fixture::new();
+    let sshd = servers::sshd(&f.s._tmp.path().join("ssh"));
+    let url = format!(
+        "ssh://{}@127.0.0.1:{}{}",
+        sshd.user,
+        sshd.server.port,
+        f.remote.display()
+    );
+    let key = sshd.client_key.to_str().unwrap();
+    let known = sshd.known_hosts.to_str().unwrap();
+    f.s.git(&["remote", "set-url", "origin", &url]);
+    let vars = [
+        ("GREENLIGHT_SSH_KEY", key),
+        ("GREENLIGHT_SSH_KNOWN_HOSTS", known),
+    ];
+    f.s.greenlight_env(&f.s.root, &["promote", "production", "--push"], &vars)
+        .ok();
+    assert_eq!(f.remote_tip("main"), f.s.head());
+
+    // An unknown host key is refused, never accepted.
+    let empty = f.s._tmp.path().join("ssh/empty_known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let r = f.s.greenlight_env(
+        &f.s.root,
+        &["rollback", "production", "--push"],
+        &[
+            ("GREENLIGHT_SSH_KEY", key),
+            ("GREENLIGHT_SSH_KNOWN_HOSTS", empty.to_str().unwrap()),
+        ],
+    );
+    let r = r.code(2);
+    assert!(
+        r.stderr.contains("host key could not be verified"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(live_on_remote(&f, "production"), "green");
+}
+
+#[test]
+fn push_over_ssh_with_the_agent() {
+    let f = Fixture::new();
+    let sshd = servers::sshd(&f.s._tmp.path().join("ssh"));
+    let socket = f.s._tmp.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ssh-agent must be installed (openssh-client)");
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(&mut agent);
+    for _ in 0..200 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let added = Command::new("ssh-add")
+        .arg(&sshd.client_key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(added.success());
+    let url = format!(
+        "ssh://{}@127.0.0.1:{}{}",
+        sshd.user,
+        sshd.server.port,
+        f.remote.display()
+    );
+    let elsewhere = f.s._tmp.path();
+    f.s.greenlight_env(
+        elsewhere,
+        &["promote", "production", "--clone", &url],
+        &[
+            ("SSH_AUTH_SOCK", socket.to_str().unwrap()),
+            (
+                "GREENLIGHT_SSH_KNOWN_HOSTS",
+                sshd.known_hosts.to_str().unwrap(),
+            ),
+        ],
+    )
+    .ok();
+    assert_eq!(live_on_remote(&f, "production"), "green");
+}
+
+/// Spawns greenlight processes at once and returns their results in order.
+fn run_all(s: &Sandbox, runs: Vec<Vec<String>>) -> Vec<Run> {
+    let children: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, args)| {
+            let mut cmd = Command::new(bin());
+            s.env(&mut cmd);
+            // Distinct commit times, so no two pipelines write the very same commit.
+            let date = format!("@{} +0000", common::sandbox::T0 + 60 + i as i64);
+            cmd.env("GIT_COMMITTER_DATE", &date)
+                .env("GIT_AUTHOR_DATE", &date)
+                .current_dir(s._tmp.path())
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .collect()
+}
+
+fn fsck_and_linear(f: &Fixture) {
+    f.remote_git(&["fsck", "--strict", "--no-progress"]);
+    assert_eq!(f.remote_git(&["rev-list", "--merges", "main"]), "");
+}
+
+#[test]
+fn eight_pipelines_promoting_eight_environments_all_land() {
+    let envs: Vec<String> = (1..=8).map(|i| format!("team{i}")).collect();
+    let names: Vec<&str> = envs.iter().map(String::as_str).collect();
+    let f = Fixture::with_envs(&names);
+    let before: usize = f
+        .remote_git(&["rev-list", "--count", "main"])
+        .trim()
+        .parse()
+        .unwrap();
+    // Every rejection means another pipeline landed, so with 8 pipelines nobody is rejected
+    // more than 7 times: 7 retries make the outcome independent of timing.
+    let runs = envs
+        .iter()
+        .map(|env| {
+            [
+                "promote",
+                env,
+                "--expect-live",
+                "blue",
+                "--push-retries",
+                "7",
+                "--clone",
+                &f.url(),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    for (env, r) in envs.iter().zip(run_all(&f.s, runs)) {
+        let _ = r.ok();
+        assert_eq!(live_on_remote(&f, env), "green", "{env}");
+    }
+    let after: usize = f
+        .remote_git(&["rev-list", "--count", "main"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(after, before + 8);
+    fsck_and_linear(&f);
+}
+
+#[test]
+fn four_pipelines_promoting_one_environment_exactly_one_wins() {
+    let f = Fixture::new();
+    let before: usize = f
+        .remote_git(&["rev-list", "--count", "main"])
+        .trim()
+        .parse()
+        .unwrap();
+    let runs = (0..4)
+        .map(|_| {
+            [
+                "promote",
+                "production",
+                "--expect-live",
+                "blue",
+                "--clone",
+                &f.url(),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
+    let results = run_all(&f.s, runs);
+    let codes: Vec<i32> = results.iter().map(|r| r.code).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 3).count(), 3, "{codes:?}");
+    for r in results.iter().filter(|r| r.code == 3) {
+        assert!(r.stderr.contains("but green is live"), "{}", r.stderr);
+    }
+    let after: usize = f
+        .remote_git(&["rev-list", "--count", "main"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(after, before + 1);
+    fsck_and_linear(&f);
+}
