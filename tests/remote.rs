@@ -624,3 +624,107 @@ fn four_pipelines_promoting_one_environment_exactly_one_wins() {
     assert_eq!(after, before + 1);
     fsck_and_linear(&f);
 }
+
+/// `git push --porcelain` run by hand against every kind of server, its output fed to the one
+/// classifier greenlight uses: the unit tests' captured messages stay true for the git here.
+#[test]
+fn the_push_classifier_reads_what_real_servers_say() {
+    use greenlight::repo::transport::{classify_push, PushStatus, TransportError};
+
+    let f = Fixture::new();
+    let stale = f.clone("stale");
+    f.s.greenlight(&["promote", "production", "--push"]).ok();
+    f.s.git_in(
+        &stale,
+        &["commit", "-q", "--allow-empty", "-m", "stale work"],
+    );
+    let hook = f.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nfor r in $(cat | cut -d' ' -f3); do [ \"$r\" = refs/heads/locked ] && { echo 'locked by policy' >&2; exit 1; }; done\nexit 0\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let daemon = servers::git_daemon(f.s._tmp.path());
+    let http = servers::git_http(f.s._tmp.path(), None);
+    let sshd = servers::sshd(&f.s._tmp.path().join("ssh"));
+    let ssh_command = format!(
+        "ssh -o BatchMode=yes -o IdentitiesOnly=yes -i {} -o UserKnownHostsFile={}",
+        sshd.client_key.display(),
+        sshd.known_hosts.display()
+    );
+    let urls = [
+        format!("file://{}", f.remote.display()),
+        format!("git://127.0.0.1:{}/remote.git", daemon.port),
+        format!("http://127.0.0.1:{}/remote.git", http.port),
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            sshd.user,
+            sshd.server.port,
+            f.remote.display()
+        ),
+    ];
+    let push = |url: &str, refspec: &str| {
+        let mut cmd = Command::new("git");
+        f.s.env(&mut cmd);
+        let out = cmd
+            .current_dir(&stale)
+            .env("GIT_SSH_COMMAND", &ssh_command)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .args(["push", "--porcelain", url, refspec])
+            .output()
+            .unwrap();
+        classify_push(
+            out.status.success(),
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+            url,
+        )
+    };
+    for url in &urls {
+        assert_eq!(
+            push(url, "HEAD:refs/heads/main"),
+            Ok(PushStatus::NonFastForward),
+            "{url}"
+        );
+        match push(url, "HEAD:refs/heads/locked") {
+            Ok(PushStatus::RemoteRejected { reason }) => {
+                assert!(reason.contains("locked by policy"), "{url}: {reason}")
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+        let branch = format!("refs/heads/new-{}", url.split(':').next().unwrap());
+        assert_eq!(
+            push(url, &format!("HEAD:{branch}")),
+            Ok(PushStatus::Accepted),
+            "{url}"
+        );
+        assert_eq!(
+            push(url, &format!("HEAD:{branch}")),
+            Ok(PushStatus::UpToDate),
+            "{url}"
+        );
+    }
+    let missing = format!("file://{}/missing.git", f.s._tmp.path().display());
+    assert!(matches!(
+        push(&missing, "HEAD:refs/heads/main"),
+        Err(TransportError::NoRepository { .. })
+    ));
+    let refused = format!("git://127.0.0.1:{}/remote.git", free_port_for_test());
+    assert!(matches!(
+        push(&refused, "HEAD:refs/heads/main"),
+        Err(TransportError::Unreachable { .. })
+    ));
+}
+
+fn free_port_for_test() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

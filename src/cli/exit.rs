@@ -169,6 +169,31 @@ mod tests {
             command: "promote",
         };
         assert_eq!(code(&wrapped(not_git)), USAGE);
+        let exhausted = PublishError::RetriesExhausted {
+            remote: "origin".into(),
+            branch: "main".into(),
+            attempts: 6,
+        };
+        assert_eq!(code(&wrapped(exhausted)), CONFLICT);
+        let diverged = RepoError::NotFastForward {
+            refname: "refs/heads/main".into(),
+            from: git2::Oid::zero(),
+            to: git2::Oid::zero(),
+        };
+        assert_eq!(code(&wrapped(diverged)), CONFLICT);
+        let rejected = PublishError::Rejected {
+            remote: "origin".into(),
+            branch: "main".into(),
+            reason: "protected branch".into(),
+        };
+        assert_eq!(code(&wrapped(rejected)), USAGE);
+        let auth = TransportError::Auth {
+            remote: "origin".into(),
+            detail: "denied".into(),
+        };
+        let auth = wrapped(auth);
+        assert_eq!(code(&auth), USAGE);
+        assert!(hint(&auth).unwrap().contains("GREENLIGHT_GIT_TOKEN"));
         assert_eq!(code(&anyhow::anyhow!("anything else")), USAGE);
         let distinct = [OK, DIFFERENCES, USAGE, REFUSED, CONFLICT];
         assert_eq!(distinct, [0, 1, 2, 3, 4]);
