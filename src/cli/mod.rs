@@ -367,7 +367,24 @@ fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8
                 (Outcome::Committed, None) => p.note(&r.message),
                 _ => p.note("dry run: nothing written"),
             }
+            if let Some(push) = &r.push {
+                let retried = match push.attempts {
+                    1 => String::new(),
+                    n => format!(" (computed {n} times: the remote moved meanwhile)"),
+                };
+                p.note(&format!(
+                    "pushed {} to {}{retried}",
+                    push.branch, push.remote
+                ));
+            }
         }
+    }
+    if let Some(pr) = &r.pull_request {
+        let state = if pr.reused { "already open" } else { "opened" };
+        p.note(&format!(
+            "pull request #{} ({state}): {}",
+            pr.number, pr.url
+        ));
     }
     Ok(exit::OK)
 }
