@@ -417,6 +417,26 @@ fn push_over_http_with_a_token_that_never_shows() {
     let r = r.ok();
     assert!(!r.stdout.contains(token) && !r.stderr.contains(token));
     assert_eq!(live_on_remote(&f, "production"), "green");
+
+    // git's own credential helpers work too (here `store`, configured in the checkout).
+    let store = f.s._tmp.path().join("git-credentials");
+    std::fs::write(
+        &store,
+        format!("http://bot:{token}@127.0.0.1%3a{}\n", http.port),
+    )
+    .unwrap();
+    f.s.git(&["remote", "set-url", "origin", &url]);
+    f.s.git(&[
+        "config",
+        "credential.helper",
+        &format!("store --file={}", store.display()),
+    ]);
+    f.s.git(&["fetch", "-q", "origin"]);
+    f.s.git(&["reset", "-q", "--hard", "origin/main"]);
+    let r = f.s.greenlight(&["rollback", "production", "--push"]);
+    let r = r.ok();
+    assert!(!r.stdout.contains(token) && !r.stderr.contains(token));
+    assert_eq!(live_on_remote(&f, "production"), "blue");
 }
 
 #[test]
@@ -458,6 +478,15 @@ fn push_over_ssh_with_a_key_file_and_known_hosts() {
         r.stderr
     );
     assert_eq!(live_on_remote(&f, "production"), "green");
+
+    // Without greenlight's variables, git's core.sshCommand is used as git would.
+    f.s.git(&[
+        "config",
+        "core.sshCommand",
+        &format!("ssh -o BatchMode=yes -i {key} -o UserKnownHostsFile={known}"),
+    ]);
+    f.s.greenlight(&["rollback", "production", "--push"]).ok();
+    assert_eq!(live_on_remote(&f, "production"), "blue");
 }
 
 #[test]
