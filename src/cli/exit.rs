@@ -177,8 +177,8 @@ mod tests {
         assert_eq!(code(&wrapped(exhausted)), CONFLICT);
         let diverged = RepoError::NotFastForward {
             refname: "refs/heads/main".into(),
-            from: git2::Oid::zero(),
-            to: git2::Oid::zero(),
+            from: git2::Oid::ZERO_SHA1,
+            to: git2::Oid::ZERO_SHA1,
         };
         assert_eq!(code(&wrapped(diverged)), CONFLICT);
         let rejected = PublishError::Rejected {

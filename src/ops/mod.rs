@@ -352,15 +352,19 @@ pub fn render_envs(
     // Environments are independent, so they load and render in parallel; the results keep
     // the selection's order and the first failing environment (in that order) is reported,
     // so output and errors are the same as a sequential run.
-    let results: Vec<anyhow::Result<render::FileMap>> = selected
-        .par_iter()
-        .map(|env| {
-            workspace::check_inside(&root, env)?;
-            let loaded = load_values(&disk, env)?;
-            render::render(&loaded.values, env, &templates)
-                .with_context(|| format!("rendering environment {env}"))
-        })
-        .collect();
+    let render_one = |env: &String| {
+        workspace::check_inside(&root, env)?;
+        let loaded = load_values(&disk, env)?;
+        render::render(&loaded.values, env, &templates)
+            .with_context(|| format!("rendering environment {env}"))
+    };
+    // One environment is rendered on this thread: starting the thread pool costs more than
+    // the render.
+    let results: Vec<anyhow::Result<render::FileMap>> = if selected.len() > 1 {
+        selected.par_iter().map(render_one).collect()
+    } else {
+        selected.iter().map(render_one).collect()
+    };
     let mut rendered = Vec::with_capacity(results.len());
     for (env, files) in selected.iter().zip(results) {
         rendered.push((env, files?));

@@ -252,7 +252,7 @@ fn render_one(
     let mut ctx = base.clone();
     ctx.insert(job.section.0, &job.section.1);
     let text = templates
-        .tera
+        .tera(job.template)
         .render(job.template, &ctx)
         .map_err(|e| RenderError::Template {
             template: job.template.to_owned(),

@@ -102,18 +102,37 @@ impl fmt::Display for TemplateSource {
     }
 }
 
-/// A parsed template set, reused for many renders.
+/// A template set, reused for many renders. Each template is parsed by tera once, when it is
+/// first rendered: a command pays only for the templates its routing mode uses (parsing is
+/// most of a one-environment render). Overrides are parsed at once, so a broken one is
+/// reported even when no environment uses it.
 #[derive(Debug, Clone)]
 pub struct Templates {
-    pub(crate) tera: tera::Tera,
+    slots: Vec<Slot>,
     overridden: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    name: &'static str,
+    text: std::sync::Arc<str>,
+    parsed: std::sync::OnceLock<tera::Tera>,
 }
 
 impl Templates {
     /// The built-in templates.
     pub fn builtin() -> Templates {
-        build(BUILTIN.iter().map(|(n, t)| (*n, *t)), BTreeSet::new())
-            .expect("built-in templates parse (checked by the render unit tests)")
+        Templates {
+            slots: BUILTIN
+                .iter()
+                .map(|(name, text)| Slot {
+                    name,
+                    text: std::sync::Arc::from(*text),
+                    parsed: std::sync::OnceLock::new(),
+                })
+                .collect(),
+            overridden: BTreeSet::new(),
+        }
     }
 
     /// The built-in templates with some replaced by `overrides` (name, e.g.
@@ -129,11 +148,16 @@ impl Templates {
                 });
             }
         }
-        let texts = BUILTIN.iter().map(|(name, builtin)| {
-            let text = overrides.get(*name).map_or(*builtin, String::as_str);
-            (*name, text)
-        });
-        build(texts, overrides.keys().cloned().collect())
+        let mut templates = Templates::builtin();
+        for slot in &mut templates.slots {
+            if let Some(text) = overrides.get(slot.name) {
+                let tera = parse(slot.name, text, TemplateSource::Override)?;
+                slot.text = std::sync::Arc::from(text.as_str());
+                slot.parsed = std::sync::OnceLock::from(tera);
+            }
+        }
+        templates.overridden = overrides.into_keys().collect();
+        Ok(templates)
     }
 
     /// Whether template `name` is built in or overridden. Names that are not in
@@ -155,31 +179,38 @@ impl Templates {
     pub fn builtin_text(name: &str) -> Option<&'static str> {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
+
+    /// The tera instance holding template `name`, parsed on first use. Panics on a name that
+    /// is not in [`Templates::names`] (the renderer only uses known names) and on a built-in
+    /// template that does not parse (the unit tests parse every one).
+    pub(crate) fn tera(&self, name: &str) -> &tera::Tera {
+        let slot = self
+            .slots
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} is not a greenlight template"));
+        slot.parsed.get_or_init(|| {
+            parse(slot.name, &slot.text, TemplateSource::Builtin)
+                .expect("built-in templates parse (checked by the render unit tests)")
+        })
+    }
 }
 
-/// Parse `texts` into one tera instance with greenlight's filters and YAML autoescaping.
-fn build<'a>(
-    texts: impl Iterator<Item = (&'a str, &'a str)>,
-    overridden: BTreeSet<String>,
-) -> Result<Templates, RenderError> {
+/// Parse one template into its own tera instance with greenlight's filters and YAML
+/// autoescaping.
+fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![AUTOESCAPE_SUFFIX]);
     tera.set_escape_fn(quote::escape);
     tera.register_filter("q", quote::Q);
     tera.register_filter("qkey", quote::QKey);
-    for (name, text) in texts {
-        tera.add_raw_template(name, text)
-            .map_err(|e| RenderError::Template {
-                template: name.to_owned(),
-                origin: if overridden.contains(name) {
-                    TemplateSource::Override
-                } else {
-                    TemplateSource::Builtin
-                },
-                cause: flatten_chain(&e),
-            })?;
-    }
-    Ok(Templates { tera, overridden })
+    tera.add_raw_template(name, text)
+        .map_err(|e| RenderError::Template {
+            template: name.to_owned(),
+            origin,
+            cause: flatten_chain(&e),
+        })?;
+    Ok(tera)
 }
 
 /// The known template name closest to `name`, if it is plausibly a typo of it.
@@ -208,6 +239,7 @@ mod tests {
     fn builtin_templates_parse_and_report_builtin() {
         let t = Templates::builtin();
         for name in Templates::names() {
+            assert!(t.tera(name).get_template(name).is_ok());
             assert_eq!(t.source_of(name), TemplateSource::Builtin);
             assert!(Templates::builtin_text(name).is_some());
         }
@@ -223,7 +255,7 @@ mod tests {
         assert_eq!(t.source_of("service.yaml.tera"), TemplateSource::Override);
         assert_eq!(t.source_of("deployment.yaml.tera"), TemplateSource::Builtin);
         let out = t
-            .tera
+            .tera("service.yaml.tera")
             .render("service.yaml.tera", &tera::Context::new())
             .unwrap();
         assert_eq!(out, "kind: Service\n");
@@ -297,7 +329,10 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("app", "x\nkind: Secret");
         ctx.insert("port", &80);
-        let out = t.tera.render("service.yaml.tera", &ctx).unwrap();
+        let out = t
+            .tera("service.yaml.tera")
+            .render("service.yaml.tera", &ctx)
+            .unwrap();
         assert_eq!(
             out,
             "name: \"x\\nkind: Secret\"\nport: 80\nkey: \"x\\nkind: Secret\"\n"

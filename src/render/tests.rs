@@ -293,7 +293,7 @@ fn every_builtin_output_expression_is_quoted_or_an_allowlisted_integer() {
     let mut problems = Vec::new();
     let mut used = Vec::new();
     for name in Templates::names() {
-        let ast = &templates.tera.get_template(name).unwrap().ast;
+        let ast = &templates.tera(name).get_template(name).unwrap().ast;
         lint_nodes(name, ast, &mut problems, &mut used);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
