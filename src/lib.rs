@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod forge;
 pub mod history;
 pub mod ops;
 pub mod release;

@@ -62,6 +62,8 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<TransportError>() {
             e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::forge::ForgeError>() {
+            e.hint()
         } else {
             None
         }

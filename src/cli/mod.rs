@@ -294,6 +294,22 @@ pub struct MutateArgs {
         help_heading = "Publishing"
     )]
     pub branch: Option<String>,
+    /// After pushing the release branch, open a pull request (GitHub, Gitea/Forgejo) or merge
+    /// request (GitLab) into the current branch, or reuse the open one. Implies --push and
+    /// --branch. Token from GITHUB_TOKEN (or GH_TOKEN), GITLAB_TOKEN or GITEA_TOKEN.
+    #[arg(long, help_heading = "Publishing")]
+    pub open_pr: bool,
+    /// The forge, when the remote's host does not tell (github.com, gitlab.com, codeberg.org
+    /// and hosts named gitlab.*, gitea.*, forgejo.* do).
+    #[arg(long, value_name = "FORGE", value_parser = ["github", "gitlab", "gitea"], help_heading = "Publishing")]
+    pub forge: Option<String>,
+    /// The forge's API base URL, for self-hosted servers (e.g. https://git.example.com/api/v4).
+    #[arg(long, value_name = "URL", help_heading = "Publishing")]
+    pub forge_api_url: Option<String>,
+    /// Write the pull request body (summary table and manifest diff, in markdown) to FILE,
+    /// e.g. for `gh pr create --body-file FILE`.
+    #[arg(long, value_name = "FILE", help_heading = "Publishing")]
+    pub pr_body_file: Option<PathBuf>,
 }
 
 impl MutateArgs {
@@ -308,13 +324,19 @@ impl MutateArgs {
         let cloned = matches!(&location, crate::ops::Location::Git(g) if g.scratch.is_some());
         let publish = crate::ops::Publish {
             branch: match self.branch.as_deref() {
+                None if self.open_pr => crate::ops::BranchChoice::Default,
                 None => crate::ops::BranchChoice::Current,
                 Some("") => crate::ops::BranchChoice::Default,
                 Some(name) => crate::ops::BranchChoice::Named(name.to_owned()),
             },
-            push: self.push || cloned,
+            push: self.push || cloned || self.open_pr,
             remote: self.remote.clone(),
             retries: self.push_retries,
+            pull_request: self.open_pr.then(|| crate::ops::PullRequestOptions {
+                forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
+                api_url: self.forge_api_url.clone(),
+            }),
+            pr_body_file: self.pr_body_file.clone(),
         };
         crate::ops::release(location, env, command, self.dry_run, &publish)
     }

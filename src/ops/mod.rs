@@ -19,7 +19,10 @@ use rayon::prelude::*;
 
 pub use inspect::{diff, history, status, verify};
 pub use mutate::ReleaseCommand;
-pub use publish::{default_branch, release, BranchChoice, Publish, PublishError, DEFAULT_RETRIES};
+pub use publish::{
+    default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
+    DEFAULT_RETRIES,
+};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
 

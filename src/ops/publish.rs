@@ -12,12 +12,21 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use std::path::PathBuf;
+
 use super::mutate::{plan, Planned};
-use super::{GitLocation, Location, Outcome, PushReport, ReleaseCommand, ReleaseReport};
+use super::{
+    load_values, rendered_files, CommitTree, GitLocation, Location, Outcome, PullRequestReport,
+    PushReport, ReleaseCommand, ReleaseReport,
+};
+use crate::diff::{self, Diff};
+use crate::forge::{self, ForgeKind, PrSummary, PullRequestSpec};
 use crate::release::Action;
+use crate::render::FileMap;
 use crate::repo::transport::{looks_like_url, PushStatus, Transport};
 use crate::repo::Oid;
 use crate::values::Color;
+use crate::values::Values;
 
 /// The default number of retries after the remote rejected a push as non-fast-forward.
 pub const DEFAULT_RETRIES: u32 = 5;
@@ -44,6 +53,19 @@ pub struct Publish {
     pub remote: String,
     /// Retries after a non-fast-forward rejection.
     pub retries: u32,
+    /// Open (or reuse) a pull request for the release branch after pushing it.
+    pub pull_request: Option<PullRequestOptions>,
+    /// Write the pull request body here (for `gh pr create --body-file`).
+    pub pr_body_file: Option<PathBuf>,
+}
+
+/// How to reach the forge for `--open-pr`.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequestOptions {
+    /// The forge, when the remote URL does not tell.
+    pub forge: Option<ForgeKind>,
+    /// The API base URL, for self-hosted forges.
+    pub api_url: Option<String>,
 }
 
 impl Default for Publish {
@@ -53,6 +75,8 @@ impl Default for Publish {
             push: false,
             remote: "origin".to_owned(),
             retries: DEFAULT_RETRIES,
+            pull_request: None,
+            pr_body_file: None,
         }
     }
 }
@@ -93,6 +117,12 @@ pub enum PublishError {
         /// The name.
         name: String,
     },
+    /// `--open-pr` on the current branch: a pull request needs a release branch.
+    #[error("--open-pr needs a release branch, and {branch} is the branch it would merge into")]
+    PullRequestOnBase {
+        /// The current branch.
+        branch: String,
+    },
     /// The branch was deleted on the remote while greenlight was retrying.
     #[error("{remote} no longer has a branch {branch}")]
     BranchGone {
@@ -132,13 +162,18 @@ impl PublishError {
             }
             PublishError::InvalidBranch { .. } => "name the branch with --branch=NAME".to_owned(),
             PublishError::BranchGone { .. } => "run the command again".to_owned(),
+            PublishError::PullRequestOnBase { .. } => {
+                "leave out --branch=NAME (a release branch is named for you) or name another \
+                 branch"
+                    .to_owned()
+            }
         })
     }
 }
 
 /// Runs one release command on `env` and publishes it as `publish` asks: commits on the
-/// current or a release branch, and pushes with retries. Guard refusals come back as
-/// [`crate::release::Refusal`] errors, on every attempt.
+/// current or a release branch, pushes with retries, and opens or reuses a pull request.
+/// Guard refusals come back as [`crate::release::Refusal`] errors, on every attempt.
 pub fn release(
     location: Location,
     env: &str,
@@ -148,6 +183,131 @@ pub fn release(
 ) -> anyhow::Result<ReleaseReport> {
     let git = location.git(command.action().as_str())?;
     let base_tip = git.tip_tree()?.commit_id();
+    let base_branch = short_branch(&git.refname).to_owned();
+    // Everything a pull request needs is checked before anything is pushed.
+    let forge = match (&publish.pull_request, dry_run) {
+        (Some(options), false) => {
+            if let BranchChoice::Named(name) = &publish.branch {
+                if *name == base_branch {
+                    return Err(PublishError::PullRequestOnBase {
+                        branch: base_branch,
+                    }
+                    .into());
+                }
+            }
+            let url = remote_url(&git, &publish.remote)?;
+            let repo = forge::detect(&url, options.forge, options.api_url.as_deref())?;
+            let token = forge::token_from_env(repo.kind)?;
+            Some((repo, token))
+        }
+        _ => None,
+    };
+    let Published {
+        mut report,
+        range,
+        branch,
+    } = commit_and_push(&git, base_tip, env, command, dry_run, publish)?;
+    let Some((base, head)) = range.filter(|(base, head)| base != head) else {
+        return Ok(report);
+    };
+    if forge.is_none() && publish.pr_body_file.is_none() {
+        return Ok(report);
+    }
+    let (summary, diff) = pr_material(&git.repo, base, head, env, &report.command)?;
+    let body = forge::pr_body(&summary, &diff, forge::DEFAULT_BODY_BYTES);
+    if let Some(path) = &publish.pr_body_file {
+        std::fs::write(path, &body).with_context(|| {
+            format!(
+                "could not write the pull request body to {}",
+                path.display()
+            )
+        })?;
+    }
+    if let Some((repo, token)) = forge {
+        let spec = PullRequestSpec {
+            head: branch,
+            base: base_branch,
+            title: git.repo.commit_subject(head)?,
+            body,
+        };
+        let pr = forge::open_or_reuse(&repo, &token, &spec).with_context(|| {
+            format!(
+                "pushed {}, but could not open its {}",
+                spec.head,
+                repo.kind.request_name()
+            )
+        })?;
+        report.pull_request = Some(PullRequestReport {
+            number: pr.number,
+            url: pr.url,
+            reused: pr.reused,
+        });
+    }
+    Ok(report)
+}
+
+/// The URL of the remote a command pushes to: the clone's origin, or the named remote.
+fn remote_url(git: &GitLocation, remote: &str) -> anyhow::Result<String> {
+    Ok(match &git.scratch {
+        Some(scratch) => scratch.url.clone(),
+        None => Transport::from_env().remote_url(git.repo.git_dir(), remote)?,
+    })
+}
+
+/// The summary and the diff of `env` between two commits, for a pull request body.
+fn pr_material(
+    repo: &crate::repo::Repo,
+    base: Oid,
+    head: Oid,
+    env: &str,
+    action: &str,
+) -> anyhow::Result<(PrSummary, Diff)> {
+    let side = |commit: Oid| -> anyhow::Result<(Values, FileMap)> {
+        let tree = CommitTree::new(repo, commit);
+        let loaded = load_values(&tree, env)?;
+        let mut files = rendered_files(&tree, env)?;
+        files.insert(loaded.path, loaded.text.into_bytes());
+        Ok((loaded.values, files))
+    };
+    let (before, old) = side(base)?;
+    let (after, new) = side(head)?;
+    let images = |c: Color| {
+        (
+            before.color(c).image_ref(&before.image),
+            after.color(c).image_ref(&after.image),
+        )
+    };
+    let summary = PrSummary {
+        environment: env.to_owned(),
+        action: action.to_owned(),
+        live_before: before.live_color.to_string(),
+        live_after: after.live_color.to_string(),
+        blue: images(Color::Blue),
+        green: images(Color::Green),
+        commit: Some(super::short(&head.to_string())),
+    };
+    Ok((summary, diff::diff(&old, &new)))
+}
+
+/// What [`commit_and_push`] did.
+struct Published {
+    report: ReleaseReport,
+    /// The commits a pull request would show: from the current branch's tip to the release
+    /// branch's (or the commit's parent to the commit, on the current branch).
+    range: Option<(Oid, Oid)>,
+    /// The branch committed to, short name.
+    branch: String,
+}
+
+/// Commits (and pushes) the command.
+fn commit_and_push(
+    git: &GitLocation,
+    base_tip: Oid,
+    env: &str,
+    command: &ReleaseCommand,
+    dry_run: bool,
+    publish: &Publish,
+) -> anyhow::Result<Published> {
     let remote = match &git.scratch {
         Some(_) => "origin".to_owned(),
         None if publish.push && looks_like_url(&publish.remote) => {
@@ -159,14 +319,18 @@ pub fn release(
         None => publish.remote.clone(),
     };
     let transport = Transport::from_env();
-    let mut target = Target::new(&git, &publish.branch, &remote);
+    let mut target = Target::new(git, &publish.branch, &remote);
 
     // A release branch continues where it stands (remote first, then local), so re-running
     // a pipeline finds its change already made instead of starting a second branch.
     let mut first = plan(&git.repo, &git.refname, base_tip, env, command, dry_run)?;
     if publish.branch != BranchChoice::Current {
         let Some(name) = target.resolve_name(&publish.branch, env, &first)? else {
-            return Ok(first.report);
+            return Ok(Published {
+                report: first.report,
+                range: None,
+                branch: target.branch,
+            });
         };
         let existing = match publish.push {
             true => transport.fetch_branch(git.repo.git_dir(), &remote, &name, &target.tracking)?,
@@ -200,7 +364,12 @@ pub fn release(
         attempts += 1;
         planned.report.branch = target.refname.clone();
         let Some(commit) = planned.commit.take() else {
-            return Ok(planned.report);
+            let range = target.base.map(|tip| (base_tip, tip));
+            return Ok(Published {
+                report: planned.report,
+                range,
+                branch: target.branch,
+            });
         };
         let base = target
             .base
@@ -210,7 +379,11 @@ pub fn release(
         let Some(prepared) = git.repo.prepare_commit(&request)? else {
             planned.report.outcome = Outcome::NoChange;
             planned.report.message = format!("{env}: values and manifests already up to date");
-            return Ok(planned.report);
+            return Ok(Published {
+                report: planned.report,
+                range: Some((base_tip, base)),
+                branch: target.branch,
+            });
         };
         // Check the local landing before anything leaves the machine.
         let landing = if in_place {
@@ -296,7 +469,15 @@ pub fn release(
                 attempts,
             });
         }
-        return Ok(report);
+        let range = match publish.branch {
+            BranchChoice::Current => (prepared.parent.unwrap_or(base_tip), prepared.id),
+            _ => (base_tip, prepared.id),
+        };
+        return Ok(Published {
+            report,
+            range: Some(range),
+            branch: target.branch,
+        });
     }
 }
 

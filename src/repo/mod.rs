@@ -532,6 +532,15 @@ impl Repo {
         )
     }
 
+    /// The first line of commit `id`'s message.
+    pub fn commit_subject(&self, id: Oid) -> Result<String, RepoError> {
+        let commit = self
+            .inner
+            .find_commit(id)
+            .map_err(RepoError::git("read a commit"))?;
+        Ok(String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned())
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
         if ancestor == descendant {

@@ -1,0 +1,537 @@
+//! `--open-pr` against a loopback HTTP server that plays GitHub, GitLab or Gitea: it checks
+//! the method, path, query, headers and JSON body of every request against each forge's
+//! documented REST API, and answers like the forge does. The release branch is pushed to a
+//! real bare repository first.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use common::sandbox::{Run, Sandbox};
+use serde_json::{json, Value};
+
+const VALUES: &str = "\
+app: api
+namespace: shop
+liveColor: blue
+image: registry.example.com/shop/api
+blue:  { tag: \"1.4.0\", replicas: 3 }
+green: { replicas: 0 }
+port: 8080
+readinessProbe: { path: /healthz }
+";
+
+const TOKEN: &str = "tok_0123456789_secret";
+const BRANCH: &str = "greenlight/production/promote-green-1.5.0";
+
+/// Assertions on a request's JSON body.
+type BodyCheck = Box<dyn Fn(&Value) + Send>;
+
+/// One request the fake forge expects, and its answer.
+struct Exchange {
+    method: &'static str,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    headers: Vec<(&'static str, String)>,
+    /// Checks of the JSON body (for POST).
+    body: Option<BodyCheck>,
+    status: u16,
+    answer: Value,
+}
+
+/// A fake forge on 127.0.0.1 that serves `script` in order and records failures.
+struct Forge {
+    port: u16,
+    failures: Arc<Mutex<Vec<String>>>,
+    served: Arc<Mutex<usize>>,
+    expected: usize,
+}
+
+impl Forge {
+    fn start(script: Vec<Exchange>) -> Forge {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let served = Arc::new(Mutex::new(0));
+        let expected = script.len();
+        let (f, s) = (failures.clone(), served.clone());
+        std::thread::spawn(move || {
+            let mut script = script.into_iter();
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                // Keep-alive: several requests may come on one connection.
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        let line = line.trim_end().to_owned();
+                        if line.is_empty() {
+                            break;
+                        }
+                        let (k, v) = line.split_once(':').unwrap();
+                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                    }
+                    let header = |name: &str| {
+                        headers
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.clone())
+                    };
+                    let length: usize = header("content-length")
+                        .map(|l| l.parse().unwrap())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let mut parts = request_line.split_whitespace();
+                    let method = parts.next().unwrap_or_default().to_owned();
+                    let target = parts.next().unwrap_or_default().to_owned();
+                    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                    let query: Vec<(String, String)> = query
+                        .split('&')
+                        .filter(|p| !p.is_empty())
+                        .map(|p| {
+                            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                            (k.to_owned(), decode(v))
+                        })
+                        .collect();
+                    let (status, answer) = match script.next() {
+                        None => {
+                            f.lock()
+                                .unwrap()
+                                .push(format!("unexpected {method} {target}"));
+                            (500, json!({"message": "unexpected"}))
+                        }
+                        Some(ex) => {
+                            let fail = |m: String| f.lock().unwrap().push(m);
+                            if method != ex.method || path != ex.path {
+                                fail(format!(
+                                    "expected {} {}, got {method} {path}",
+                                    ex.method, ex.path
+                                ));
+                            }
+                            for (k, v) in &ex.query {
+                                if !query.iter().any(|(qk, qv)| qk == k && qv == v) {
+                                    fail(format!(
+                                        "{method} {path}: query {k}={v} missing in {query:?}"
+                                    ));
+                                }
+                            }
+                            for (k, v) in &ex.headers {
+                                if header(&k.to_ascii_lowercase()).as_deref() != Some(v.as_str()) {
+                                    fail(format!("{method} {path}: header {k}: {v} missing"));
+                                }
+                            }
+                            if header("user-agent").is_none_or(|ua| !ua.starts_with("greenlight/"))
+                            {
+                                fail(format!("{method} {path}: no greenlight User-Agent"));
+                            }
+                            if let Some(check) = &ex.body {
+                                if header("content-type")
+                                    .is_none_or(|ct| !ct.starts_with("application/json"))
+                                {
+                                    fail(format!("{method} {path}: body is not application/json"));
+                                }
+                                match serde_json::from_slice::<Value>(&body) {
+                                    Ok(v) => {
+                                        let result = std::panic::catch_unwind(
+                                            std::panic::AssertUnwindSafe(|| check(&v)),
+                                        );
+                                        if let Err(e) = result {
+                                            let msg = e
+                                                .downcast_ref::<String>()
+                                                .cloned()
+                                                .unwrap_or_default();
+                                            fail(format!("{method} {path}: body: {msg}"));
+                                        }
+                                    }
+                                    Err(e) => fail(format!("{method} {path}: body not JSON: {e}")),
+                                }
+                            }
+                            *s.lock().unwrap() += 1;
+                            (ex.status, ex.answer)
+                        }
+                    };
+                    let text = answer.to_string();
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                    if writer.write_all(response.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Forge {
+            port,
+            failures,
+            served,
+            expected,
+        }
+    }
+
+    fn url(&self, suffix: &str) -> String {
+        format!("http://127.0.0.1:{}{suffix}", self.port)
+    }
+
+    #[track_caller]
+    fn check(&self) {
+        let failures = self.failures.lock().unwrap();
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(
+            *self.served.lock().unwrap(),
+            self.expected,
+            "requests served"
+        );
+    }
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A checkout with production staged, pushed to a bare remote at `acme/gitops.git` (so a
+/// forge told by --forge sees the project `acme/gitops`).
+struct Setup {
+    s: Sandbox,
+    remote: PathBuf,
+}
+
+fn setup() -> Setup {
+    let s = Sandbox::with_values(VALUES);
+    s.greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .ok();
+    let remote = s._tmp.path().join("acme/gitops.git");
+    s.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    s.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    s.git(&["push", "-q", "-u", "origin", "main"]);
+    Setup { s, remote }
+}
+
+impl Setup {
+    fn open_pr(&self, forge: &str, api: &str, token_var: &str, token: &str) -> Run {
+        self.s.greenlight_env(
+            &self.s.root,
+            &[
+                "promote",
+                "production",
+                "--open-pr",
+                "--forge",
+                forge,
+                "--forge-api-url",
+                api,
+                "--output",
+                "json",
+            ],
+            &[(token_var, token)],
+        )
+    }
+
+    fn remote_has_branch(&self) -> bool {
+        let out = std::process::Command::new("git")
+            .args([
+                "--git-dir",
+                self.remote.to_str().unwrap(),
+                "rev-parse",
+                "--verify",
+                "-q",
+            ])
+            .arg(format!("refs/heads/{BRANCH}"))
+            .output()
+            .unwrap();
+        out.status.success()
+    }
+}
+
+fn json_of(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr))
+}
+
+fn pr_body_checks(body_key: &'static str) -> BodyCheck {
+    Box::new(move |v: &Value| {
+        let body = v[body_key].as_str().expect("a body");
+        assert!(
+            body.contains("| `production` | blue → **green** |"),
+            "{body}"
+        );
+        assert!(body.contains("```diff"), "{body}");
+        assert!(body.contains("-liveColor: blue"), "{body}");
+        assert!(body.contains("+liveColor: green"), "{body}");
+    })
+}
+
+fn github_headers() -> Vec<(&'static str, String)> {
+    vec![
+        ("Authorization", format!("Bearer {TOKEN}")),
+        ("Accept", "application/vnd.github+json".to_owned()),
+        ("X-GitHub-Api-Version", "2022-11-28".to_owned()),
+    ]
+}
+
+fn github_list(answer: Value) -> Exchange {
+    Exchange {
+        method: "GET",
+        path: "/api/v3/repos/acme/gitops/pulls".into(),
+        query: vec![
+            ("state", "open".into()),
+            ("head", format!("acme:{BRANCH}")),
+            ("base", "main".into()),
+        ],
+        headers: github_headers(),
+        body: None,
+        status: 200,
+        answer,
+    }
+}
+
+#[test]
+fn github_pull_request_is_opened_then_reused() {
+    let t = setup();
+    let create = Exchange {
+        method: "POST",
+        path: "/api/v3/repos/acme/gitops/pulls".into(),
+        query: vec![],
+        headers: github_headers(),
+        body: Some(Box::new(|v: &Value| {
+            assert_eq!(v["head"], BRANCH);
+            assert_eq!(v["base"], "main");
+            assert_eq!(v["title"], "promote(production): api blue → green (1.5.0)");
+            pr_body_checks("body")(v);
+        })),
+        status: 201,
+        answer: json!({"number": 42, "html_url": "https://github.example/acme/gitops/pull/42"}),
+    };
+    let forge = Forge::start(vec![github_list(json!([])), create]);
+    let r = t
+        .open_pr("github", &forge.url("/api/v3"), "GITHUB_TOKEN", TOKEN)
+        .ok();
+    forge.check();
+    let report = json_of(&r);
+    assert_eq!(report["pullRequest"]["number"], 42);
+    assert_eq!(report["pullRequest"]["reused"], false);
+    assert_eq!(report["push"]["branch"], BRANCH);
+    assert!(t.remote_has_branch());
+    assert!(!r.stdout.contains(TOKEN) && !r.stderr.contains(TOKEN));
+
+    // A re-run finds the change on the branch and the pull request open: no second one.
+    let open = json!([{
+        "number": 42,
+        "html_url": "https://github.example/acme/gitops/pull/42",
+        "head": {"ref": BRANCH},
+        "base": {"ref": "main"},
+    }]);
+    let forge = Forge::start(vec![github_list(open)]);
+    let r = t
+        .open_pr("github", &forge.url("/api/v3"), "GITHUB_TOKEN", TOKEN)
+        .ok();
+    forge.check();
+    let report = json_of(&r);
+    assert_eq!(report["outcome"], "no-change");
+    assert_eq!(report["pullRequest"]["reused"], true);
+    assert_eq!(report["pullRequest"]["number"], 42);
+}
+
+#[test]
+fn gitlab_merge_request_is_opened() {
+    let t = setup();
+    let headers = vec![("PRIVATE-TOKEN", TOKEN.to_owned())];
+    let list = Exchange {
+        method: "GET",
+        path: "/api/v4/projects/acme%2Fgitops/merge_requests".into(),
+        query: vec![
+            ("state", "opened".into()),
+            ("source_branch", BRANCH.into()),
+            ("target_branch", "main".into()),
+        ],
+        headers: headers.clone(),
+        body: None,
+        status: 200,
+        answer: json!([]),
+    };
+    let create = Exchange {
+        method: "POST",
+        path: "/api/v4/projects/acme%2Fgitops/merge_requests".into(),
+        query: vec![],
+        headers,
+        body: Some(Box::new(|v: &Value| {
+            assert_eq!(v["source_branch"], BRANCH);
+            assert_eq!(v["target_branch"], "main");
+            assert_eq!(v["title"], "promote(production): api blue → green (1.5.0)");
+            pr_body_checks("description")(v);
+        })),
+        status: 201,
+        answer: json!({"iid": 5, "web_url": "https://gitlab.example/acme/gitops/-/merge_requests/5"}),
+    };
+    let forge = Forge::start(vec![list, create]);
+    let r = t
+        .open_pr("gitlab", &forge.url("/api/v4"), "GITLAB_TOKEN", TOKEN)
+        .ok();
+    forge.check();
+    let report = json_of(&r);
+    assert_eq!(report["pullRequest"]["number"], 5);
+    assert_eq!(
+        report["pullRequest"]["url"],
+        "https://gitlab.example/acme/gitops/-/merge_requests/5"
+    );
+}
+
+#[test]
+fn gitea_pull_request_is_found_among_open_ones_or_opened() {
+    let t = setup();
+    let headers = vec![("Authorization", format!("token {TOKEN}"))];
+    let other =
+        json!({"number": 1, "html_url": "u1", "head": {"ref": "feature"}, "base": {"ref": "main"}});
+    let list = Exchange {
+        method: "GET",
+        path: "/api/v1/repos/acme/gitops/pulls".into(),
+        query: vec![
+            ("state", "open".into()),
+            ("page", "1".into()),
+            ("limit", "50".into()),
+        ],
+        headers: headers.clone(),
+        body: None,
+        status: 200,
+        answer: json!([other]),
+    };
+    let create = Exchange {
+        method: "POST",
+        path: "/api/v1/repos/acme/gitops/pulls".into(),
+        query: vec![],
+        headers,
+        body: Some(Box::new(|v: &Value| {
+            assert_eq!(v["head"], BRANCH);
+            assert_eq!(v["base"], "main");
+            pr_body_checks("body")(v);
+        })),
+        status: 201,
+        answer: json!({"number": 3, "html_url": "https://gitea.example/acme/gitops/pulls/3"}),
+    };
+    let forge = Forge::start(vec![list, create]);
+    let r = t
+        .open_pr("gitea", &forge.url("/api/v1"), "GITEA_TOKEN", TOKEN)
+        .ok();
+    forge.check();
+    assert_eq!(json_of(&r)["pullRequest"]["number"], 3);
+}
+
+#[test]
+fn a_refused_token_is_explained_and_never_echoed() {
+    let t = setup();
+    let mut list = github_list(json!({"message": format!("Bad credentials for {TOKEN}")}));
+    list.status = 401;
+    let forge = Forge::start(vec![list]);
+    let r = t.open_pr("github", &forge.url("/api/v3"), "GITHUB_TOKEN", TOKEN);
+    forge.check();
+    let r = r.code(2);
+    assert!(
+        !r.stdout.contains(TOKEN) && !r.stderr.contains(TOKEN),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stdout.contains("refused the token (401)"), "{}", r.stdout);
+    assert!(r.stdout.contains("pull requests: write"), "{}", r.stdout);
+}
+
+#[test]
+fn a_validation_error_keeps_the_server_s_words() {
+    let t = setup();
+    let create = Exchange {
+        method: "POST",
+        path: "/api/v3/repos/acme/gitops/pulls".into(),
+        query: vec![],
+        headers: github_headers(),
+        body: None,
+        status: 422,
+        answer: json!({"message": "Validation Failed", "errors": [{"message": "No commits between main and x"}]}),
+    };
+    let forge = Forge::start(vec![github_list(json!([])), create]);
+    let r = t.open_pr("github", &forge.url("/api/v3"), "GITHUB_TOKEN", TOKEN);
+    forge.check();
+    let r = r.code(2);
+    assert!(
+        r.stdout
+            .contains("Validation Failed; No commits between main and x"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_missing_token_stops_before_anything_is_pushed() {
+    let t = setup();
+    let r = t.s.greenlight(&[
+        "promote",
+        "production",
+        "--open-pr",
+        "--forge",
+        "github",
+        "--forge-api-url",
+        "http://127.0.0.1:9",
+    ]);
+    let r = r.code(2);
+    assert!(
+        r.stderr.contains("set GITHUB_TOKEN or GH_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    assert!(!t.remote_has_branch());
+}
+
+#[test]
+fn pr_body_file_is_written_for_gh_users() {
+    let t = setup();
+    let file = t.s._tmp.path().join("body.md");
+    t.s.greenlight(&[
+        "promote",
+        "production",
+        "--branch",
+        "--pr-body-file",
+        file.to_str().unwrap(),
+    ])
+    .ok();
+    let body = std::fs::read_to_string(&file).unwrap();
+    pr_body_checks("body")(&json!({ "body": body }));
+    assert!(
+        !t.remote_has_branch(),
+        "no --push: nothing leaves the machine"
+    );
+}
