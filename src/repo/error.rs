@@ -49,6 +49,13 @@ pub enum RepoError {
         to: Oid,
     },
 
+    /// git config asks for signed commits and the commit could not be signed.
+    #[error("cannot sign the commit: {problem}")]
+    Signing {
+        /// What is wrong, naming the config key, program or key file.
+        problem: String,
+    },
+
     /// No author or committer name or email is configured.
     #[error("no git identity: the {missing} is not set")]
     NoIdentity {
@@ -156,6 +163,12 @@ impl RepoError {
                 "{refname} has commits that are not on the remote; integrate them first \
                  (`git pull --rebase`, then `git push`) and run the command again"
             )),
+            RepoError::Signing { .. } => Some(
+                "fix the signing set-up so that `git commit -S` works here (see `git config \
+                 commit.gpgsign`, `gpg.format`, `user.signingkey`), or turn signing off with \
+                 `git config commit.gpgsign false`; nothing was committed"
+                    .to_string(),
+            ),
             RepoError::NoIdentity { .. } => Some(
                 "set `git config user.name \"Release Bot\"` and `git config user.email \
                  bot@example.com`, or export GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, \

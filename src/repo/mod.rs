@@ -12,6 +12,7 @@
 mod error;
 mod identity;
 mod path;
+mod sign;
 pub mod transport;
 mod worktree;
 
@@ -505,10 +506,7 @@ impl Repo {
             .find_tree(tree_id)
             .map_err(RepoError::git("read the new tree"))?;
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let id = self
-            .inner
-            .commit(None, &author, &committer, &message, &tree, &parents)
-            .map_err(RepoError::git("write the commit"))?;
+        let id = self.write_commit(&author, &committer, &message, &tree, &parents)?;
         Ok(Some(PreparedCommit {
             id,
             parent: req.expected_old,
@@ -516,6 +514,46 @@ impl Repo {
             committer,
             changes: prepared_changes,
         }))
+    }
+
+    /// Writes a commit object, signed when git config asks for it (see `sign`): a signing
+    /// failure writes nothing.
+    fn write_commit(
+        &self,
+        author: &git2::Signature<'_>,
+        committer: &git2::Signature<'_>,
+        message: &str,
+        tree: &Tree<'_>,
+        parents: &[&git2::Commit<'_>],
+    ) -> Result<Oid, RepoError> {
+        let config = self
+            .inner
+            .config()
+            .and_then(|mut c| c.snapshot())
+            .map_err(RepoError::git("read the git config"))?;
+        let get = |key: &str| config.get_string(key).ok();
+        let me = format!(
+            "{} <{}>",
+            committer.name().unwrap_or_default(),
+            committer.email().unwrap_or_default()
+        );
+        let Some(signer) = sign::from_config(&get, &me)? else {
+            return self
+                .inner
+                .commit(None, author, committer, message, tree, parents)
+                .map_err(RepoError::git("write the commit"));
+        };
+        let buffer = self
+            .inner
+            .commit_create_buffer(author, committer, message, tree, parents)
+            .map_err(RepoError::git("build the commit"))?;
+        let content = std::str::from_utf8(&buffer).map_err(|_| RepoError::Signing {
+            problem: "the commit is not valid UTF-8".to_owned(),
+        })?;
+        let signature = signer.sign(content.as_bytes())?;
+        self.inner
+            .commit_signed(content, &signature, None)
+            .map_err(RepoError::git("write the signed commit"))
     }
 
     /// The second half of [`Repo::commit`]: moves the branch from the prepared commit's parent
