@@ -757,3 +757,25 @@ fn free_port_for_test() -> u16 {
         .unwrap()
         .port()
 }
+
+#[test]
+fn the_last_rejected_retry_exits_4_and_changes_nothing() {
+    let f = Fixture::with_envs(&["production", "staging"]);
+    let other = f.clone("other");
+    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
+        .ok();
+    let theirs = f.remote_tip("main");
+    let mine = f.s.head();
+    let r =
+        f.s.greenlight(&["promote", "production", "--push", "--push-retries", "0"])
+            .code(4);
+    assert!(
+        r.stderr.contains("rejected every push of main (1 attempt)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--push-retries"), "{}", r.stderr);
+    assert_eq!(f.remote_tip("main"), theirs);
+    assert_eq!(f.s.head(), mine);
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+}

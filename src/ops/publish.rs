@@ -86,7 +86,10 @@ impl Default for Publish {
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// The remote kept moving: every attempt was rejected as non-fast-forward.
-    #[error("{remote} rejected the push of {branch} {attempts} times: others kept pushing first")]
+    #[error(
+        "{remote} rejected every push of {branch} ({attempts} {}): others kept pushing first",
+        if *attempts == 1 { "attempt" } else { "attempts" }
+    )]
     RetriesExhausted {
         /// The remote.
         remote: String,
