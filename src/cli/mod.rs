@@ -23,6 +23,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+/// The version and the git commit it was built from, e.g. `0.1.0 (commit 0123456789ab)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GREENLIGHT_COMMIT"),
+    ")"
+);
+
 /// Blue-green releases for Kubernetes, done entirely in git.
 ///
 /// greenlight renders the blue and green Deployments, Services and Ingress of an application
@@ -34,7 +42,7 @@ use serde::Serialize;
 /// Exit codes: 0 success or nothing to do, 1 differences found (diff, verify), 2 usage or input
 /// error, 3 a guard refused, 4 git conflict.
 #[derive(Debug, Parser)]
-#[command(name = "greenlight", version, max_term_width = 100)]
+#[command(name = "greenlight", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
