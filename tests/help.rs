@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "verify",
     "init",
     "demo",
+    "completions",
+    "man",
 ];
 
 #[test]

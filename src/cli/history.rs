@@ -14,6 +14,7 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct HistoryArgs {
     /// The environment.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// Show at most this many records.
     #[arg(long, default_value_t = 50)]

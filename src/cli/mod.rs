@@ -3,6 +3,7 @@
 //! operation in [`crate::ops`] and prints the report it returns. This is the only module that
 //! prints.
 
+mod completions;
 mod demo;
 mod diff;
 pub mod exit;
@@ -123,6 +124,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     Init(init::InitArgs),
     Demo(demo::DemoArgs),
+    Completions(completions::CompletionsArgs),
+    Man(completions::ManArgs),
 }
 
 /// Where and how a command prints.
@@ -194,6 +197,7 @@ impl Printer {
 
 /// Runs the binary: parse, init tracing, run, map to an exit code.
 pub fn main() -> ExitCode {
+    completions::answer_completion_request();
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let printer = Printer::new(&cli.global);
@@ -224,6 +228,8 @@ impl Command {
             Command::History(_) => "history",
             Command::Verify(_) => "verify",
             Command::Init(_) => "init",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
             Command::Demo(_) => "demo",
         }
     }
@@ -259,6 +265,8 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Verify(a) => verify::run(a, g, p),
         Command::Init(a) => init::run(a, g, p),
         Command::Demo(a) => demo::run(a, g, p),
+        Command::Completions(a) => completions::run(a, g, p),
+        Command::Man(a) => completions::run_man(a, g, p),
     }
 }
 

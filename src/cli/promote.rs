@@ -25,6 +25,7 @@ use crate::values::Color;
 #[command(verbatim_doc_comment)]
 pub struct PromoteArgs {
     /// The environment, e.g. staging or production/eu-west/api.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// Refuse unless this colour is live now.
     #[arg(long, value_name = "COLOR")]

@@ -23,7 +23,7 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct RenderArgs {
     /// Environments to render (default: all).
-    #[arg(value_name = "ENV")]
+    #[arg(value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     envs: Vec<String>,
     /// Render every environment.
     #[arg(long, conflicts_with = "envs")]

@@ -20,6 +20,7 @@ use crate::ops::ReleaseCommand;
 #[command(verbatim_doc_comment)]
 pub struct RollbackArgs {
     /// The environment, e.g. staging or production/eu-west/api.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     #[command(flatten)]
     mutate: MutateArgs,

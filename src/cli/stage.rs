@@ -24,6 +24,7 @@ use crate::values::Color;
 #[command(verbatim_doc_comment)]
 pub struct StageArgs {
     /// The environment, e.g. staging or production/eu-west/api.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// The image tag to stage.
     #[arg(long, group = "version", value_name = "TAG")]

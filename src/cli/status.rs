@@ -14,7 +14,7 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct StatusArgs {
     /// Environments to show (default: all).
-    #[arg(value_name = "ENV")]
+    #[arg(value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     envs: Vec<String>,
 }
 
