@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "demo",
     "completions",
     "man",
+    "schema",
 ];
 
 #[test]

@@ -1,7 +1,9 @@
+//! What editors and shells need, generated rather than kept by hand:
 //! `greenlight completions SHELL` (a script for bash, zsh, fish or PowerShell) and
-//! `greenlight man --out DIR` (roff pages), both generated from the clap definition. The
-//! scripts call back into greenlight to complete, so environment names come from the
-//! repository at hand (`environments/` of the enclosing git repository or directory).
+//! `greenlight man --out DIR` (roff pages) from the clap definition, and `greenlight schema`
+//! (the values file's JSON Schema) from the values model. The completion scripts call back into
+//! greenlight, so environment names come from the repository at hand (`environments/` of the
+//! enclosing git repository or directory).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -59,6 +61,26 @@ pub struct ManArgs {
     /// The directory to write the pages into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+}
+
+/// Print the JSON Schema of the values file (draft-07), for editors.
+///
+/// Generated from the same types greenlight parses values with, with a description for every
+/// key. `greenlight init` writes it to schema/values.schema.json and points each values file at
+/// it with a `# yaml-language-server: $schema=...` first line, which VS Code (YAML extension)
+/// and Neovim (yamlls) read: completion and hover docs for every key, offline.
+///
+/// Example:
+///   greenlight schema > schema/values.schema.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SchemaArgs {}
+
+pub fn run_schema(_a: SchemaArgs, _g: &Global, _p: Printer) -> anyhow::Result<u8> {
+    std::io::stdout()
+        .lock()
+        .write_all(crate::values::json_schema_text().as_bytes())?;
+    Ok(super::exit::OK)
 }
 
 /// Answers a completion request from a script (`GREENLIGHT_COMPLETE=<shell> greenlight -- ...`)

@@ -126,6 +126,7 @@ enum Command {
     Demo(demo::DemoArgs),
     Completions(completions::CompletionsArgs),
     Man(completions::ManArgs),
+    Schema(completions::SchemaArgs),
 }
 
 /// Where and how a command prints.
@@ -230,6 +231,7 @@ impl Command {
             Command::Init(_) => "init",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
+            Command::Schema(_) => "schema",
             Command::Demo(_) => "demo",
         }
     }
@@ -267,6 +269,7 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Demo(a) => demo::run(a, g, p),
         Command::Completions(a) => completions::run(a, g, p),
         Command::Man(a) => completions::run_man(a, g, p),
+        Command::Schema(a) => completions::run_schema(a, g, p),
     }
 }
 

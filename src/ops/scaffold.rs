@@ -85,7 +85,8 @@ fn values_skeleton(o: &InitOptions) -> String {
         ));
     }
     format!(
-        "# {env}: values of {app}. greenlight edits this file and renders rendered/{env}/ from it.\n\
+        "{modeline}\n\
+         # {env}: values of {app}. greenlight edits this file and renders rendered/{env}/ from it.\n\
          # Reference: README.md, \"The values file\".\n\
          app: {app}\n\
          namespace: {namespace}\n\
@@ -101,6 +102,7 @@ fn values_skeleton(o: &InitOptions) -> String {
          {ingress}\
          routing: service\n\
          {wiring}",
+        modeline = values::modeline(&o.env),
         env = o.env,
         app = o.app,
         tag = o.tag,
@@ -188,6 +190,15 @@ fn commit_environments(
             changes.insert(p, Some(bytes));
         }
         changes.insert(path.clone(), Some(text.clone().into_bytes()));
+    }
+    // The values files point editors at the schema; keep it next to them, up to date.
+    let schema = values::json_schema_text();
+    let committed_schema = match &committed {
+        Some(tree) => tree.read(values::SCHEMA_PATH)?,
+        None => None,
+    };
+    if committed_schema.as_deref() != Some(schema.as_bytes()) {
+        changes.insert(values::SCHEMA_PATH.to_owned(), Some(schema.into_bytes()));
     }
     let paths: Vec<String> = changes.keys().cloned().collect();
     let outcome = repo.commit(&CommitRequest {

@@ -12,12 +12,14 @@ mod edit;
 pub mod model;
 mod path;
 mod scalar;
+mod schema;
 mod tree;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, ValuesError};
 pub use edit::{edit, EditError, VerificationFailure};
 pub use model::*;
+pub use schema::{json_schema, json_schema_text, modeline, SCHEMA_PATH};
 
 /// Parse and validate the text of a values file. `file` is the label used in diagnostics
 /// (a repository-relative path such as `environments/staging/values.yaml`).

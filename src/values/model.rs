@@ -9,10 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 /// One application in one environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Values {
     /// Application name (DNS-1123 label); names every rendered resource.
@@ -28,9 +31,11 @@ pub struct Values {
     /// The green colour's image and replica count.
     pub green: ColorSpec,
     /// Container port the application listens on (1–65535).
+    #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
     /// Port the Services expose (1–65535); defaults to 80.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
     pub service_port: Option<u32>,
     /// HTTP readiness probe, on both colours.
     pub readiness_probe: Probe,
@@ -83,7 +88,9 @@ pub struct Values {
 }
 
 /// One of the two colours of a blue-green release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Color {
     /// The blue colour.
@@ -133,7 +140,7 @@ impl std::str::FromStr for Color {
 }
 
 /// What may differ between the colours: the image version and the replica count.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ColorSpec {
     /// Image tag, e.g. `1.5.0`. Mutually exclusive with `digest`.
@@ -145,6 +152,7 @@ pub struct ColorSpec {
     /// Replica count (≥ 0); 0 means the colour is scaled down. Signed so that a negative
     /// value gets a located error instead of a type error.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub replicas: i64,
 }
 
@@ -165,7 +173,7 @@ impl ColorSpec {
 }
 
 /// An HTTP GET probe against the container port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Probe {
     /// HTTP path, starting with `/`.
@@ -188,7 +196,7 @@ pub struct Probe {
 }
 
 /// Container resource requests and limits.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
     /// Guaranteed resources.
@@ -200,7 +208,7 @@ pub struct Resources {
 }
 
 /// A set of Kubernetes quantities.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceList {
     /// CPU quantity, e.g. `100m` or `1`.
@@ -249,8 +257,20 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
+impl JsonSchema for Quantity {
+    fn schema_name() -> Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "number"],
+            "description": "A Kubernetes quantity, e.g. `100m`, `1` or `256Mi`.",
+        })
+    }
+}
+
 /// The value of one environment variable: a literal, or a reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EnvValue {
     /// A literal value (YAML numbers and booleans are kept as written).
@@ -329,8 +349,20 @@ impl<'de> Deserialize<'de> for Literal {
     }
 }
 
+impl JsonSchema for Literal {
+    fn schema_name() -> Cow<'static, str> {
+        "Literal".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "number", "boolean"],
+            "description": "A literal value; numbers and booleans are passed as written.",
+        })
+    }
+}
+
 /// Exactly one source for an environment variable's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvValueFrom {
     /// A key of a Secret.
@@ -345,7 +377,7 @@ pub struct EnvValueFrom {
 }
 
 /// A key in a named Secret or ConfigMap.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRef {
     /// The Secret or ConfigMap name.
@@ -355,7 +387,7 @@ pub struct KeyRef {
 }
 
 /// One `envFrom` source: exactly one of `configMap` or `secret`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvFrom {
     /// A ConfigMap whose keys become variables.
@@ -370,7 +402,7 @@ pub struct EnvFrom {
 }
 
 /// The Ingress in front of the live Service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ingress {
     /// Host name (DNS-1123 subdomain, optionally with a leading `*.`).
@@ -390,7 +422,7 @@ pub struct Ingress {
 }
 
 /// TLS settings of the Ingress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressTls {
     /// The Secret holding the certificate and key.
@@ -398,7 +430,7 @@ pub struct IngressTls {
 }
 
 /// The `preview` block of `routing: service`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Preview {
     /// An Ingress in front of the preview Service; absent keeps the preview internal.
@@ -407,7 +439,7 @@ pub struct Preview {
 }
 
 /// The preview Ingress: a separate host that reaches the idle colour.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreviewIngress {
     /// Host name; must differ from `ingress.host`.
@@ -421,7 +453,7 @@ pub struct PreviewIngress {
 }
 
 /// How traffic is switched between colours.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Routing {
     /// The Service selects `color: <liveColor>`; a preview Service selects the idle colour.
@@ -448,7 +480,7 @@ impl Routing {
 
 /// The `istio` block: which hosts the VirtualService serves, through which Gateway, and how
 /// test requests reach the idle colour.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Istio {
     /// Host names the Gateway and VirtualService serve (at least one).
@@ -465,7 +497,7 @@ pub struct Istio {
 }
 
 /// The Gateway rendered for `routing: istio`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IstioGateway {
     /// Port the gateway listens on; 443 with `credentialName`, else 80.
@@ -480,7 +512,7 @@ pub struct IstioGateway {
 }
 
 /// How the Istio test route recognises a test request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TestRoute {
     /// Match the cookie `test=true` (the default); `false` needs a `header`.
@@ -492,7 +524,7 @@ pub struct TestRoute {
 }
 
 /// An HTTP header with an exact value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HeaderMatch {
     /// Header name, e.g. `x-preview`.
@@ -502,7 +534,7 @@ pub struct HeaderMatch {
 }
 
 /// The `gatewayApi` block: where the HTTPRoute attaches and how previews are selected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayApi {
     /// The Gateways (or listeners) the HTTPRoute attaches to (at least one).
@@ -517,7 +549,7 @@ pub struct GatewayApi {
 }
 
 /// The `flux` block: how the rendered Flux `Kustomization` finds the repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Flux {
     /// The Flux source holding this repository.
@@ -534,7 +566,7 @@ pub struct Flux {
 }
 
 /// A Flux source reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SourceRef {
     /// `GitRepository`, `OCIRepository`, `Bucket` or `ExternalArtifact`.
@@ -547,7 +579,7 @@ pub struct SourceRef {
 }
 
 /// The `argocd` block: the rendered Argo CD `Application`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArgoCd {
     /// Argo CD project; `default` when absent.
@@ -570,7 +602,7 @@ pub struct ArgoCd {
 }
 
 /// The cluster of an Argo CD Application: exactly one of `server` and `name`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArgoDestination {
     /// API server URL, e.g. `https://kubernetes.default.svc`.
@@ -582,7 +614,7 @@ pub struct ArgoDestination {
 }
 
 /// A Gateway an HTTPRoute attaches to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParentRef {
     /// Gateway name.
@@ -596,7 +628,7 @@ pub struct ParentRef {
 }
 
 /// Overrides of the secure pod-level defaults (`runAsNonRoot: true`, seccomp `RuntimeDefault`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSecurityContext {
     /// UID for all containers.
@@ -612,7 +644,7 @@ pub struct PodSecurityContext {
 
 /// Overrides of the secure container-level defaults (read-only root filesystem, no privilege
 /// escalation, all capabilities dropped).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecurityContext {
     /// Set to `false` for applications that must write to their root filesystem.
