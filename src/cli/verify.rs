@@ -16,13 +16,20 @@ use crate::ops::{self, DriftKind};
 ///
 /// Example (CI):
 ///   greenlight verify || { echo "run: greenlight render --all"; exit 1; }
+/// Example (git hook, see .pre-commit-hooks.yaml):
+///   greenlight verify --worktree
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
-pub struct VerifyArgs {}
+pub struct VerifyArgs {
+    /// Check the files in the checkout rather than the branch tip: what is about to be
+    /// committed, for pre-commit hooks (pre-commit stashes unstaged edits first).
+    #[arg(long)]
+    worktree: bool,
+}
 
-pub fn run(_a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+pub fn run(a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = g.location()?;
-    let report = ops::verify(&location)?;
+    let report = ops::verify(&location, a.worktree)?;
     if p.json() {
         p.emit_json(&report)?;
     } else if report.ok {

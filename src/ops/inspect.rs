@@ -73,8 +73,12 @@ fn describe(env: &str, old: Option<&Values>, new: &Values) -> Vec<String> {
 
 /// `verify`: renders every environment of what is committed (the working directory when
 /// there is no git) and lists every file under `rendered/` that is not exactly that.
-pub fn verify(location: &Location) -> anyhow::Result<VerifyReport> {
-    let snapshot = location.committed()?;
+pub fn verify(location: &Location, worktree: bool) -> anyhow::Result<VerifyReport> {
+    let snapshot = if worktree {
+        location.working()?
+    } else {
+        location.committed()?
+    };
     let envs = workspace::select(snapshot.as_ref(), &[], true)?;
     let templates = templates(snapshot.as_ref())?;
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();

@@ -387,7 +387,7 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
         "The reviewers' CI gate: rendered/ is exactly what values render",
         &format!("greenlight verify {repo_arg}"),
     );
-    s.verify = Some(verify(&at()?)?);
+    s.verify = Some(verify(&at()?, false)?);
     push(s, &mut steps);
 
     Ok(DemoReport {
