@@ -127,6 +127,7 @@ struct Drift {
 struct Status {
     schema_version: u32,
     command: String,
+    now: i64,
     environments: Vec<EnvStatus>,
 }
 
@@ -138,9 +139,13 @@ struct EnvStatus {
     namespace: String,
     live: String,
     staged: Option<String>,
+    idle: String,
+    idle_state: String,
     blue: ColorStatus,
     green: ColorStatus,
     last_promotion: Option<Record>,
+    last_flip: Option<Record>,
+    warm_seconds_left: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -391,6 +396,13 @@ fn every_report_matches_the_documented_contract() {
         Some("registry.example.com/api:1.1.0")
     );
     assert_eq!(e.last_promotion.as_ref().unwrap().action, "promote");
+    assert_eq!((e.idle.as_str(), e.idle_state.as_str()), ("blue", "warm"));
+    assert_eq!(e.last_flip.as_ref().unwrap().action, "promote");
+    let promoted_at = e.last_promotion.as_ref().unwrap().time;
+    assert_eq!(
+        e.warm_seconds_left,
+        Some((promoted_at + 1800 - status.now).max(0))
+    );
 
     let history: History = parse(&run(&repo, &["history", "staging"], 0));
     assert_eq!(

@@ -78,7 +78,11 @@ fn a_hand_edited_manifest_blocks_the_commit_and_a_clean_change_passes() {
         .arg("install")
         .output()
         .expect("pre-commit (pip install -r .ci/requirements.txt)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     s.git(&["add", ".pre-commit-config.yaml"]);
     let (ok, text) = git_with_hooks(&s, &["commit", "-q", "-m", "add hooks"]);
     assert!(ok, "{text}");
@@ -98,7 +102,9 @@ fn a_hand_edited_manifest_blocks_the_commit_and_a_clean_change_passes() {
 
     // The same intent through values + render passes.
     s.git(&["checkout", "-q", "HEAD", "--", service]);
-    let values = s.read("environments/production/values.yaml").replace("port: 8080", "port: 8081");
+    let values = s
+        .read("environments/production/values.yaml")
+        .replace("port: 8080", "port: 8081");
     s.write("environments/production/values.yaml", &values);
     s.greenlight(&["render", "production"]).ok();
     s.git(&["add", "-A"]);

@@ -26,7 +26,8 @@ pub struct DemoArgs {
 
 pub fn run(a: DemoArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
     let mut n = 0;
-    let report = ops::demo(a.dir, |step| {
+    let clock = super::status_clock(super::DEFAULT_WARM)?;
+    let report = ops::demo(a.dir, &clock, |step| {
         if p.json() {
             return;
         }

@@ -194,6 +194,20 @@ impl Printer {
             text.to_owned()
         }
     }
+
+    /// Shows `text` in the colour `name` (`blue` or `green`) names, when colour is on.
+    pub fn colored(&self, name: &str, text: &str) -> String {
+        let code = match name {
+            "blue" => "34",
+            "green" => "32",
+            _ => return text.to_owned(),
+        };
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
 }
 
 /// Runs the binary: parse, init tracing, run, map to an exit code.
@@ -271,6 +285,35 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Man(a) => completions::run_man(a, g, p),
         Command::Schema(a) => completions::run_schema(a, g, p),
     }
+}
+
+/// How long the previous colour stays warm after a promotion, unless --warm says otherwise.
+pub(crate) const DEFAULT_WARM: &str = "30m";
+
+/// Parses a duration such as `30m`, `2h` or `1h30m`.
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30m, 2h or 1h30m)"))
+}
+
+/// The current time in unix seconds. `GREENLIGHT_NOW` (unix seconds) replaces the clock for
+/// reproducible tests and demos.
+pub(crate) fn now() -> anyhow::Result<i64> {
+    if let Ok(fixed) = std::env::var("GREENLIGHT_NOW") {
+        return fixed
+            .parse()
+            .map_err(|_| anyhow::anyhow!("GREENLIGHT_NOW={fixed}: expected unix seconds"));
+    }
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    Ok(since.as_secs() as i64)
+}
+
+/// The clock `status` reports against, with a warm period written like `30m`.
+pub(crate) fn status_clock(warm: &str) -> anyhow::Result<crate::ops::StatusClock> {
+    let warm = parse_duration(warm).map_err(|e| anyhow::anyhow!("--warm {warm}: {e}"))?;
+    Ok(crate::ops::StatusClock {
+        now: now()?,
+        warm_seconds: warm.as_secs() as i64,
+    })
 }
 
 /// Options of every command that changes values.
@@ -458,6 +501,102 @@ fn print_status(p: Printer, report: &crate::ops::StatusReport) {
                 last.subject
             ));
         }
+    }
+}
+
+/// The fleet table of `status` without ENV: one aligned row per environment.
+fn print_fleet(p: Printer, report: &crate::ops::StatusReport) {
+    const HEADER: [&str; 11] = [
+        "ENV",
+        "APP",
+        "LIVE",
+        "VERSION",
+        "IDLE",
+        "VERSION",
+        "REPLICAS",
+        "STATE",
+        "LAST FLIP",
+        "AGE",
+        "WARM LEFT",
+    ];
+    let rows: Vec<[String; 11]> = report
+        .environments
+        .iter()
+        .map(|e| {
+            let live = if e.live == crate::values::Color::Blue {
+                &e.blue
+            } else {
+                &e.green
+            };
+            let idle = if e.idle == crate::values::Color::Blue {
+                &e.blue
+            } else {
+                &e.green
+            };
+            let (flip, flip_age) = match &e.last_flip {
+                Some(f) => (
+                    format!("{} {}", f.action, crate::ops::short(&f.commit)),
+                    age(report.now - f.time),
+                ),
+                None => ("-".to_owned(), "-".to_owned()),
+            };
+            [
+                e.environment.clone(),
+                e.app.clone(),
+                e.live.to_string(),
+                live.version.clone(),
+                e.idle.to_string(),
+                idle.version.clone(),
+                idle.replicas.to_string(),
+                e.idle_state.as_str().to_owned(),
+                flip,
+                flip_age,
+                e.warm_seconds_left.map_or("-".to_owned(), |s| {
+                    if s == 0 {
+                        "over".to_owned()
+                    } else {
+                        age(s)
+                    }
+                }),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 11], style: &dyn Fn(usize, &str) -> String| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let padded = format!("{cell:<w$}");
+            out.push_str(&style(i, &padded));
+            out.push_str("  ");
+        }
+        out.trim_end().to_owned()
+    };
+    p.out(&line(&HEADER.map(str::to_owned), &|_, c| p.bold(c)));
+    for row in &rows {
+        p.out(&line(row, &|i, c| match i {
+            // Colour the live and idle colour names (only on a terminal; Printer decides).
+            2 | 4 => p.colored(c.trim_end(), c),
+            _ => c.to_owned(),
+        }));
+    }
+    if rows.is_empty() {
+        p.note("no environments: create one with `greenlight init`");
+    }
+}
+
+/// A duration in seconds as a short age: `45s`, `12m`, `3h`, `5d`.
+fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d", s / 86_400),
     }
 }
 

@@ -30,33 +30,17 @@ pub struct ScaleDownArgs {
     #[arg(long)]
     force: bool,
     /// How long the previous colour stays warm after a promotion (e.g. 30m, 2h, 1h30m).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = super::DEFAULT_WARM, value_parser = super::parse_duration)]
     warm: Duration,
     #[command(flatten)]
     mutate: MutateArgs,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30m, 2h or 1h30m)"))
-}
-
-/// The current time in unix seconds. `GREENLIGHT_NOW` (unix seconds) replaces the clock for
-/// reproducible tests and demos.
-fn now() -> anyhow::Result<i64> {
-    if let Ok(fixed) = std::env::var("GREENLIGHT_NOW") {
-        return fixed
-            .parse()
-            .map_err(|_| anyhow::anyhow!("GREENLIGHT_NOW={fixed}: expected unix seconds"));
-    }
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-    Ok(since.as_secs() as i64)
 }
 
 pub fn run(a: ScaleDownArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let command = ReleaseCommand::ScaleDown(ScaleDownRequest {
         force: a.force,
         warm: a.warm,
-        now: now()?,
+        now: super::now()?,
     });
     let report = a.mutate.release(g, &a.env, &command)?;
     super::print_release(p, &report)

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    load_values, mutate::scan_history, render_env, rendered_files, templates, ColorStatus, Drift,
-    DriftKind, EnvDiff, EnvStatus, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
+    load_values, mutate::scan_histories, render_env, rendered_files, templates, ColorStatus, Drift,
+    DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
 use super::{DiffReport, HistoryReport};
 use crate::diff;
@@ -137,20 +137,25 @@ pub fn verify(location: &Location, worktree: bool) -> anyhow::Result<VerifyRepor
 
 /// `status`: live colour, images, replicas, staged colour and last promotion per environment,
 /// as committed on the branch (or in the directory when there is no git).
-pub fn status(location: &Location, envs: &[String]) -> anyhow::Result<StatusReport> {
+pub fn status(
+    location: &Location,
+    envs: &[String],
+    clock: &StatusClock,
+) -> anyhow::Result<StatusReport> {
     let snapshot = location.committed()?;
     let selected = workspace::select(snapshot.as_ref(), envs, false)?;
+    let mut scans = match location {
+        Location::Git(g) => {
+            let tip = g.tip.expect("committed() checked the tip");
+            scan_histories(&g.repo, tip, &selected)?
+        }
+        Location::Plain(_) => BTreeMap::new(),
+    };
     let mut out = Vec::new();
     for env in selected {
         let v = load_values(snapshot.as_ref(), &env)?.values;
-        let (staged, last_promotion) = match location {
-            Location::Git(g) => {
-                let tip = g.tip.expect("committed() checked the tip");
-                let scan = scan_history(&g.repo, tip, &env)?;
-                (scan.state.staged(&v), scan.last_promotion)
-            }
-            Location::Plain(_) => (None, None),
-        };
+        let scan = scans.remove(&env).unwrap_or_default();
+        let staged = scan.state.staged(&v);
         let color = |c: Color| {
             let spec = v.color(c);
             ColorStatus {
@@ -159,22 +164,51 @@ pub fn status(location: &Location, envs: &[String]) -> anyhow::Result<StatusRepo
                 replicas: spec.replicas,
             }
         };
+        let idle = v.idle_color();
+        let idle_spec = v.color(idle);
+        let idle_state = if staged == Some(idle) {
+            IdleState::Staged
+        } else if idle_spec.replicas > 0 {
+            IdleState::Warm
+        } else if idle_spec.image_ref(&v.image).is_some() {
+            IdleState::ScaledDown
+        } else {
+            IdleState::Empty
+        };
+        let warm_seconds_left = match (idle_state, &scan.last_promotion) {
+            (IdleState::Warm, Some(p)) => Some((p.time + clock.warm_seconds - clock.now).max(0)),
+            _ => None,
+        };
         out.push(EnvStatus {
             environment: env.clone(),
             app: v.app.clone(),
             namespace: v.namespace.clone(),
             live: v.live_color,
             staged,
+            idle,
+            idle_state,
             blue: color(Color::Blue),
             green: color(Color::Green),
-            last_promotion,
+            last_promotion: scan.last_promotion,
+            last_flip: scan.last_flip,
+            warm_seconds_left,
         });
     }
     Ok(StatusReport {
         schema_version: SCHEMA_VERSION,
         command: "status".to_owned(),
+        now: clock.now,
         environments: out,
     })
+}
+
+/// The time `status` reports against, and the warm period `scale-down` waits out.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusClock {
+    /// Now, unix seconds.
+    pub now: i64,
+    /// The warm period, in seconds.
+    pub warm_seconds: i64,
 }
 
 /// `history`: the release actions of `env` read from commit trailers, newest first.

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-pub use inspect::{diff, history, status, verify};
-pub use mutate::ReleaseCommand;
+pub use inspect::{diff, history, status, verify, StatusClock};
+pub use mutate::{scan_histories, scan_history, HistoryScan, ReleaseCommand};
 pub use publish::{
     default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
     DEFAULT_RETRIES,

@@ -43,27 +43,26 @@ impl ReleaseCommand {
     }
 }
 
-/// What one walk of an environment's history yields: the guards' state and the full record
-/// of the newest promotion (for `status`).
+/// What one walk of an environment's history yields: the guards' state and the full records
+/// of the newest promotion and the newest traffic switch (for `status`).
+#[derive(Default)]
 pub struct HistoryScan {
     /// The state the release guards need.
     pub state: ReleaseState,
     /// The newest promotion, as recorded.
     pub last_promotion: Option<ReleaseRecord>,
+    /// The newest promotion or rollback (a traffic switch), as recorded.
+    pub last_flip: Option<ReleaseRecord>,
 }
 
-/// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
-/// stage/promote/rollback and the newest promotion. Stops walking once both are known.
-pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryScan> {
-    let mut state = ReleaseState::default();
-    let mut last_promotion = None;
-    for record in history::records(repo, tip, Some(env))? {
-        let record = record?;
-        let Some(action) = Action::parse(&record.action) else {
-            continue;
-        };
-        let Some(live) = record.live.as_deref().and_then(|l| l.parse().ok()) else {
-            continue;
+impl HistoryScan {
+    /// Takes in the next older record of this environment; true once nothing older matters.
+    fn fold(&mut self, record: ReleaseRecord) -> bool {
+        let (Some(action), Some(live)) = (
+            Action::parse(&record.action),
+            record.live.as_deref().and_then(|l| l.parse().ok()),
+        ) else {
+            return self.complete();
         };
         let recorded = RecordedAction {
             action,
@@ -72,21 +71,63 @@ pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryS
             commit: super::short(&record.commit),
             time: record.time,
         };
-        if state.last_transition.is_none() && action != Action::ScaleDown {
-            state.last_transition = Some(recorded.clone());
+        if self.state.last_transition.is_none() && action != Action::ScaleDown {
+            self.state.last_transition = Some(recorded.clone());
         }
-        if state.last_promotion.is_none() && action == Action::Promote {
-            state.last_promotion = Some(recorded);
-            last_promotion = Some(record);
+        if self.last_flip.is_none() && matches!(action, Action::Promote | Action::Rollback) {
+            self.last_flip = Some(record.clone());
         }
-        if state.last_transition.is_some() && state.last_promotion.is_some() {
+        if self.state.last_promotion.is_none() && action == Action::Promote {
+            self.state.last_promotion = Some(recorded);
+            self.last_promotion = Some(record);
+        }
+        self.complete()
+    }
+
+    fn complete(&self) -> bool {
+        self.state.last_transition.is_some()
+            && self.state.last_promotion.is_some()
+            && self.last_flip.is_some()
+    }
+}
+
+/// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
+/// stage/promote/rollback, promotion and traffic switch. Stops walking once all are known.
+pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryScan> {
+    let mut scan = HistoryScan::default();
+    for record in history::records(repo, tip, Some(env))? {
+        if scan.fold(record?) {
             break;
         }
     }
-    Ok(HistoryScan {
-        state,
-        last_promotion,
-    })
+    Ok(scan)
+}
+
+/// [`scan_history`] for many environments in one walk of history (so `status` of a fleet
+/// reads each commit once), stopping once every environment is complete.
+pub fn scan_histories(
+    repo: &Repo,
+    tip: Oid,
+    envs: &[String],
+) -> anyhow::Result<BTreeMap<String, HistoryScan>> {
+    let mut scans: BTreeMap<String, HistoryScan> = envs
+        .iter()
+        .map(|e| (e.clone(), HistoryScan::default()))
+        .collect();
+    let mut open = scans.len();
+    for record in history::records(repo, tip, None)? {
+        if open == 0 {
+            break;
+        }
+        let record = record?;
+        if let Some(scan) = scans.get_mut(&record.environment) {
+            let was_complete = scan.complete();
+            if scan.fold(record) && !was_complete {
+                open -= 1;
+            }
+        }
+    }
+    Ok(scans)
 }
 
 /// One release command evaluated on one commit: the report, and the commit to write.

@@ -178,6 +178,8 @@ pub struct StatusReport {
     pub schema_version: u32,
     /// Always `status`.
     pub command: String,
+    /// The time ages and warm periods are computed against, unix seconds.
+    pub now: i64,
     /// One entry per environment.
     pub environments: Vec<EnvStatus>,
 }
@@ -196,12 +198,46 @@ pub struct EnvStatus {
     pub live: Color,
     /// The colour staged for promotion, if any.
     pub staged: Option<Color>,
+    /// The idle colour (the one not live).
+    pub idle: Color,
+    /// What the idle colour holds.
+    pub idle_state: IdleState,
     /// The blue colour.
     pub blue: ColorStatus,
     /// The green colour.
     pub green: ColorStatus,
     /// The newest promotion, from history.
     pub last_promotion: Option<ReleaseRecord>,
+    /// The newest traffic switch (promotion or rollback), from history.
+    pub last_flip: Option<ReleaseRecord>,
+    /// For a warm idle colour: seconds until `scale-down` may remove it (0: it may now).
+    pub warm_seconds_left: Option<i64>,
+}
+
+/// What the idle colour holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdleState {
+    /// A release staged for promotion.
+    Staged,
+    /// The previous release, kept running for an instant rollback.
+    Warm,
+    /// An image at 0 replicas.
+    ScaledDown,
+    /// No image.
+    Empty,
+}
+
+impl IdleState {
+    /// The word used in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdleState::Staged => "staged",
+            IdleState::Warm => "warm",
+            IdleState::ScaledDown => "scaled-down",
+            IdleState::Empty => "empty",
+        }
+    }
 }
 
 /// One colour's image and size.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     history, release, render_env, status, templates, verify, HistoryReport, InitReport, Location,
-    OpsError, Publish, ReleaseCommand, ReleaseReport, StatusReport, VerifyReport, SCHEMA_VERSION,
+    OpsError, Publish, ReleaseCommand, ReleaseReport, StatusClock, StatusReport, VerifyReport,
+    SCHEMA_VERSION,
 };
 use crate::release::{ImageVersion, PromoteRequest, StageRequest};
 use crate::render::Templates;
@@ -273,7 +274,11 @@ pub const DEMO_ENV: &str = "staging";
 /// directory when `None`; an existing `dir` must be empty) and runs status → stage → diff
 /// (promote --dry-run) → promote → history → verify on it. Calls `each` after every step so
 /// the caller can print as it goes.
-pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Result<DemoReport> {
+pub fn demo(
+    dir: Option<PathBuf>,
+    clock: &StatusClock,
+    mut each: impl FnMut(&DemoStep),
+) -> anyhow::Result<DemoReport> {
     let dir = match dir {
         Some(d) => {
             if d.exists()
@@ -322,7 +327,7 @@ pub fn demo(dir: Option<PathBuf>, mut each: impl FnMut(&DemoStep)) -> anyhow::Re
         "What is live now",
         &format!("greenlight status {DEMO_ENV} {repo_arg}"),
     );
-    s.status = Some(status(&at()?, &[DEMO_ENV.to_owned()])?);
+    s.status = Some(status(&at()?, &[DEMO_ENV.to_owned()], clock)?);
     push(s, &mut steps);
 
     let mut s = DemoStep::new(
