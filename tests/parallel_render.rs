@@ -66,7 +66,13 @@ fn parallel_render_all_matches_sequential_render_of_each_env() {
     let tmp = tempfile::tempdir().unwrap();
     write_envs(tmp.path(), n);
 
-    let report = ops::render_envs(&Location::Plain(tmp.path().to_owned()), &[], true).unwrap();
+    let report = ops::render_envs(
+        &Location::Plain(tmp.path().to_owned()),
+        &[],
+        true,
+        &ops::NoProgress,
+    )
+    .unwrap();
 
     let templates = Templates::builtin();
     let mut expected = BTreeMap::new();
@@ -107,8 +113,13 @@ fn first_failing_env_in_order_is_reported_and_nothing_is_written() {
     broken.sort();
 
     for _ in 0..5 {
-        let err = ops::render_envs(&Location::Plain(tmp.path().to_owned()), &[], true)
-            .expect_err("a broken environment fails the render");
+        let err = ops::render_envs(
+            &Location::Plain(tmp.path().to_owned()),
+            &[],
+            true,
+            &ops::NoProgress,
+        )
+        .expect_err("a broken environment fails the render");
         let text = format!("{err:#}");
         assert!(text.contains(&broken[0]), "{text}");
         assert!(!text.contains(&format!("{}/", broken[1])), "{text}");

@@ -779,3 +779,43 @@ fn the_last_rejected_retry_exits_4_and_changes_nothing() {
     assert_eq!(f.s.head(), mine);
     assert_eq!(f.s.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_retried_push_says_so_on_a_terminal_only() {
+    let f = Fixture::with_envs(&["production", "staging"]);
+    let other = f.clone("other");
+    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
+        .ok();
+    let mut cmd = Command::new("script");
+    f.s.env(&mut cmd);
+    let out = cmd
+        .args([
+            "-qec",
+            &format!("{} promote production --push", bin().display()),
+            "/dev/null",
+        ])
+        .output()
+        .expect("script (bsdutils)");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("moved while main was being pushed; computing the change again"),
+        "{shown}"
+    );
+
+    // The same kind of retry on a pipe prints no such line (JSON counts the attempts).
+    // `other` is now behind: it lacks the production promotion.
+    let r =
+        f.s.greenlight_in(
+            &other,
+            &["rollback", "staging", "--push", "--output", "json"],
+            None,
+        )
+        .ok();
+    assert_eq!(json(&r)["push"]["attempts"], 2);
+    assert!(
+        !r.stderr.contains("computing the change again"),
+        "{}",
+        r.stderr
+    );
+}

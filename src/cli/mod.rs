@@ -9,6 +9,7 @@ mod diff;
 pub mod exit;
 mod history;
 mod init;
+mod progress;
 mod promote;
 mod render;
 mod rollback;
@@ -73,6 +74,9 @@ pub struct Global {
     /// More log output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No progress bars and no notes on stderr; errors and the command's output only.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 impl Global {
@@ -134,6 +138,7 @@ enum Command {
 pub struct Printer {
     json: bool,
     color: bool,
+    quiet: bool,
 }
 
 impl Printer {
@@ -149,6 +154,7 @@ impl Printer {
         Printer {
             json: global.output == Output::Json,
             color: color && global.output == Output::Text,
+            quiet: global.quiet,
         }
     }
 
@@ -181,9 +187,14 @@ impl Printer {
 
     /// Writes a progress note to stderr (text mode only).
     pub fn note(&self, text: &str) {
-        if !self.json {
+        if !self.json && !self.quiet {
             eprintln!("{text}");
         }
+    }
+
+    /// A progress bar for long work: drawn on a terminal only, never with JSON output or -q.
+    pub fn progress(&self) -> progress::Bar {
+        progress::Bar::new(!self.json && !self.quiet)
     }
 
     /// Makes `text` bold (when colour is on).
@@ -381,6 +392,7 @@ impl MutateArgs {
         global: &Global,
         env: &str,
         command: &crate::ops::ReleaseCommand,
+        progress: &dyn crate::ops::Progress,
     ) -> anyhow::Result<crate::ops::ReleaseReport> {
         let location = global.location()?;
         let cloned = matches!(&location, crate::ops::Location::Git(g) if g.scratch.is_some());
@@ -400,7 +412,7 @@ impl MutateArgs {
             }),
             pr_body_file: self.pr_body_file.clone(),
         };
-        crate::ops::release(location, env, command, self.dry_run, &publish)
+        crate::ops::release(location, env, command, self.dry_run, &publish, progress)
     }
 }
 

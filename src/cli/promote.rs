@@ -42,6 +42,6 @@ pub fn run(a: PromoteArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
         expect_live: a.expect_live,
         expect_tag: a.expect_tag,
     });
-    let report = a.mutate.release(g, &a.env, &command)?;
+    let report = a.mutate.release(g, &a.env, &command, &p.progress())?;
     super::print_release(p, &report)
 }

@@ -32,7 +32,7 @@ pub struct RenderArgs {
 
 pub fn run(a: RenderArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = g.location()?;
-    let report = ops::render_envs(&location, &a.envs, a.all)?;
+    let report = ops::render_envs(&location, &a.envs, a.all, &p.progress())?;
     if p.json() {
         p.emit_json(&report)?;
         return Ok(super::exit::OK);

@@ -27,6 +27,8 @@ pub struct RollbackArgs {
 }
 
 pub fn run(a: RollbackArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
-    let report = a.mutate.release(g, &a.env, &ReleaseCommand::Rollback)?;
+    let report = a
+        .mutate
+        .release(g, &a.env, &ReleaseCommand::Rollback, &p.progress())?;
     super::print_release(p, &report)
 }

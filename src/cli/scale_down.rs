@@ -42,6 +42,6 @@ pub fn run(a: ScaleDownArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
         warm: a.warm,
         now: super::now()?,
     });
-    let report = a.mutate.release(g, &a.env, &command)?;
+    let report = a.mutate.release(g, &a.env, &command, &p.progress())?;
     super::print_release(p, &report)
 }

@@ -63,6 +63,6 @@ pub fn run(a: StageArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     };
     let report = a
         .mutate
-        .release(g, &a.env, &ReleaseCommand::Stage(request))?;
+        .release(g, &a.env, &ReleaseCommand::Stage(request), &p.progress())?;
     super::print_release(p, &report)
 }

@@ -29,7 +29,7 @@ pub struct VerifyArgs {
 
 pub fn run(a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = g.location()?;
-    let report = ops::verify(&location, a.worktree)?;
+    let report = ops::verify(&location, a.worktree, &p.progress())?;
     if p.json() {
         p.emit_json(&report)?;
     } else if report.ok {

@@ -7,7 +7,7 @@ use super::{
     load_values, mutate::scan_histories, render_env, rendered_files, templates, ColorStatus, Drift,
     DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
-use super::{DiffReport, HistoryReport};
+use super::{DiffReport, HistoryReport, Progress};
 use crate::diff;
 use crate::history;
 use crate::release;
@@ -73,7 +73,11 @@ fn describe(env: &str, old: Option<&Values>, new: &Values) -> Vec<String> {
 
 /// `verify`: renders every environment of what is committed (the working directory when
 /// there is no git) and lists every file under `rendered/` that is not exactly that.
-pub fn verify(location: &Location, worktree: bool) -> anyhow::Result<VerifyReport> {
+pub fn verify(
+    location: &Location,
+    worktree: bool,
+    progress: &dyn Progress,
+) -> anyhow::Result<VerifyReport> {
     let snapshot = if worktree {
         location.working()?
     } else {
@@ -82,10 +86,13 @@ pub fn verify(location: &Location, worktree: bool) -> anyhow::Result<VerifyRepor
     let envs = workspace::select(snapshot.as_ref(), &[], true)?;
     let templates = templates(snapshot.as_ref())?;
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let rendering = super::progress::stage(progress, "verifying", envs.len() as u64);
     for env in &envs {
         let loaded = load_values(snapshot.as_ref(), env)?;
         expected.extend(render_env(env, &loaded.values, &templates)?);
+        rendering.advance(1);
     }
+    drop(rendering);
     let mut actual = BTreeMap::new();
     let mut dirs: BTreeSet<String> = envs.iter().map(|e| workspace::rendered_dir(e)).collect();
     // Rendered folders without an environment hold files nobody renders any more.

@@ -7,6 +7,7 @@
 
 mod inspect;
 mod mutate;
+mod progress;
 mod publish;
 mod report;
 mod scaffold;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 
 pub use inspect::{diff, history, status, verify, StatusClock};
 pub use mutate::{scan_histories, scan_history, HistoryScan, ReleaseCommand};
+pub use progress::{NoProgress, Progress};
 pub use publish::{
     default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
     DEFAULT_RETRIES,
@@ -336,6 +338,7 @@ pub fn render_envs(
     location: &Location,
     envs: &[String],
     all: bool,
+    progress: &dyn Progress,
 ) -> anyhow::Result<RenderReport> {
     let root = match location {
         Location::Plain(p) => p.clone(),
@@ -355,11 +358,14 @@ pub fn render_envs(
     // Environments are independent, so they load and render in parallel; the results keep
     // the selection's order and the first failing environment (in that order) is reported,
     // so output and errors are the same as a sequential run.
+    let rendering = progress::stage(progress, "rendering", selected.len() as u64);
     let render_one = |env: &String| {
         workspace::check_inside(&root, env)?;
         let loaded = load_values(&disk, env)?;
-        render::render(&loaded.values, env, &templates)
-            .with_context(|| format!("rendering environment {env}"))
+        let files = render::render(&loaded.values, env, &templates)
+            .with_context(|| format!("rendering environment {env}"));
+        rendering.advance(1);
+        files
     };
     // One environment is rendered on this thread: starting the thread pool costs more than
     // the render.
@@ -368,13 +374,16 @@ pub fn render_envs(
     } else {
         selected.iter().map(render_one).collect()
     };
+    drop(rendering);
     let mut rendered = Vec::with_capacity(results.len());
     for (env, files) in selected.iter().zip(results) {
         rendered.push((env, files?));
     }
+    let writing = progress::stage(progress, "writing", rendered.len() as u64);
     let mut out = Vec::new();
     for (env, files) in rendered {
         let r = workspace::write_rendered(&root, env, &files)?;
+        writing.advance(1);
         out.push(RenderedEnv {
             environment: env.clone(),
             written: r.written,

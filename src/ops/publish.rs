@@ -16,8 +16,8 @@ use std::path::PathBuf;
 
 use super::mutate::{plan, Planned};
 use super::{
-    load_values, rendered_files, CommitTree, GitLocation, Location, Outcome, PullRequestReport,
-    PushReport, ReleaseCommand, ReleaseReport,
+    load_values, rendered_files, CommitTree, GitLocation, Location, Outcome, Progress,
+    PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
 };
 use crate::diff::{self, Diff};
 use crate::forge::{self, ForgeKind, PrSummary, PullRequestSpec};
@@ -183,6 +183,7 @@ pub fn release(
     command: &ReleaseCommand,
     dry_run: bool,
     publish: &Publish,
+    progress: &dyn Progress,
 ) -> anyhow::Result<ReleaseReport> {
     let git = location.git(command.action().as_str())?;
     let base_tip = git.tip_tree()?.commit_id();
@@ -209,7 +210,7 @@ pub fn release(
         mut report,
         range,
         branch,
-    } = commit_and_push(&git, base_tip, env, command, dry_run, publish)?;
+    } = commit_and_push(&git, base_tip, env, command, dry_run, publish, progress)?;
     let Some((base, head)) = range.filter(|(base, head)| base != head) else {
         return Ok(report);
     };
@@ -310,6 +311,7 @@ fn commit_and_push(
     command: &ReleaseCommand,
     dry_run: bool,
     publish: &Publish,
+    progress: &dyn Progress,
 ) -> anyhow::Result<Published> {
     let remote = match &git.scratch {
         Some(_) => "origin".to_owned(),
@@ -405,7 +407,7 @@ fn commit_and_push(
                 PushStatus::Accepted | PushStatus::UpToDate => {}
                 PushStatus::NonFastForward if attempts <= publish.retries => {
                     let delay = backoff(attempts);
-                    tracing::info!(
+                    let notice = format!(
                         "{remote} moved while {} was being pushed; computing the change again \
                          on the new tip in {} ms (attempt {} of {})",
                         target.branch,
@@ -413,6 +415,8 @@ fn commit_and_push(
                         attempts + 1,
                         publish.retries + 1
                     );
+                    tracing::info!("{notice}");
+                    progress.note(&notice);
                     std::thread::sleep(delay);
                     let tip = transport
                         .fetch_branch(

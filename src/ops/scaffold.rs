@@ -344,6 +344,7 @@ pub fn demo(
         &stage,
         false,
         &Publish::default(),
+        &super::NoProgress,
     )?);
     push(s, &mut steps);
 
@@ -363,6 +364,7 @@ pub fn demo(
         &promote,
         true,
         &Publish::default(),
+        &super::NoProgress,
     )?);
     push(s, &mut steps);
 
@@ -378,6 +380,7 @@ pub fn demo(
         &promote,
         false,
         &Publish::default(),
+        &super::NoProgress,
     )?);
     push(s, &mut steps);
 
@@ -392,7 +395,7 @@ pub fn demo(
         "The reviewers' CI gate: rendered/ is exactly what values render",
         &format!("greenlight verify {repo_arg}"),
     );
-    s.verify = Some(verify(&at()?, false)?);
+    s.verify = Some(verify(&at()?, false, &super::NoProgress)?);
     push(s, &mut steps);
 
     Ok(DemoReport {

@@ -1,0 +1,70 @@
+//! Progress bars on stderr for long work (`render --all`, `verify`, pushes that retry), with
+//! indicatif: shown only on a terminal, never in `--output json` or with `-q`, so pipes and
+//! logs stay clean.
+
+use std::io::IsTerminal as _;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::ops::Progress;
+
+/// A progress bar that draws only when allowed to.
+pub struct Bar {
+    bar: Mutex<Option<ProgressBar>>,
+    enabled: bool,
+}
+
+impl Bar {
+    /// A bar that draws on stderr when `enabled` and stderr is a terminal.
+    pub fn new(enabled: bool) -> Bar {
+        Bar {
+            bar: Mutex::new(None),
+            enabled,
+        }
+    }
+
+    fn target(&self) -> ProgressDrawTarget {
+        if self.enabled {
+            // indicatif draws nothing when stderr is not a terminal.
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, what: &str, total: u64) {
+        let bar = ProgressBar::with_draw_target(Some(total), self.target());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        *self.bar.lock().expect("not poisoned") = Some(bar);
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(bar) = &*self.bar.lock().expect("not poisoned") {
+            bar.inc(n);
+        }
+    }
+
+    fn note(&self, text: &str) {
+        if !self.enabled || !std::io::stderr().is_terminal() {
+            return;
+        }
+        match &*self.bar.lock().expect("not poisoned") {
+            Some(bar) if !bar.is_hidden() => bar.println(text),
+            _ => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().expect("not poisoned").take() {
+            bar.finish_and_clear();
+        }
+    }
+}
