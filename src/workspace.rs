@@ -34,7 +34,7 @@ pub enum WorkspaceError {
         source: std::io::Error,
     },
     /// An environment name that is not a plain relative path of safe segments.
-    #[error("invalid environment name `{name}`: {reason}")]
+    #[error("invalid environment name `{}`: {reason}", name.escape_debug())]
     InvalidEnvName {
         /// The name as given.
         name: String,
@@ -75,12 +75,73 @@ pub enum WorkspaceError {
         /// The file.
         path: String,
     },
+    /// A file greenlight reads is not valid UTF-8, at a known place.
+    #[error("{path}:{line}:{column}: not valid UTF-8 (byte 0x{byte:02x})")]
+    InvalidUtf8 {
+        /// The file.
+        path: String,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
+        column: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// A file greenlight reads is larger than it accepts.
+    #[error("{path}: {size} bytes, more than the {limit} bytes greenlight reads")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The limit ([`MAX_INPUT_BYTES`]).
+        limit: u64,
+    },
+    /// A symbolic link leads outside the repository.
+    #[error("{path} is a symbolic link to {}, outside the repository", target.display())]
+    SymlinkEscapes {
+        /// The repository-relative path of the link.
+        path: String,
+        /// Where it leads.
+        target: PathBuf,
+    },
+}
+
+/// The largest values file or template greenlight reads (1 MiB): real ones are a few KiB, and
+/// a bigger one is a mistake or an attack, refused before it is read.
+pub const MAX_INPUT_BYTES: u64 = 1 << 20;
+
+/// `bytes` as text, or an error naming the line and column of the first invalid byte.
+pub fn utf8_text(path: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let before = std::str::from_utf8(&bytes[..valid]).expect("valid up to here");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        WorkspaceError::InvalidUtf8 {
+            path: path.to_owned(),
+            line,
+            column,
+            byte: bytes[valid],
+        }
+    })
 }
 
 impl WorkspaceError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
+            WorkspaceError::InvalidUtf8 { .. } => Some(
+                "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); YAML files are text"
+                    .to_owned(),
+            ),
+            WorkspaceError::TooLarge { .. } => Some(
+                "a values file needs a few KiB; check that the right file is in place".to_owned(),
+            ),
+            WorkspaceError::SymlinkEscapes { path, .. } => Some(format!(
+                "replace {path} with a regular file inside the repository"
+            )),
             WorkspaceError::InvalidEnvName { .. } => Some(
                 "environment names are relative paths under environments/, e.g. staging or \
                  production/eu-west/api"
@@ -118,6 +179,8 @@ pub trait Snapshot {
     fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>>;
     /// The files directly inside `dir` (not recursive), keyed by full path.
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>>;
+    /// The size of `path` in bytes without reading it, or `None` if there is no such file.
+    fn size(&self, path: &str) -> anyhow::Result<Option<u64>>;
     /// Whether [`Snapshot::files_named`] would list `path`, when the snapshot can tell
     /// without walking a folder; `None` (the default) when it cannot.
     fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
@@ -143,6 +206,27 @@ impl DiskTree {
         &self.root
     }
 
+    /// Refuses a symbolic link at `full` (repository-relative `rel`) that leads outside the
+    /// repository; links inside it are followed like git's checkout would show them.
+    fn check_link(&self, full: &Path, rel: &str) -> Result<()> {
+        let is_link = fs::symlink_metadata(full).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            return Ok(());
+        }
+        let root = self.root.canonicalize().map_err(DiskTree::io(&self.root))?;
+        match full.canonicalize() {
+            Ok(target) if target.starts_with(&root) => Ok(()),
+            Ok(target) => Err(WorkspaceError::SymlinkEscapes {
+                path: rel.to_owned(),
+                target,
+            }),
+            Err(_) => Err(WorkspaceError::SymlinkEscapes {
+                path: rel.to_owned(),
+                target: fs::read_link(full).unwrap_or_default(),
+            }),
+        }
+    }
+
     fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError + '_ {
         move |source| WorkspaceError::Io {
             path: path.to_owned(),
@@ -158,8 +242,20 @@ impl Snapshot for DiskTree {
 
     fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
         let full = self.root.join(path);
+        self.check_link(&full, path)?;
         match fs::read(&full) {
             Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DiskTree::io(&full)(e).into()),
+        }
+    }
+
+    fn size(&self, path: &str) -> anyhow::Result<Option<u64>> {
+        let full = self.root.join(path);
+        self.check_link(&full, path)?;
+        match fs::metadata(&full) {
+            Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+            Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(DiskTree::io(&full)(e).into()),
         }
@@ -180,7 +276,10 @@ impl Snapshot for DiskTree {
                     source: e.into(),
                 }
             })?;
-            if entry.file_type().is_file() && entry.file_name() == name {
+            // A link named like the file is listed, so that reading it reports where it
+            // leads instead of the file seeming absent.
+            let file_like = entry.file_type().is_file() || entry.path_is_symlink();
+            if file_like && entry.file_name() == name {
                 let rel = entry
                     .path()
                     .strip_prefix(&self.root)
@@ -203,11 +302,18 @@ impl Snapshot for DiskTree {
         for entry in entries {
             let entry = entry.map_err(DiskTree::io(&base))?;
             let ty = entry.file_type().map_err(DiskTree::io(&entry.path()))?;
-            if ty.is_file() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let bytes = fs::read(entry.path()).map_err(DiskTree::io(&entry.path()))?;
-                out.insert(format!("{dir}/{name}"), bytes);
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = format!("{dir}/{name}");
+            if ty.is_symlink() {
+                self.check_link(&entry.path(), &rel)?;
+                if !entry.path().is_file() {
+                    continue;
+                }
+            } else if !ty.is_file() {
+                continue;
             }
+            let bytes = fs::read(entry.path()).map_err(DiskTree::io(&entry.path()))?;
+            out.insert(rel, bytes);
         }
         Ok(out)
     }
@@ -368,9 +474,15 @@ pub fn template_overrides(snapshot: &dyn Snapshot) -> anyhow::Result<BTreeMap<St
         if !name.ends_with(TEMPLATE_SUFFIX) {
             continue;
         }
-        let text =
-            String::from_utf8(bytes).map_err(|_| WorkspaceError::NotUtf8 { path: path.clone() })?;
-        out.insert(name, text);
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
+            return Err(WorkspaceError::TooLarge {
+                path,
+                size: bytes.len() as u64,
+                limit: MAX_INPUT_BYTES,
+            }
+            .into());
+        }
+        out.insert(name, utf8_text(&path, bytes)?);
     }
     Ok(out)
 }
@@ -605,6 +717,9 @@ mod tests {
         }
         fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
             Ok(self.files.iter().any(|f| f == path).then(Vec::new))
+        }
+        fn size(&self, path: &str) -> anyhow::Result<Option<u64>> {
+            Ok(self.files.iter().any(|f| f == path).then_some(0))
         }
         fn files_named(&self, _dir: &str, _name: &str) -> anyhow::Result<Vec<String>> {
             self.walks.set(self.walks.get() + 1);

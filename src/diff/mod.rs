@@ -10,6 +10,7 @@
 
 mod markdown;
 mod resources;
+mod secrets;
 mod summary;
 mod text;
 
@@ -27,10 +28,12 @@ pub const DEFAULT_CONTEXT: usize = 3;
 
 /// Compares two file maps by path and returns every file that differs, sorted by path.
 ///
-/// Files with identical bytes on both sides are omitted. For YAML files (`.yaml`, `.yml`,
+/// Files with identical bytes on both sides are omitted. The values of `kind: Secret`
+/// documents are redacted first (a changed value shows as a changed hash). For YAML files (`.yaml`, `.yml`,
 /// `.json`) the Kubernetes resources on both sides are matched by [`ResourceId`] across all
 /// changed files, so a resource moved to another file is reported only if its content changed.
 pub fn diff(old: &FileMap, new: &FileMap) -> Diff {
+    let (old, new) = (&masked(old), &masked(new));
     let paths: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     let mut files: Vec<FileDiff> = paths
         .into_iter()
@@ -42,6 +45,21 @@ pub fn diff(old: &FileMap, new: &FileMap) -> Diff {
         .collect();
     resources::attach(&mut files, old, new);
     Diff { files }
+}
+
+/// `files` with the data of every `kind: Secret` redacted (see `secrets`), so no diff output
+/// can show it.
+fn masked(files: &FileMap) -> FileMap {
+    files
+        .iter()
+        .map(|(path, bytes)| {
+            let text = std::str::from_utf8(bytes)
+                .ok()
+                .filter(|t| t.contains("Secret"))
+                .map(|t| secrets::mask(t).into_bytes());
+            (path.clone(), text.unwrap_or_else(|| bytes.clone()))
+        })
+        .collect()
 }
 
 /// Everything that differs between two file maps.

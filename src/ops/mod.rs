@@ -255,6 +255,9 @@ impl Snapshot for CommitTree<'_> {
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         Ok(self.repo.read_dir_files(self.commit, dir)?)
     }
+    fn size(&self, path: &str) -> anyhow::Result<Option<u64>> {
+        Ok(self.repo.file_size(self.commit, path)?)
+    }
     fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
         // `read_file` finds exactly the blobs that `find_files` walks to.
         Ok(Some(self.repo.read_file(self.commit, path)?.is_some()))
@@ -294,11 +297,20 @@ pub struct LoadedValues {
 /// Reads and validates the values of `env`.
 pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedValues> {
     let path = workspace::values_path(env);
+    if let Some(size) = snapshot.size(&path)? {
+        if size > workspace::MAX_INPUT_BYTES {
+            return Err(workspace::WorkspaceError::TooLarge {
+                path,
+                size,
+                limit: workspace::MAX_INPUT_BYTES,
+            }
+            .into());
+        }
+    }
     let bytes = snapshot
         .read(&path)?
         .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| workspace::WorkspaceError::NotUtf8 { path: path.clone() })?;
+    let text = workspace::utf8_text(&path, bytes)?;
     let values = values::parse(&path, &text)?;
     Ok(LoadedValues { path, text, values })
 }

@@ -47,6 +47,17 @@ pub enum RenderError {
         problem: OutputProblem,
     },
 
+    /// A template rendered something that is not the object its file promises.
+    #[error("template `{template}` ({origin}) rendered an invalid file: {source}\n{hint}", hint = origin.fix_hint())]
+    TemplateOutput {
+        /// The template file name.
+        template: String,
+        /// Built-in or override.
+        origin: TemplateSource,
+        /// The output problem ([`RenderError::OutputCheck`]).
+        source: Box<RenderError>,
+    },
+
     /// The values use a shape the templates cannot express.
     #[error("values `{field}`: {feature} is not supported; {hint}")]
     Unsupported {

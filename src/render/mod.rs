@@ -259,7 +259,11 @@ fn render_one(
             origin: templates.source_of(job.template),
             cause: error::flatten_chain(&e),
         })?;
-    check::check_file(&job.file, &text, &job.expect)?;
+    check::check_file(&job.file, &text, &job.expect).map_err(|e| RenderError::TemplateOutput {
+        template: job.template.to_owned(),
+        origin: templates.source_of(job.template),
+        source: Box::new(e),
+    })?;
     Ok(text)
 }
 

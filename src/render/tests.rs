@@ -477,6 +477,8 @@ fn characters_kustomize_cannot_process_are_refused() {
     v.env
         .insert("BAD".into(), EnvValue::Literal(Literal("a\u{7f}b".into())));
     let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    assert!(err.to_string().contains("deployment.yaml.tera"), "{err}");
+    let err = output_problem(err);
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -1113,6 +1115,12 @@ fn override_output_is_checked() {
         Templates::with_overrides(BTreeMap::from([("service.yaml.tera".to_owned(), injected)]))
             .unwrap();
     let err = render(&minimal(), "production", &templates).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("template `service.yaml.tera` (override from templates/)"),
+        "{err}"
+    );
+    let err = output_problem(err);
     assert_eq!(
         err,
         RenderError::OutputCheck {
@@ -1128,7 +1136,7 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("ingress.yaml.tera".to_owned(), renamed)]))
             .unwrap();
-    let err = render(&full(), "production", &templates).unwrap_err();
+    let err = output_problem(render(&full(), "production", &templates).unwrap_err());
     assert!(
         matches!(
             &err,
@@ -1522,4 +1530,12 @@ fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service
     v.preview.as_mut().unwrap().ingress.as_mut().unwrap().host = "api.example.com".into();
     let err = render(&v, "production", &Templates::builtin()).unwrap_err();
     assert!(err.to_string().contains("preview.ingress.host"), "{err}");
+}
+
+/// The output check inside a template's output error.
+fn output_problem(err: RenderError) -> RenderError {
+    match err {
+        RenderError::TemplateOutput { source, .. } => *source,
+        other => panic!("expected a template output error, got {other:?}"),
+    }
 }

@@ -49,6 +49,20 @@ pub enum RepoError {
         to: Oid,
     },
 
+    /// Another git process holds the index lock (or one was killed while holding it).
+    #[error("the index is locked: {} exists", path.display())]
+    IndexLocked {
+        /// The lock file.
+        path: PathBuf,
+    },
+
+    /// A file greenlight reads is a symbolic link in the commit.
+    #[error("{path} is a symbolic link in the commit: greenlight reads only regular files")]
+    Symlink {
+        /// The repository-relative path.
+        path: String,
+    },
+
     /// git config asks for signed commits and the commit could not be signed.
     #[error("cannot sign the commit: {problem}")]
     Signing {
@@ -162,6 +176,15 @@ impl RepoError {
             RepoError::NotFastForward { refname, .. } => Some(format!(
                 "{refname} has commits that are not on the remote; integrate them first \
                  (`git pull --rebase`, then `git push`) and run the command again"
+            )),
+            RepoError::IndexLocked { path } => Some(format!(
+                "another git command is running here, or one was killed; when none is running, \
+                 remove {} and run `git status` to check the checkout",
+                path.display()
+            )),
+            RepoError::Symlink { path } => Some(format!(
+                "replace the link with the file itself (`git rm --cached {path}`, copy the \
+                 content, `git add {path}`): a link could point outside the repository"
             )),
             RepoError::Signing { .. } => Some(
                 "fix the signing set-up so that `git commit -S` works here (see `git config \

@@ -281,11 +281,42 @@ impl Repo {
         if entry.kind() != Some(ObjectType::Blob) {
             return Ok(None);
         }
+        if entry.filemode() == i32::from(FileMode::Link) {
+            return Err(RepoError::Symlink {
+                path: path.to_owned(),
+            });
+        }
         let blob = self
             .inner
             .find_blob(entry.id())
             .map_err(RepoError::git("read a file"))?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The size in bytes of the file at `path` in `commit`, read from the object header
+    /// (the content is not inflated), or `None` when there is no such file.
+    pub fn file_size(&self, commit: Oid, path: &str) -> Result<Option<u64>, RepoError> {
+        path::validate(path)?;
+        let tree = self.tree_of(commit)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => entry,
+            Ok(_) => return Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a path",
+                    source,
+                })
+            }
+        };
+        let odb = self
+            .inner
+            .odb()
+            .map_err(RepoError::git("open the object database"))?;
+        let (size, _) = odb
+            .read_header(entry.id())
+            .map_err(RepoError::git("read a file's size"))?;
+        Ok(Some(size as u64))
     }
 
     /// The subtree at `dir` (`""` is the root), or `None` when there is none.
@@ -330,6 +361,11 @@ impl Repo {
                 continue;
             }
             let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            if entry.filemode() == i32::from(FileMode::Link) {
+                return Err(RepoError::Symlink {
+                    path: path::join(dir, &name),
+                });
+            }
             let blob = self
                 .inner
                 .find_blob(entry.id())
@@ -682,6 +718,11 @@ impl Repo {
         let Some(workdir) = self.checkout_of(planned)? else {
             return Ok(());
         };
+        // The index will be written after the branch moves: refuse now if it cannot be.
+        let lock = self.git_dir().join("index.lock");
+        if lock.exists() {
+            return Err(RepoError::IndexLocked { path: lock });
+        }
         let borrowed = planned.borrowed();
         let dirty = worktree::dirty_paths(workdir, &self.index()?, &borrowed)?;
         if dirty.is_empty() {
@@ -718,9 +759,10 @@ impl Repo {
         )?;
         if let Some(workdir) = checkout {
             let borrowed = planned.borrowed();
-            let updated = self
-                .index()
-                .and_then(|mut index| worktree::apply(workdir, &mut index, &borrowed));
+            let updated = self.index().and_then(|mut index| {
+                let scratch = self.git_dir().join("greenlight-tmp");
+                worktree::apply(workdir, &scratch, &mut index, &borrowed)
+            });
             if let Err(source) = updated {
                 return Err(RepoError::CheckoutNotUpdated {
                     commit: new,

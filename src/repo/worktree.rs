@@ -79,10 +79,19 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
 }
 
 /// Write (or delete) every changed file in the checkout and record it in the index, then
-/// write the index. Files are replaced atomically by renaming a temporary file in the same
-/// directory; directories emptied by a deletion are removed.
+/// write the index. Files are replaced atomically by renaming a temporary file into place, so
+/// a file is always either its old or its new version, never a truncated one. The temporary
+/// files are made in `scratch` (inside the git directory) when it is on the same file system,
+/// so a process killed mid-way leaves nothing for `git status` to show; otherwise next to the
+/// file. Directories emptied by a deletion are removed.
+///
+/// Order, for crash safety: the caller moves the branch first, then this writes the files,
+/// then the index (itself written to a lock file and renamed). A kill at any point leaves the
+/// branch at the old or the new commit, each file at its old or new content, and the index
+/// at its old or new state; `git fsck` stays clean.
 pub(crate) fn apply(
     workdir: &Path,
+    scratch: &Path,
     index: &mut Index,
     changes: &[PathChange<'_>],
 ) -> Result<(), RepoError> {
@@ -90,7 +99,7 @@ pub(crate) fn apply(
         let full = workdir.join(change.path);
         match change.new {
             Some((bytes, id, mode)) => {
-                write_atomically(&full, bytes, mode == FileMode::BlobExecutable)?;
+                write_atomically_via(&full, scratch, bytes, mode == FileMode::BlobExecutable)?;
                 let meta = fs::symlink_metadata(&full).map_err(RepoError::io("inspect", &full))?;
                 index
                     .add(&index_entry(change.path, id, mode, &meta))
@@ -110,6 +119,32 @@ pub(crate) fn apply(
         }
     }
     index.write().map_err(RepoError::git("write the index"))
+}
+
+/// [`write_atomically`] through a temporary file in `scratch`, falling back to one next to
+/// the file when a rename from `scratch` is not possible (another file system).
+fn write_atomically_via(
+    full: &Path,
+    scratch: &Path,
+    bytes: &[u8],
+    executable: bool,
+) -> Result<(), RepoError> {
+    let dir = full
+        .parent()
+        .expect("a checkout file always has a parent directory");
+    fs::create_dir_all(dir).map_err(RepoError::io("create the directory", dir))?;
+    if fs::create_dir_all(scratch).is_ok() {
+        let tmp = scratch.join(format!("write-{}.tmp", std::process::id()));
+        if write_new_file(&tmp, bytes, executable).is_ok() {
+            match fs::rename(&tmp, full) {
+                Ok(()) => return Ok(()),
+                Err(_) => {
+                    let _ = fs::remove_file(&tmp);
+                }
+            }
+        }
+    }
+    write_atomically(full, bytes, executable)
 }
 
 fn write_atomically(full: &Path, bytes: &[u8], executable: bool) -> Result<(), RepoError> {

@@ -21,6 +21,43 @@ pub use edit::{edit, EditError, VerificationFailure};
 pub use model::*;
 pub use schema::{json_schema, json_schema_text, modeline, SCHEMA_PATH};
 
+/// Refuses characters YAML does not allow in a document (NUL and the other C0 and C1 control
+/// characters except tab, line feed, carriage return and next line, DEL, and the
+/// non-characters U+FFFE and U+FFFF), each located, before the parser sees them: they are
+/// invisible in a review and some tools stop reading at them.
+fn check_characters(file: &str, text: &str) -> Result<(), ValuesError> {
+    let mut problems = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        for (col, c) in line.chars().enumerate() {
+            let allowed = matches!(c, '\t' | '\r' | '\u{85}' | '\u{feff}')
+                || !(c.is_control() || c == '\u{fffe}' || c == '\u{ffff}');
+            if !allowed {
+                problems.push(Diagnostic {
+                    file: file.to_owned(),
+                    line: n + 1,
+                    column: col + 1,
+                    path: String::new(),
+                    kind: DiagnosticKind::Syntax,
+                    message: format!(
+                        "the control character U+{:04X} is not allowed in a values file",
+                        c as u32
+                    ),
+                    expected: Some("printable text".to_owned()),
+                    hint: Some("delete it (`cat -A` shows where it is)".to_owned()),
+                });
+                if problems.len() == 20 {
+                    return Err(ValuesError::new(problems));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ValuesError::new(problems))
+    }
+}
+
 /// Parse and validate the text of a values file. `file` is the label used in diagnostics
 /// (a repository-relative path such as `environments/staging/values.yaml`).
 ///
@@ -31,6 +68,7 @@ pub fn parse(file: &str, text: &str) -> Result<Values, ValuesError> {
 
 /// [`parse`], also returning the spanned tree that edits and locations need.
 pub(crate) fn parse_with_tree(file: &str, text: &str) -> Result<(Values, tree::Node), ValuesError> {
+    check_characters(file, text)?;
     let root = tree::build(file, text).map_err(ValuesError::new)?;
     let Some(root) = root.filter(|r| !r.is_null()) else {
         return Err(ValuesError::new(vec![Diagnostic {
