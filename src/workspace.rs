@@ -137,7 +137,8 @@ impl WorkspaceError {
                     .to_owned(),
             ),
             WorkspaceError::TooLarge { .. } => Some(
-                "a values file needs a few KiB; check that the right file is in place".to_owned(),
+                "values files and templates need a few KiB; check that the right file is in place"
+                    .to_owned(),
             ),
             WorkspaceError::SymlinkEscapes { path, .. } => Some(format!(
                 "replace {path} with a regular file inside the repository"

@@ -120,7 +120,9 @@ fn check(s: &Sandbox, old: &str, seed: u64, round: usize) {
             .map(str::to_owned);
         assert!(
             staged == before || staged == after,
-            "{context}: the index entry of {path} is neither old nor new"
+            "{context}: the index entry of {path} is neither old nor new: index {staged:?}, \
+             old {before:?}, new {after:?}, file {file:?}; history:\n{}",
+            s.git(&["log", "--format=%h %s", "-4"])
         );
     }
     // Nothing untracked appears but the new commit's own files whose index entry was not
@@ -178,7 +180,7 @@ fn sigkill_at_any_moment_leaves_a_valid_repository() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{stderr}");
             assert!(stderr.contains(".lock"), "seed {seed}: {stderr}");
-            check(&s, &s.head(), seed, round);
+            check(&s, &old, seed, round);
             for lock in locks {
                 std::fs::remove_file(lock).unwrap();
             }

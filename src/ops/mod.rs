@@ -365,6 +365,11 @@ pub fn render_envs(
         },
     };
     let disk = DiskTree::new(&root);
+    // A named environment whose folder is a link out of the repository is reported as such,
+    // not as missing.
+    for env in envs {
+        workspace::check_inside(&root, env)?;
+    }
     let selected = workspace::select(&disk, envs, all)?;
     let templates = templates(&disk)?;
     // Environments are independent, so they load and render in parallel; the results keep

@@ -175,10 +175,10 @@ pub(super) fn plan(
 ) -> anyhow::Result<Planned> {
     let action = command.action();
     let tree = CommitTree::new(repo, tip);
-    workspace::select(&tree, &[env.to_owned()], false)?;
     if let Some(workdir) = repo.workdir() {
         workspace::check_inside(workdir, env)?;
     }
+    workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
     let state = scan_history(repo, tip, env)?.state;
     let v = &loaded.values;

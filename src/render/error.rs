@@ -48,14 +48,14 @@ pub enum RenderError {
     },
 
     /// A template rendered something that is not the object its file promises.
-    #[error("template `{template}` ({origin}) rendered an invalid file: {source}\n{hint}", hint = origin.fix_hint())]
+    #[error("template `{template}` ({origin}) rendered an invalid file: {problem}\n{hint}", hint = origin.fix_hint())]
     TemplateOutput {
         /// The template file name.
         template: String,
         /// Built-in or override.
         origin: TemplateSource,
         /// The output problem ([`RenderError::OutputCheck`]).
-        source: Box<RenderError>,
+        problem: Box<RenderError>,
     },
 
     /// The values use a shape the templates cannot express.

@@ -262,7 +262,7 @@ fn render_one(
     check::check_file(&job.file, &text, &job.expect).map_err(|e| RenderError::TemplateOutput {
         template: job.template.to_owned(),
         origin: templates.source_of(job.template),
-        source: Box::new(e),
+        problem: Box::new(e),
     })?;
     Ok(text)
 }

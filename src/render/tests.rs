@@ -1535,7 +1535,7 @@ fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service
 /// The output check inside a template's output error.
 fn output_problem(err: RenderError) -> RenderError {
     match err {
-        RenderError::TemplateOutput { source, .. } => *source,
+        RenderError::TemplateOutput { problem, .. } => *problem,
         other => panic!("expected a template output error, got {other:?}"),
     }
 }

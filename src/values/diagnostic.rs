@@ -84,13 +84,24 @@ impl ValuesError {
     }
 }
 
+/// How many problems are printed; the rest are counted (a hostile file can hold thousands).
+const SHOWN: usize = 10;
+
 impl fmt::Display for ValuesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
+        for (i, d) in self.diagnostics.iter().take(SHOWN).enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
             write!(f, "{d}")?;
+        }
+        let more = self.diagnostics.len().saturating_sub(SHOWN);
+        if more > 0 {
+            write!(
+                f,
+                "\n... and {more} more problem{} in the same file (fix these first)",
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

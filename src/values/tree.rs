@@ -498,8 +498,22 @@ fn syntax_error(file: &str, at: Pos, info: &str, open_flow: Option<Pos>) -> Diag
         ))
     } else if info.contains("quoted scalar") {
         Some("check for a quote that is not closed".to_owned())
+    } else if info.contains("recursion limit") {
+        Some(
+            "values files need only a few levels of nesting: check for unclosed `[` or `{`"
+                .to_owned(),
+        )
     } else {
-        None
+        Some(
+            "check the indentation and the quoting at and just before this position \
+             (strings holding `: `, `#` or starting with `[`, `{`, `&`, `*` need quotes)"
+                .to_owned(),
+        )
+    };
+    let info = if info.contains("recursion limit") {
+        "nested too deeply"
+    } else {
+        info
     };
     Diagnostic {
         file: file.to_owned(),
