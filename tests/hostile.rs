@@ -209,3 +209,28 @@ fn every_hostile_input_is_refused_cleanly_and_changes_nothing() {
     let failures: Vec<String> = cases.iter().filter_map(|c| run_case(c).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn secret_data_never_shows_in_diffs() {
+    let s = Sandbox::with_values(VALUES);
+    s.write(
+        "rendered/production/db.secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\ndata:\n  password: c3VwZXJzZWNyZXQ=\nstringData:\n  url: postgres://app:hunter2@db/shop\n",
+    );
+    s.git(&["add", "-A"]);
+    s.git(&["commit", "-q", "-m", "a hand-made secret"]);
+    for args in [
+        vec!["diff", "production"],
+        vec!["diff", "production", "--output", "json"],
+        vec!["render", "production", "--output", "json"],
+    ] {
+        let r = s.greenlight(&args);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        for secret in ["c3VwZXJzZWNyZXQ=", "hunter2"] {
+            assert!(!all.contains(secret), "{args:?} printed {secret}:\n{all}");
+        }
+        if args[0] == "diff" {
+            assert!(all.contains("<redacted sha256:"), "{args:?}:\n{all}");
+        }
+    }
+}
