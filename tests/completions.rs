@@ -9,16 +9,7 @@ use std::process::Command;
 
 use common::sandbox::{bin, Sandbox};
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 /// Completes the command line `words` (the last word is being completed) in `dir` with the
 /// script `greenlight completions bash` prints, as bash's programmable completion would.

@@ -5,16 +5,7 @@ mod common;
 
 use common::sandbox::{Sandbox, T0};
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 /// Four environments: `production` promoted 10 minutes before `now` (green live, blue warm),
 /// `staging` with 1.5.0 staged, `qa` promoted and scaled down, `dev` untouched.

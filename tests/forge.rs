@@ -13,16 +13,7 @@ use std::sync::{Arc, Mutex};
 use common::sandbox::{Run, Sandbox};
 use serde_json::{json, Value};
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 const TOKEN: &str = "tok_0123456789_secret";
 const BRANCH: &str = "greenlight/production/promote-green-1.5.0";

@@ -21,16 +21,7 @@ use std::path::{Path, PathBuf};
 
 use common::sandbox::Sandbox;
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile")

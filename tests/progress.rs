@@ -1,19 +1,12 @@
 //! Progress on long work: drawn on a terminal (a real pty made by `script`), never on a pipe,
 //! with `--output json` or with `-q`.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 fn many_environments(dir: &Path, n: usize) {
     for i in 0..n {

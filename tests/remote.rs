@@ -11,16 +11,7 @@ use std::process::{Command, Stdio};
 use common::sandbox::{bin, Run, Sandbox};
 use common::servers;
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 /// A sandbox whose `production` has 1.5.0 staged in green, pushed to a bare remote
 /// (`remote.git` beside the checkout) that the checkout tracks as `origin`.
@@ -89,6 +80,21 @@ impl Fixture {
         self.remote_git(&["rev-parse", &format!("refs/heads/{branch}")])
             .trim()
             .to_owned()
+    }
+
+    fn commits_on_main(&self) -> usize {
+        self.remote_git(&["rev-list", "--count", "main"])
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Installs `script` as the remote's pre-receive hook.
+    fn pre_receive_hook(&self, script: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let hook = self.remote.join("hooks/pre-receive");
+        std::fs::write(&hook, script).unwrap();
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     fn remote_file(&self, branch: &str, path: &str) -> String {
@@ -212,17 +218,7 @@ fn local_commits_missing_on_the_remote_are_never_rewritten() {
 #[test]
 fn a_hook_rejection_is_final_and_leaves_the_checkout_alone() {
     let f = Fixture::new();
-    let hook = f.remote.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\necho 'main is protected: open a pull request' >&2\nexit 1\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    f.pre_receive_hook("#!/bin/sh\necho 'main is protected: open a pull request' >&2\nexit 1\n");
     let before = (f.s.head(), f.remote_tip("main"));
     let r = f.s.greenlight(&["promote", "production", "--push"]).code(2);
     assert!(
@@ -579,11 +575,7 @@ fn eight_pipelines_promoting_eight_environments_all_land() {
     let envs: Vec<String> = (1..=8).map(|i| format!("team{i}")).collect();
     let names: Vec<&str> = envs.iter().map(String::as_str).collect();
     let f = Fixture::with_envs(&names);
-    let before: usize = f
-        .remote_git(&["rev-list", "--count", "main"])
-        .trim()
-        .parse()
-        .unwrap();
+    let before: usize = f.commits_on_main();
     // Every rejection means another pipeline landed, so with 8 pipelines nobody is rejected
     // more than 7 times: 7 retries make the outcome independent of timing.
     let runs = envs
@@ -607,11 +599,7 @@ fn eight_pipelines_promoting_eight_environments_all_land() {
         let _ = r.ok();
         assert_eq!(live_on_remote(&f, env), "green", "{env}");
     }
-    let after: usize = f
-        .remote_git(&["rev-list", "--count", "main"])
-        .trim()
-        .parse()
-        .unwrap();
+    let after: usize = f.commits_on_main();
     assert_eq!(after, before + 8);
     fsck_and_linear(&f);
 }
@@ -619,11 +607,7 @@ fn eight_pipelines_promoting_eight_environments_all_land() {
 #[test]
 fn four_pipelines_promoting_one_environment_exactly_one_wins() {
     let f = Fixture::new();
-    let before: usize = f
-        .remote_git(&["rev-list", "--count", "main"])
-        .trim()
-        .parse()
-        .unwrap();
+    let before: usize = f.commits_on_main();
     let runs = (0..4)
         .map(|_| {
             [
@@ -645,11 +629,7 @@ fn four_pipelines_promoting_one_environment_exactly_one_wins() {
     for r in results.iter().filter(|r| r.code == 3) {
         assert!(r.stderr.contains("but green is live"), "{}", r.stderr);
     }
-    let after: usize = f
-        .remote_git(&["rev-list", "--count", "main"])
-        .trim()
-        .parse()
-        .unwrap();
+    let after: usize = f.commits_on_main();
     assert_eq!(after, before + 1);
     fsck_and_linear(&f);
 }
@@ -667,17 +647,7 @@ fn the_push_classifier_reads_what_real_servers_say() {
         &stale,
         &["commit", "-q", "--allow-empty", "-m", "stale work"],
     );
-    let hook = f.remote.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\nfor r in $(cat | cut -d' ' -f3); do [ \"$r\" = refs/heads/locked ] && { echo 'locked by policy' >&2; exit 1; }; done\nexit 0\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    f.pre_receive_hook("#!/bin/sh\nfor r in $(cat | cut -d' ' -f3); do [ \"$r\" = refs/heads/locked ] && { echo 'locked by policy' >&2; exit 1; }; done\nexit 0\n");
     let daemon = servers::git_daemon(f.s._tmp.path());
     let http = servers::git_http(f.s._tmp.path(), None);
     let sshd = servers::sshd(&f.s._tmp.path().join("ssh"));

@@ -10,16 +10,7 @@ use std::process::{Command, Stdio};
 use common::sandbox::Sandbox;
 use common::servers::ssh_keygen;
 
-const VALUES: &str = "\
-app: api
-namespace: shop
-liveColor: blue
-image: registry.example.com/shop/api
-blue:  { tag: \"1.4.0\", replicas: 3 }
-green: { replicas: 0 }
-port: 8080
-readinessProbe: { path: /healthz }
-";
+const VALUES: &str = common::sandbox::VALUES;
 
 /// A sandbox whose repository signs with ssh `key` (a `user.signingkey` value) and trusts the
 /// public key `public` for the committer's email.

@@ -10,6 +10,19 @@ pub fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("greenlight")
 }
 
+/// The smallest valid values file the tests start from: `api` in namespace `shop`, blue live
+/// with 1.4.0 × 3, green empty.
+pub const VALUES: &str = "\
+app: api
+namespace: shop
+liveColor: blue
+image: registry.example.com/shop/api
+blue:  { tag: \"1.4.0\", replicas: 3 }
+green: { replicas: 0 }
+port: 8080
+readinessProbe: { path: /healthz }
+";
+
 /// Unix time of the fixture commits; GREENLIGHT_NOW is expressed relative to it.
 pub const T0: i64 = 1_700_000_000;
 
