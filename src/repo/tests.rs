@@ -1,5 +1,5 @@
 //! Unit tests of `Repo` against repositories built with git2 itself (the git CLI is exercised
-//! by `tests/repo.rs`).
+//! by `tests/it/repo.rs`).
 
 use super::*;
 

@@ -4,7 +4,7 @@
 
 #[test]
 fn the_values_reference_in_readme_parses() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = readme
         .split("## The values file")
         .nth(1)

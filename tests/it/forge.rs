@@ -3,17 +3,15 @@
 //! documented REST API, and answers like the forge does. The release branch is pushed to a
 //! real bare repository first.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use common::sandbox::{Run, Sandbox};
+use crate::common::sandbox::{Run, Sandbox};
 use serde_json::{json, Value};
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 const TOKEN: &str = "tok_0123456789_secret";
 const BRANCH: &str = "greenlight/production/promote-green-1.5.0";

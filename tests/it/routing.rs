@@ -2,9 +2,7 @@
 //! real git repositories: stage → promote → rollback → scale-down, asserting that each commit
 //! changes exactly the routing lines a reviewer expects.
 
-mod common;
-
-use common::sandbox::Sandbox;
+use crate::common::sandbox::Sandbox;
 use greenlight::values::{Color, Routing, Values};
 use serde_yaml::Value as Yaml;
 
@@ -32,13 +30,20 @@ gatewayApi:
   hostnames: [api.example.com]
 ";
 
-impl Sandbox {
-    /// A repository with one environment `production` in the given routing mode, rendered and
-    /// committed.
-    fn new(routing: &str) -> Sandbox {
-        Sandbox::with_values(&format!("{COMMON}{routing}"))
-    }
+/// A repository with one environment `production` in the given routing mode, rendered and
+/// committed.
+fn sandbox(routing: &str) -> Sandbox {
+    Sandbox::with_values(&format!("{COMMON}{routing}"))
+}
 
+/// What these tests read off a sandbox after each command.
+trait Cycle {
+    fn run(&self, args: &[&str]) -> String;
+    fn rendered_changes(&self) -> Vec<String>;
+    fn changed_files(&self) -> Vec<String>;
+}
+
+impl Cycle for Sandbox {
     /// Runs greenlight, requires success, and returns its stdout.
     #[track_caller]
     fn run(&self, args: &[&str]) -> String {
@@ -75,7 +80,7 @@ impl Sandbox {
 /// expected rendered line changes of each commit (stage: only those outside the new
 /// Deployment and the kustomization).
 fn cycle(routing: &str, route_file: &str, expected: [&[&str]; 4]) {
-    let s = Sandbox::new(routing);
+    let s = sandbox(routing);
     let [stage, promote, rollback, scale_down] = expected;
 
     s.run(&["stage", "production", "--tag", "1.5.0"]);
@@ -210,7 +215,7 @@ fn gateway_api_cycle_changes_only_weights_and_the_preview_rule() {
 
 #[test]
 fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
-    let s = Sandbox::new(ISTIO);
+    let s = sandbox(ISTIO);
     let dir = s.root.parent().unwrap().join("wired");
     s.greenlight(&[
         "init",
@@ -279,8 +284,8 @@ fn idle_runs(v: &Values) -> bool {
 #[test]
 fn every_routing_fixture_routes_live_and_idle_as_its_values_say() {
     let mut checked = 0;
-    for case in common::case_dirs() {
-        let name = common::case_name(&case);
+    for case in crate::common::case_dirs() {
+        let name = crate::common::case_name(&case);
         let text = std::fs::read_to_string(case.join("values.yaml")).unwrap();
         let v = greenlight::values::parse(&name, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (live, idle) = (v.live_color.as_str(), v.idle_color().as_str());

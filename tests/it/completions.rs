@@ -2,14 +2,12 @@
 //! real tools: bash sources the script and its completion function is called the way bash
 //! calls it; `man -l` renders the pages.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::sandbox::{bin, Sandbox};
+use crate::common::sandbox::{bin, Sandbox};
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 /// Completes the command line `words` (the last word is being completed) in `dir` with the
 /// script `greenlight completions bash` prints, as bash's programmable completion would.

@@ -3,15 +3,13 @@
 //! and every transport (file://, git daemon, git http-backend with a token, OpenSSH with a
 //! key file, known_hosts and ssh-agent). Races run several greenlight processes at once.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::sandbox::{bin, Run, Sandbox};
-use common::servers;
+use crate::common::sandbox::{bin, Run, Sandbox};
+use crate::common::servers;
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 /// A sandbox whose `production` has 1.5.0 staged in green, pushed to a bare remote
 /// (`remote.git` beside the checkout) that the checkout tracks as `origin`.
@@ -176,7 +174,7 @@ fn a_concurrent_promotion_makes_expect_live_refuse_instead_of_overwriting() {
     let theirs = f.remote_tip("main");
     let before = f.s.head();
     // A minute later (so our commit differs from theirs, as it would in real life).
-    f.s.at(common::sandbox::T0 + 60);
+    f.s.at(crate::common::sandbox::T0 + 60);
 
     let r =
         f.s.greenlight(&["promote", "production", "--expect-live", "blue", "--push"])
@@ -548,7 +546,7 @@ fn run_all(s: &Sandbox, runs: Vec<Vec<String>>) -> Vec<Run> {
             let mut cmd = Command::new(bin());
             s.env(&mut cmd);
             // Distinct commit times, so no two pipelines write the very same commit.
-            let date = format!("@{} +0000", common::sandbox::T0 + 60 + i as i64);
+            let date = format!("@{} +0000", crate::common::sandbox::T0 + 60 + i as i64);
             cmd.env("GIT_COMMITTER_DATE", &date)
                 .env("GIT_AUTHOR_DATE", &date)
                 .current_dir(s._tmp.path())

@@ -6,12 +6,10 @@
 
 #![cfg(unix)]
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::sandbox::{bin, Sandbox};
+use crate::common::sandbox::{bin, Sandbox};
 
 const VALUES: &str = "\
 app: api

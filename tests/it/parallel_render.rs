@@ -10,7 +10,7 @@ use greenlight::ops::{self, Location};
 use greenlight::render::Templates;
 use greenlight::values;
 
-const BASE: &str = include_str!("../environments/staging/values.yaml");
+const BASE: &str = include_str!("../../environments/staging/values.yaml");
 
 /// Values that differ per environment in every field the templates print.
 fn values_for(i: usize) -> String {

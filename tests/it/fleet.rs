@@ -1,11 +1,9 @@
 //! `greenlight status` without ENV: one aligned table of the whole fleet (text) and the same
 //! rows in JSON, from one walk of history for every environment.
 
-mod common;
+use crate::common::sandbox::{Sandbox, T0};
 
-use common::sandbox::{Sandbox, T0};
-
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 /// Four environments: `production` promoted 10 minutes before `now` (green live, blue warm),
 /// `staging` with 1.5.0 staged, `qa` promoted and scaled down, `dev` untouched.

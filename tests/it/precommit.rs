@@ -2,14 +2,12 @@
 //! scratch GitOps repository: a hand-edited rendered file blocks the commit with greenlight's
 //! message; a clean change passes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::sandbox::{bin, Sandbox};
+use crate::common::sandbox::{bin, Sandbox};
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 /// A git repository holding this project's `.pre-commit-hooks.yaml`, as pre-commit would
 /// fetch it; returns its path and commit.

@@ -1,12 +1,10 @@
 //! Progress on long work: drawn on a terminal (a real pty made by `script`), never on a pipe,
 //! with `--output json` or with `-q`.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 fn many_environments(dir: &Path, n: usize) {
     for i in 0..n {

@@ -37,7 +37,7 @@ struct Push {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // Filled in by --open-pr, tested in tests/forge.rs.
+#[allow(dead_code)] // Filled in by --open-pr, tested in tests/it/forge.rs.
 struct PullRequest {
     number: u64,
     url: String,

@@ -837,7 +837,7 @@ fn run_child(sb: &Sandbox, repo_dir: &Path, env: &[(&str, &str)]) -> String {
         .env("GREENLIGHT_TEST_REPO", repo_dir)
         .args([
             "--exact",
-            "child_commit",
+            "repo::child_commit",
             "--ignored",
             "--nocapture",
             "--test-threads=1",

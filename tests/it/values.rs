@@ -6,7 +6,7 @@
 //!   `fixtures/values/invalid/<case>.yaml`. Every `.yaml` needs its `.expected` and vice versa.
 //!
 //! To regenerate the `.expected` files after an intended change of messages, run
-//! `GREENLIGHT_BLESS=1 cargo test --test values` and review the diff before committing.
+//! `GREENLIGHT_BLESS=1 cargo test --test it values::` and review the diff before committing.
 
 use std::fs;
 use std::path::{Path, PathBuf};

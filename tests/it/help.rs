@@ -61,7 +61,7 @@ fn help_text_matches_snapshots() {
     }
     assert!(
         failures.is_empty(),
-        "--help differs from its snapshot (GREENLIGHT_BLESS=1 cargo test --test help to accept):\n{}",
+        "--help differs from its snapshot (GREENLIGHT_BLESS=1 cargo test --test it help:: to accept):\n{}",
         failures.join("\n")
     );
 }

@@ -3,13 +3,11 @@
 //! invalid fixtures the schema can express are rejected by both), kept committed for editors,
 //! and written by `greenlight init` with a modeline in each values file.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::sandbox::bin;
+use crate::common::sandbox::bin;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

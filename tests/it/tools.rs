@@ -9,8 +9,6 @@
 //! unless the `CI` environment variable is set: then it fails, naming the tool and how to
 //! install it.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,12 +69,12 @@ fn available(tool: &Tool, test: &str) -> bool {
 /// Each case's committed expected folder, and a fresh render of it in a temp folder.
 fn rendered_dirs(tmp: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    for case in common::case_dirs() {
-        let name = common::case_name(&case);
+    for case in crate::common::case_dirs() {
+        let name = crate::common::case_name(&case);
         dirs.push(case.join("expected"));
-        let files = common::render_case(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let files = crate::common::render_case(&case).unwrap_or_else(|e| panic!("{name}: {e}"));
         let fresh = tmp.join(&name);
-        common::write_files(&fresh, &files);
+        crate::common::write_files(&fresh, &files);
         dirs.push(fresh);
     }
     assert!(!dirs.is_empty(), "no render fixtures found");

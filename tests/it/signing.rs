@@ -2,15 +2,13 @@
 //! and `git log --show-signature`. SSH keys (a private key file, a public key served by
 //! ssh-agent, a `key::` literal) and OpenPGP keys are made by the tests.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::sandbox::Sandbox;
-use common::servers::ssh_keygen;
+use crate::common::sandbox::Sandbox;
+use crate::common::servers::ssh_keygen;
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 /// A sandbox whose repository signs with ssh `key` (a `user.signingkey` value) and trusts the
 /// public key `public` for the committer's email.

@@ -7,10 +7,8 @@
 //! (stale files are deleted) and review the result with `git diff`:
 //!
 //! ```sh
-//! GREENLIGHT_BLESS=1 cargo test --test golden
+//! GREENLIGHT_BLESS=1 cargo test --test it golden::
 //! ```
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -72,9 +70,9 @@ fn compare(case: &str, expected: &BTreeMap<String, Vec<u8>>, actual: &FileMap) -
 
 #[test]
 fn rendered_output_matches_expected_directories() {
-    let dirs = common::case_dirs();
-    let names: Vec<String> = dirs.iter().map(|d| common::case_name(d)).collect();
-    for required in common::REQUIRED_CASES {
+    let dirs = crate::common::case_dirs();
+    let names: Vec<String> = dirs.iter().map(|d| crate::common::case_name(d)).collect();
+    for required in crate::common::REQUIRED_CASES {
         assert!(
             names.iter().any(|n| n == required),
             "fixtures/render/{required}/ is missing (found {names:?})"
@@ -83,14 +81,14 @@ fn rendered_output_matches_expected_directories() {
 
     let mut failures = Vec::new();
     for dir in &dirs {
-        let case = common::case_name(dir);
+        let case = crate::common::case_name(dir);
         if !dir.join("values.yaml").is_file() {
             failures.push(format!(
                 "{case}: fixtures/render/{case}/values.yaml is missing"
             ));
             continue;
         }
-        let actual = match common::render_case(dir) {
+        let actual = match crate::common::render_case(dir) {
             Ok(files) => files,
             Err(e) => {
                 failures.push(format!("{case}: render failed: {e}"));
@@ -103,7 +101,7 @@ fn rendered_output_matches_expected_directories() {
                 fs::remove_dir_all(&expected_dir)
                     .unwrap_or_else(|e| panic!("remove {}: {e}", expected_dir.display()));
             }
-            common::write_files(&expected_dir, &actual);
+            crate::common::write_files(&expected_dir, &actual);
             continue;
         }
         let report = compare(&case, &read_dir_files(&expected_dir), &actual);
@@ -113,7 +111,7 @@ fn rendered_output_matches_expected_directories() {
     }
     assert!(
         failures.is_empty(),
-        "{}\nIf the new output is intended, run `GREENLIGHT_BLESS=1 cargo test --test golden` \
+        "{}\nIf the new output is intended, run `GREENLIGHT_BLESS=1 cargo test --test it golden::` \
          and review `git diff fixtures/`.",
         failures.join("\n")
     );
@@ -145,7 +143,7 @@ fn compare_reports_every_kind_of_difference() {
 
 #[test]
 fn hostile_strings_come_back_exactly_from_every_rendered_file() {
-    let dir = common::fixtures_dir().join("hostile-strings");
+    let dir = crate::common::fixtures_dir().join("hostile-strings");
     let text = fs::read_to_string(dir.join("values.yaml")).expect("hostile values");
     let values = greenlight::values::parse("hostile-strings/values.yaml", &text)
         .unwrap_or_else(|e| panic!("{e:#}"));
@@ -153,7 +151,7 @@ fn hostile_strings_come_back_exactly_from_every_rendered_file() {
         values.annotations.values().any(|v| v == "x\nkind: Secret"),
         "the fixture carries the acceptance case"
     );
-    let files = common::render_case(&dir).expect("hostile strings render");
+    let files = crate::common::render_case(&dir).expect("hostile strings render");
     for (name, bytes) in &files {
         let docs: Vec<serde_yaml::Value> =
             serde_yaml::Deserializer::from_str(std::str::from_utf8(bytes).expect("utf-8"))

@@ -11,17 +11,15 @@
 //!   and `commit` (commit everything first, for commands that read the branch);
 //! - `args.json`: the command line (default `["render", "production"]`).
 //!
-//! Regenerate the expected messages with `GREENLIGHT_BLESS=1 cargo test --test hostile` and
+//! Regenerate the expected messages with `GREENLIGHT_BLESS=1 cargo test --test it hostile::` and
 //! review the diff.
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::sandbox::Sandbox;
+use crate::common::sandbox::Sandbox;
 
-const VALUES: &str = common::sandbox::VALUES;
+const VALUES: &str = crate::common::sandbox::VALUES;
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile")

@@ -2,11 +2,9 @@
 //! dirs, with a hermetic environment (cleared env, no global git config, fixed identities and
 //! dates, NO_COLOR, an injected clock via GREENLIGHT_NOW).
 
-mod common;
-
 use std::path::Path;
 
-use common::sandbox::{bin, Run, Sandbox, T0};
+use crate::common::sandbox::{bin, Run, Sandbox, T0};
 
 const VALUES: &str = "\
 # Shop API in production.
@@ -21,11 +19,9 @@ readinessProbe: { path: /healthz }
 ingress: { host: api.example.com, className: nginx }
 ";
 
-impl Sandbox {
-    /// The sandbox most tests start from: `VALUES` in `production`.
-    fn new() -> Sandbox {
-        Sandbox::with_values(VALUES)
-    }
+/// The sandbox most tests start from: `VALUES` in `production`.
+fn sandbox() -> Sandbox {
+    Sandbox::with_values(VALUES)
 }
 
 /// The action column of `greenlight history` text output, newest first.
@@ -47,7 +43,7 @@ fn json(run: &Run) -> serde_json::Value {
 
 #[test]
 fn full_cycle_stage_promote_rollback_scale_down() {
-    let s = Sandbox::new();
+    let s = sandbox();
     assert_eq!(s.commit_count(), 1);
 
     // stage: green gets 1.5.0, pre-scaled to the live replicas.
@@ -205,7 +201,7 @@ fn full_cycle_stage_promote_rollback_scale_down() {
 
 #[test]
 fn promote_twice_makes_one_commit_and_never_flips_back() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.greenlight(&["stage", "production", "--tag", "1.5.0"])
         .ok();
     s.greenlight(&["promote", "production"]).ok();
@@ -229,7 +225,7 @@ fn promote_twice_makes_one_commit_and_never_flips_back() {
 
 #[test]
 fn refusals_exit_3_with_a_reason_and_write_nothing() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let head = s.head();
     let cases: &[(&[&str], &str)] = &[
         (
@@ -277,7 +273,7 @@ fn refusals_exit_3_with_a_reason_and_write_nothing() {
 
 #[test]
 fn promote_refuses_a_colour_scaled_to_zero() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.greenlight(&["stage", "production", "--tag", "1.5.0"])
         .ok();
     s.greenlight(&["promote", "production"]).ok();
@@ -292,7 +288,7 @@ fn promote_refuses_a_colour_scaled_to_zero() {
 
 #[test]
 fn promote_after_rollback_needs_a_new_stage() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.greenlight(&["stage", "production", "--tag", "1.5.0"])
         .ok();
     s.greenlight(&["promote", "production"]).ok();
@@ -319,7 +315,7 @@ fn promote_after_rollback_needs_a_new_stage() {
 
 #[test]
 fn dirty_paths_stop_the_command_and_keep_the_users_edit() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let head = s.head();
     let values_path = "environments/production/values.yaml";
 
@@ -372,7 +368,7 @@ fn dirty_paths_stop_the_command_and_keep_the_users_edit() {
 
 #[test]
 fn dry_run_prints_the_diff_and_writes_nothing() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let head = s.head();
     let r = s
         .greenlight(&["stage", "production", "--tag", "1.5.0", "--dry-run"])
@@ -398,7 +394,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
 
 #[test]
 fn bare_repository_commits_without_a_worktree() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let bare = s.root.parent().unwrap().join("bare.git");
     s.git(&[
         "clone",
@@ -432,7 +428,7 @@ fn bare_repository_commits_without_a_worktree() {
 
 #[test]
 fn verify_catches_a_hand_edited_rendered_file() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.greenlight(&["verify"]).ok();
     let svc = s
         .read("rendered/production/api.service.yaml")
@@ -469,7 +465,7 @@ fn verify_catches_a_hand_edited_rendered_file() {
 
 #[test]
 fn diff_shows_a_hand_edit_with_a_summary_and_exit_1() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.greenlight(&["diff"]).ok();
     let values = s
         .read("environments/production/values.yaml")
@@ -510,7 +506,7 @@ fn diff_shows_a_hand_edit_with_a_summary_and_exit_1() {
 
 #[test]
 fn unknown_environment_and_bad_values_are_usage_errors() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let r = s.greenlight(&["promote", "prodution"]).code(2);
     assert!(
         r.stderr.contains("unknown environment `prodution`"),
@@ -534,7 +530,7 @@ fn unknown_environment_and_bad_values_are_usage_errors() {
 
 #[test]
 fn render_and_values_errors_name_file_line_and_hint() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let bad = VALUES.replace("green: { replicas: 0 }", "green: { replica: 0 }");
     s.write("environments/production/values.yaml", &bad);
     let before = s.read("rendered/production/api.service.yaml");
@@ -550,7 +546,7 @@ fn render_and_values_errors_name_file_line_and_hint() {
 
 #[test]
 fn history_json_and_status_read_trailers() {
-    let s = Sandbox::new();
+    let s = sandbox();
     s.at(T0 + 100);
     s.greenlight(&["stage", "production", "--tag", "1.5.0"])
         .ok();
@@ -579,7 +575,7 @@ fn history_json_and_status_read_trailers() {
 
 #[test]
 fn init_scaffolds_a_repository_that_releases() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let dir = s.root.parent().unwrap().join("new-gitops");
     let r = s
         .greenlight(&[
@@ -615,7 +611,7 @@ fn init_scaffolds_a_repository_that_releases() {
 
 #[test]
 fn demo_runs_a_whole_cycle_from_a_fresh_build() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let dir = s.root.parent().unwrap().join("demo");
     // No identity in the environment: the demo must bring its own.
     let mut cmd = std::process::Command::new(bin());
@@ -653,7 +649,7 @@ fn demo_runs_a_whole_cycle_from_a_fresh_build() {
 fn branch_moved_between_read_and_commit_is_a_conflict_not_an_overwrite() {
     // Two greenlight processes race on the same environment in one repository: the
     // compare-and-swap lets exactly one stage land; the other sees exit 4 or a no-op.
-    let s = Sandbox::new();
+    let s = sandbox();
     let bin = bin();
     let mut children = Vec::new();
     for tag in ["1.5.0", "1.6.0"] {
@@ -677,7 +673,7 @@ fn branch_moved_between_read_and_commit_is_a_conflict_not_an_overwrite() {
 
 #[test]
 fn from_tag_and_digest_stage_into_the_named_colour() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let r = s
         .greenlight(&["stage", "production", "--from-tag", "v2.0-green"])
         .ok();
@@ -712,7 +708,7 @@ fn from_tag_and_digest_stage_into_the_named_colour() {
 
 #[test]
 fn render_uses_repository_template_overrides_and_removes_stale_files() {
-    let s = Sandbox::new();
+    let s = sandbox();
     // An override of the Service template, recognisable by an extra label.
     let builtin = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/service.yaml.tera"),
@@ -771,7 +767,7 @@ fn render_uses_repository_template_overrides_and_removes_stale_files() {
 fn a_stage_merged_through_a_pull_request_can_be_promoted() {
     // The PR workflow: stage on a branch, merge it with a merge commit, promote on main. The
     // stage commit is then only a second parent of main's history.
-    let s = Sandbox::new();
+    let s = sandbox();
     s.git(&[
         "checkout",
         "-q",
@@ -813,7 +809,7 @@ fn a_stage_merged_through_a_pull_request_can_be_promoted() {
 
 #[test]
 fn init_refuses_options_that_would_not_be_plain_values() {
-    let s = Sandbox::new();
+    let s = sandbox();
     let dir = s.root.parent().unwrap().join("bad-init");
     let d = dir.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
