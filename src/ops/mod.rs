@@ -204,7 +204,10 @@ impl Location {
         match self {
             Location::Plain(p) => Ok(Box::new(DiskTree::new(p))),
             Location::Git(g) => match g.repo.workdir() {
-                Some(w) => Ok(Box::new(DiskTree::new(w))),
+                Some(w) => {
+                    warn_if_checkout_behind(&g.repo);
+                    Ok(Box::new(DiskTree::new(w)))
+                }
                 None => Ok(Box::new(g.tip_tree()?)),
             },
         }
@@ -261,6 +264,21 @@ impl Snapshot for CommitTree<'_> {
     fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
         // `read_file` finds exactly the blobs that `find_files` walks to.
         Ok(Some(self.repo.read_file(self.commit, path)?.is_some()))
+    }
+}
+
+/// Warns (on stderr) when an interrupted greenlight left the checkout behind its branch: what
+/// is read from the checkout then is the commit before, not the branch.
+pub(crate) fn warn_if_checkout_behind(repo: &Repo) {
+    match repo.interrupted_checkout() {
+        Ok(Some(commit)) => tracing::warn!(
+            "the checkout is behind its branch: a greenlight run was interrupted after \
+             committing {} and before writing it here; the next stage, promote, rollback or \
+             scale-down finishes it (or run `git checkout HEAD -- .`)",
+            short(&commit.to_string())
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("{e}"),
     }
 }
 

@@ -186,6 +186,16 @@ pub fn release(
     progress: &dyn Progress,
 ) -> anyhow::Result<ReleaseReport> {
     let git = location.git(command.action().as_str())?;
+    if dry_run {
+        super::warn_if_checkout_behind(&git.repo);
+    } else if let Some(resumed) = git.repo.resume_checkout()? {
+        tracing::warn!(
+            "a greenlight run was interrupted after committing {} and before writing it to \
+             the checkout; wrote its {} changed files now",
+            super::short(&resumed.commit.to_string()),
+            resumed.paths.len()
+        );
+    }
     let base_tip = git.tip_tree()?.commit_id();
     let base_branch = short_branch(&git.refname).to_owned();
     // Everything a pull request needs is checked before anything is pushed.

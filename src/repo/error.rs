@@ -137,6 +137,29 @@ pub enum RepoError {
         source: Box<RepoError>,
     },
 
+    /// An earlier greenlight moved the branch but was stopped before it brought the checkout
+    /// along, and some of those files have been edited since: finishing it would lose edits.
+    #[error(
+        "greenlight was interrupted after committing {commit} to {refname}, before the checkout \
+         caught up; since then these files were edited: {}",
+        paths.join(", ")
+    )]
+    InterruptedCheckoutEdited {
+        /// The branch.
+        refname: String,
+        /// The commit the branch is at, which the checkout does not show yet.
+        commit: Oid,
+        /// The edited paths, sorted.
+        paths: Vec<String>,
+    },
+
+    /// The record of an unfinished checkout update cannot be read.
+    #[error("{} is damaged", path.display())]
+    PendingCheckoutUnreadable {
+        /// The record, inside the git directory.
+        path: PathBuf,
+    },
+
     /// A libgit2 operation failed.
     #[error("git could not {operation}")]
     Git {
@@ -222,9 +245,20 @@ impl RepoError {
                     .to_string(),
             ),
             RepoError::CheckoutNotUpdated { paths, .. } => Some(format!(
-                "the commit is on the branch; bring the checkout in line with it with \
-                 `git checkout HEAD -- {}`",
+                "the commit is on the branch; the next greenlight command that commits brings \
+                 the checkout in line with it, or run `git checkout HEAD -- {}`",
                 paths.join(" ")
+            )),
+            RepoError::InterruptedCheckoutEdited { paths, .. } => Some(format!(
+                "the branch is right and these files are behind it; keep your edits elsewhere, \
+                 then `git checkout HEAD -- {}` and run the command again",
+                paths.join(" ")
+            )),
+            RepoError::PendingCheckoutUnreadable { path } => Some(format!(
+                "it records a checkout update greenlight did not finish; bring the checkout in \
+                 line with the branch (`git status`, `git checkout HEAD -- <path>`), then \
+                 remove {}",
+                path.display()
             )),
             RepoError::Git { source, .. } => match source.code() {
                 git2::ErrorCode::Owner => Some(

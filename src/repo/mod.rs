@@ -12,6 +12,7 @@
 mod error;
 mod identity;
 mod path;
+mod pending;
 mod sign;
 pub mod transport;
 mod worktree;
@@ -25,6 +26,7 @@ pub use error::RepoError;
 pub use git2::Oid;
 pub use identity::{parse_git_date, GitTime, Identity, Person};
 
+use pending::PendingCheckout;
 use worktree::PathChange;
 
 /// An open git repository (bare or with a checkout).
@@ -103,6 +105,16 @@ pub struct FastForward {
     from: Option<Oid>,
     to: Oid,
     changes: PreparedChanges,
+}
+
+/// A checkout update that an interrupted greenlight left unfinished, finished by
+/// [`Repo::resume_checkout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumedCheckout {
+    /// The commit the checkout now shows.
+    pub commit: Oid,
+    /// The paths that commit changed, now written.
+    pub paths: Vec<String>,
 }
 
 /// The paths a branch move changes, with their new contents, for the checkout.
@@ -455,6 +467,10 @@ impl Repo {
         req: &CommitRequest,
         identity: &Identity,
     ) -> Result<CommitOutcome, RepoError> {
+        if req.update_worktree {
+            // An interrupted greenlight's checkout update is finished before anything new.
+            self.resume_checkout()?;
+        }
         let Some(prepared) = self.prepare_commit_as(req, identity)? else {
             return Ok(CommitOutcome::NoChange);
         };
@@ -750,29 +766,114 @@ impl Repo {
         committer: &git2::Signature<'_>,
         reflog_message: &str,
     ) -> Result<(), RepoError> {
-        let checkout = self.checkout_of(planned)?;
-        self.move_branch(
+        let Some(workdir) = self.checkout_of(planned)? else {
+            return self.move_branch(
+                &planned.refname,
+                expected_old,
+                new,
+                committer,
+                reflog_message,
+            );
+        };
+        // Between the branch move and the last index write, a kill would leave the checkout
+        // showing the commit reverted: the record lets the next run finish the job.
+        let git_dir = self.git_dir();
+        pending::record(
+            git_dir,
+            &PendingCheckout {
+                refname: planned.refname.clone(),
+                from: expected_old,
+                to: new,
+            },
+        )?;
+        if let Err(e) = self.move_branch(
             &planned.refname,
             expected_old,
             new,
             committer,
             reflog_message,
-        )?;
-        if let Some(workdir) = checkout {
-            let borrowed = planned.borrowed();
-            let updated = self.index().and_then(|mut index| {
-                let scratch = self.git_dir().join("greenlight-tmp");
-                worktree::apply(workdir, &scratch, &mut index, &borrowed)
-            });
-            if let Err(source) = updated {
-                return Err(RepoError::CheckoutNotUpdated {
-                    commit: new,
-                    paths: planned.changes.iter().map(|p| p.path.clone()).collect(),
-                    source: Box::new(source),
-                });
-            }
+        ) {
+            pending::clear(git_dir)?;
+            return Err(e);
         }
-        Ok(())
+        self.update_checkout(workdir, planned, new)?;
+        pending::clear(git_dir)
+    }
+
+    /// Writes the files and index entries of `planned` (the branch is already at `commit`).
+    /// On failure the pending-checkout record stays, for [`Repo::resume_checkout`].
+    fn update_checkout(
+        &self,
+        workdir: &Path,
+        planned: &PreparedChanges,
+        commit: Oid,
+    ) -> Result<(), RepoError> {
+        let borrowed = planned.borrowed();
+        let updated = self.index().and_then(|mut index| {
+            let scratch = self.git_dir().join("greenlight-tmp");
+            worktree::apply(workdir, &scratch, &mut index, &borrowed)
+        });
+        updated.map_err(|source| RepoError::CheckoutNotUpdated {
+            commit,
+            paths: planned.changes.iter().map(|p| p.path.clone()).collect(),
+            source: Box::new(source),
+        })
+    }
+
+    /// The commit an earlier, interrupted greenlight moved the checked-out branch to without
+    /// bringing the checkout along (see [`Repo::resume_checkout`]), if there is one.
+    pub fn interrupted_checkout(&self) -> Result<Option<Oid>, RepoError> {
+        Ok(self
+            .live_pending()?
+            .and_then(|(pending, live)| live.then_some(pending.to)))
+    }
+
+    /// Finishes the checkout update of an interrupted greenlight: when the branch is still at
+    /// the commit it moved it to and still checked out, writes that commit's files and index
+    /// entries, as the interrupted run would have. Each path must still be at its old or new
+    /// content (anything else is an edit made since, refused with
+    /// [`RepoError::InterruptedCheckoutEdited`], writing nothing). A record that no longer
+    /// applies (the branch moved on, or another branch is checked out) is removed.
+    pub fn resume_checkout(&self) -> Result<Option<ResumedCheckout>, RepoError> {
+        let git_dir = self.git_dir();
+        let Some((pending, live)) = self.live_pending()? else {
+            return Ok(None);
+        };
+        if !live {
+            tracing::debug!("removing a stale pending-checkout record: {pending:?}");
+            pending::clear(git_dir)?;
+            return Ok(None);
+        }
+        let ff = self
+            .plan_fast_forward(&pending.refname, pending.from, pending.to, true)
+            .map_err(|e| match e {
+                RepoError::DirtyPaths { paths } => RepoError::InterruptedCheckoutEdited {
+                    refname: pending.refname.clone(),
+                    commit: pending.to,
+                    paths,
+                },
+                e => e,
+            })?;
+        let workdir = self
+            .checked_out_workdir(&pending.refname)?
+            .expect("a live record's branch is checked out");
+        self.update_checkout(workdir, &ff.changes, pending.to)?;
+        pending::clear(git_dir)?;
+        Ok(Some(ResumedCheckout {
+            commit: pending.to,
+            paths: ff.changes.changes.iter().map(|c| c.path.clone()).collect(),
+        }))
+    }
+
+    /// The pending-checkout record, if any, and whether it still applies: its branch is
+    /// checked out here and at the commit the record moved it to.
+    fn live_pending(&self) -> Result<Option<(PendingCheckout, bool)>, RepoError> {
+        let Some(pending) = pending::read(self.git_dir())? else {
+            return Ok(None);
+        };
+        let live = self.checked_out_workdir(&pending.refname)?.is_some()
+            && self.branch_tip(&pending.refname)? == Some(pending.to);
+        Ok(Some((pending, live)))
     }
 
     /// The checkout root when the repository has one and `refname` is checked out there.

@@ -413,3 +413,42 @@ fn detached_head_is_reported() {
         .unwrap();
     assert!(matches!(outcome, CommitOutcome::Committed { .. }));
 }
+
+#[test]
+fn the_pending_checkout_record_lives_only_while_a_checkout_update_is_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    Repository::init_opts(dir.path(), &options).unwrap();
+    let repo = Repo::open(dir.path()).unwrap();
+    let record = repo.git_dir().join(pending::FILE);
+
+    let first = commit_id(
+        repo.commit_as(&request(None, &[("x", Some("1"))], "one"), &identity())
+            .unwrap(),
+    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("x")).unwrap(), "1");
+    assert!(!record.exists(), "removed once the checkout is written");
+
+    // A commit that loses the compare-and-swap leaves no record behind either.
+    let prepared = repo
+        .prepare_commit_as(
+            &request(Some(first), &[("x", Some("2"))], "two"),
+            &identity(),
+        )
+        .unwrap()
+        .unwrap();
+    let other = commit_id(
+        repo.commit_as(
+            &request(Some(first), &[("y", Some("3"))], "other"),
+            &identity(),
+        )
+        .unwrap(),
+    );
+    let err = repo.finish_commit(&prepared).unwrap_err();
+    assert!(matches!(err, RepoError::BranchMoved { .. }), "{err:?}");
+    assert!(!record.exists());
+    assert_eq!(repo.branch_tip("refs/heads/main").unwrap(), Some(other));
+    assert_eq!(repo.interrupted_checkout().unwrap(), None);
+    assert_eq!(repo.resume_checkout().unwrap(), None);
+}

@@ -85,10 +85,11 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
 /// so a process killed mid-way leaves nothing for `git status` to show; otherwise next to the
 /// file. Directories emptied by a deletion are removed.
 ///
-/// Order, for crash safety: the caller moves the branch first, then this writes the files,
-/// then the index (itself written to a lock file and renamed). A kill at any point leaves the
-/// branch at the old or the new commit, each file at its old or new content, and the index
-/// at its old or new state; `git fsck` stays clean.
+/// Order, for crash safety: the caller records the move (`pending`), moves the branch, then
+/// this writes the files, then the index (itself written to a lock file and renamed). A kill
+/// at any point leaves the branch at the old or the new commit, each file at its old or new
+/// content, and the index at its old or new state; `git fsck` stays clean, and the record
+/// lets the next run finish the update (writing the same content again is harmless).
 pub(crate) fn apply(
     workdir: &Path,
     scratch: &Path,
