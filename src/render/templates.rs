@@ -189,21 +189,63 @@ impl Templates {
             .iter()
             .find(|s| s.name == name)
             .unwrap_or_else(|| panic!("{name} is not a greenlight template"));
-        slot.parsed.get_or_init(|| {
-            parse(slot.name, &slot.text, TemplateSource::Builtin)
-                .expect("built-in templates parse (checked by the render unit tests)")
-        })
+        // Only built-in templates are left to initialise: overrides are parsed up front.
+        slot.parsed.get_or_init(|| prebuilt_tera(slot.name))
     }
 }
 
-/// Parse one template into its own tera instance with greenlight's filters and YAML
-/// autoescaping.
-fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
+/// The syntax trees of the built-in templates, generated at build time by `build.rs` from
+/// the same files as [`BUILTIN`], so that no render parses them (`prebuilt_trees_are_what_tera_parses`
+/// checks they are identical to tera's own parse).
+#[allow(clippy::all, clippy::pedantic, unused_imports)]
+mod prebuilt {
+    use std::collections::HashMap;
+    use tera::ast::*;
+    include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+}
+
+/// A tera instance with greenlight's filters and YAML autoescaping, and no template yet.
+fn new_tera() -> tera::Tera {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![AUTOESCAPE_SUFFIX]);
     tera.set_escape_fn(quote::escape);
     tera.register_filter("q", quote::Q);
     tera.register_filter("qkey", quote::QKey);
+    tera
+}
+
+/// Built-in template `name` in its own tera instance, from its prebuilt syntax tree. The tree
+/// is what `tera::Template::new` would produce; build.rs refuses built-in templates with
+/// macros, blocks or `extends`, so those parts of the template stay empty.
+fn prebuilt_tera(name: &str) -> tera::Tera {
+    let ast = prebuilt::ast(name).unwrap_or_else(|| {
+        panic!("{name} has no prebuilt syntax tree (build.rs makes one per file)")
+    });
+    let mut tera = new_tera();
+    tera.templates.insert(
+        name.to_owned(),
+        tera::Template {
+            name: name.to_owned(),
+            path: None,
+            ast,
+            from_extend: false,
+            macros: Default::default(),
+            imported_macro_files: Vec::new(),
+            parent: None,
+            blocks: Default::default(),
+            parents: Vec::new(),
+            blocks_definitions: Default::default(),
+        },
+    );
+    tera.build_inheritance_chains()
+        .expect("a template without parents has an inheritance chain");
+    tera
+}
+
+/// Parse one template into its own tera instance with greenlight's filters and YAML
+/// autoescaping.
+fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
+    let mut tera = new_tera();
     tera.add_raw_template(name, text)
         .map_err(|e| RenderError::Template {
             template: name.to_owned(),
@@ -233,6 +275,24 @@ mod tests {
         assert_eq!(builtin, NAMES);
         assert!(NAMES.windows(2).all(|w| w[0] < w[1]), "sorted");
         assert!(NAMES.iter().all(|n| n.ends_with(AUTOESCAPE_SUFFIX)));
+    }
+
+    #[test]
+    fn prebuilt_trees_are_what_tera_parses() {
+        for (name, text) in BUILTIN {
+            let parsed = tera::Template::new(name, None, text).unwrap();
+            assert_eq!(
+                prebuilt::ast(name).as_ref(),
+                Some(&parsed.ast),
+                "{name}: the tree build.rs generated differs from tera's parse"
+            );
+            assert!(parsed.macros.is_empty() && parsed.blocks.is_empty());
+            let tera = prebuilt_tera(name);
+            let template = tera.get_template(name).unwrap();
+            assert_eq!(template.parents, parsed.parents);
+            assert!(template.blocks_definitions.is_empty());
+        }
+        assert_eq!(prebuilt::ast("nope.yaml.tera"), None);
     }
 
     #[test]
