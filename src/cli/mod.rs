@@ -476,7 +476,11 @@ fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8
         }
     }
     if let Some(pr) = &r.pull_request {
-        let state = if pr.reused { "already open" } else { "opened" };
+        let state = match (pr.reused, pr.body_updated) {
+            (false, _) => "opened",
+            (true, false) => "already open",
+            (true, true) => "already open, description updated",
+        };
         p.note(&format!(
             "pull request #{} ({state}): {}",
             pr.number, pr.url

@@ -247,6 +247,8 @@ pub struct PullRequest {
     pub url: String,
     /// True when it was already open.
     pub reused: bool,
+    /// True when it was already open with another description, now replaced by this one.
+    pub body_updated: bool,
 }
 
 /// Finds the forge repository of a git remote URL: `https://host/o/r(.git)`, `ssh://[user@]host
@@ -331,16 +333,35 @@ fn split_url(url: &str) -> Option<(String, String)> {
 }
 
 /// Finds an open pull request from `spec.head` into `spec.base` and returns it, or opens one.
+/// A reused one gets `spec.body` as its description when it differs (the branch may have
+/// gained commits since it was opened, and reviewers approve what the description shows);
+/// its title is left as it is.
 pub fn open_or_reuse(
     repo: &ForgeRepo,
     token: &Token,
     spec: &PullRequestSpec,
 ) -> Result<PullRequest, ForgeError> {
     let client = Client::new(repo, token);
-    if let Some(found) = client.find_open(spec)? {
-        return Ok(found);
+    let Some(found) = client.find_open(spec)? else {
+        return client.create(spec);
+    };
+    let body_updated = found.body.as_deref() != Some(spec.body.as_str());
+    if body_updated {
+        client.update_body(found.number, &spec.body)?;
     }
-    client.create(spec)
+    Ok(PullRequest {
+        number: found.number,
+        url: found.url,
+        reused: true,
+        body_updated,
+    })
+}
+
+/// An open pull request as a forge lists it.
+struct Found {
+    number: u64,
+    url: String,
+    body: Option<String>,
 }
 
 /// One forge's API, with the token and the redactor.
@@ -363,6 +384,8 @@ struct GitHubPull {
     html_url: String,
     head: Branch,
     base: Branch,
+    #[serde(default)]
+    body: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +394,8 @@ struct GitLabMergeRequest {
     web_url: String,
     source_branch: String,
     target_branch: String,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 impl<'a> Client<'a> {
@@ -396,7 +421,7 @@ impl<'a> Client<'a> {
             .expect("detect checked the project has an owner")
     }
 
-    fn find_open(&self, spec: &PullRequestSpec) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, spec: &PullRequestSpec) -> Result<Option<Found>, ForgeError> {
         let found = match self.repo.kind {
             ForgeKind::GitHub => {
                 let (owner, repo) = self.owner_repo();
@@ -411,7 +436,7 @@ impl<'a> Client<'a> {
                 pulls
                     .into_iter()
                     .find(|p| p.head.name == spec.head && p.base.name == spec.base)
-                    .map(|p| (p.number, p.html_url))
+                    .map(Found::from)
             }
             ForgeKind::GitLab => {
                 let path = format!("/projects/{}/merge_requests", encode(&self.repo.project));
@@ -424,7 +449,11 @@ impl<'a> Client<'a> {
                 requests
                     .into_iter()
                     .find(|m| m.source_branch == spec.head && m.target_branch == spec.base)
-                    .map(|m| (m.iid, m.web_url))
+                    .map(|m| Found {
+                        number: m.iid,
+                        url: m.web_url,
+                        body: m.description,
+                    })
             }
             ForgeKind::Gitea => {
                 let (owner, repo) = self.owner_repo();
@@ -443,7 +472,7 @@ impl<'a> Client<'a> {
                     found = pulls
                         .into_iter()
                         .find(|p| p.head.name == spec.head && p.base.name == spec.base)
-                        .map(|p| (p.number, p.html_url));
+                        .map(Found::from);
                     if found.is_some() || last {
                         break;
                     }
@@ -451,11 +480,32 @@ impl<'a> Client<'a> {
                 found
             }
         };
-        Ok(found.map(|(number, url)| PullRequest {
-            number,
-            url,
-            reused: true,
-        }))
+        Ok(found)
+    }
+
+    /// Replaces the description of open pull request `number`.
+    fn update_body(&self, number: u64, body: &str) -> Result<(), ForgeError> {
+        let _: serde_json::Value = match self.repo.kind {
+            ForgeKind::GitHub | ForgeKind::Gitea => {
+                let (owner, repo) = self.owner_repo();
+                let path = format!("/repos/{owner}/{repo}/pulls/{number}");
+                let req = self.agent.patch(format!("{}{path}", self.repo.api_base));
+                let res = self.with_auth(req).send_json(json!({ "body": body }));
+                self.read("PATCH", &path, res)?
+            }
+            ForgeKind::GitLab => {
+                let path = format!(
+                    "/projects/{}/merge_requests/{number}",
+                    encode(&self.repo.project)
+                );
+                let req = self.agent.put(format!("{}{path}", self.repo.api_base));
+                let res = self
+                    .with_auth(req)
+                    .send_json(json!({ "description": body }));
+                self.read("PUT", &path, res)?
+            }
+        };
+        Ok(())
     }
 
     fn create(&self, spec: &PullRequestSpec) -> Result<PullRequest, ForgeError> {
@@ -488,6 +538,7 @@ impl<'a> Client<'a> {
             number,
             url,
             reused: false,
+            body_updated: false,
         })
     }
 
@@ -577,6 +628,16 @@ impl<'a> Client<'a> {
                 message,
             },
         })
+    }
+}
+
+impl From<GitHubPull> for Found {
+    fn from(p: GitHubPull) -> Found {
+        Found {
+            number: p.number,
+            url: p.html_url,
+            body: p.body,
+        }
     }
 }
 

@@ -255,6 +255,7 @@ pub fn release(
             number: pr.number,
             url: pr.url,
             reused: pr.reused,
+            body_updated: pr.body_updated,
         });
     }
     Ok(report)

@@ -102,6 +102,8 @@ pub struct PullRequestReport {
     pub url: String,
     /// True when an open one for the branch existed and was reused.
     pub reused: bool,
+    /// True when the reused one's description differed and was replaced by the current one.
+    pub body_updated: bool,
 }
 
 /// `diff`: per environment, what values render now vs what is committed.

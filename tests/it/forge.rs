@@ -310,19 +310,30 @@ fn github_list(answer: Value) -> Exchange {
     }
 }
 
+/// A body check that also keeps the body, for the answers of later exchanges.
+fn capture_body(key: &'static str, into: &Arc<Mutex<String>>) -> BodyCheck {
+    let into = into.clone();
+    Box::new(move |v: &Value| {
+        pr_body_checks(key)(v);
+        *into.lock().unwrap() = v[key].as_str().unwrap().to_owned();
+    })
+}
+
 #[test]
 fn github_pull_request_is_opened_then_reused() {
     let t = setup();
+    let opened_body = Arc::new(Mutex::new(String::new()));
+    let keep = capture_body("body", &opened_body);
     let create = Exchange {
         method: "POST",
         path: "/api/v3/repos/acme/gitops/pulls".into(),
         query: vec![],
         headers: github_headers(),
-        body: Some(Box::new(|v: &Value| {
+        body: Some(Box::new(move |v: &Value| {
             assert_eq!(v["head"], BRANCH);
             assert_eq!(v["base"], "main");
             assert_eq!(v["title"], "promote(production): api blue → green (1.5.0)");
-            pr_body_checks("body")(v);
+            keep(v);
         })),
         status: 201,
         answer: json!({"number": 42, "html_url": "https://github.example/acme/gitops/pull/42"}),
@@ -339,14 +350,19 @@ fn github_pull_request_is_opened_then_reused() {
     assert!(t.remote_has_branch());
     assert!(!r.stdout.contains(TOKEN) && !r.stderr.contains(TOKEN));
 
-    // A re-run finds the change on the branch and the pull request open: no second one.
-    let open = json!([{
-        "number": 42,
-        "html_url": "https://github.example/acme/gitops/pull/42",
-        "head": {"ref": BRANCH},
-        "base": {"ref": "main"},
-    }]);
-    let forge = Forge::start(vec![github_list(open)]);
+    // A re-run finds the change on the branch and the pull request open, with this very
+    // description: no second one, and no edit.
+    let body = opened_body.lock().unwrap().clone();
+    let open = |body: &str| {
+        json!([{
+            "number": 42,
+            "html_url": "https://github.example/acme/gitops/pull/42",
+            "head": {"ref": BRANCH},
+            "base": {"ref": "main"},
+            "body": body,
+        }])
+    };
+    let forge = Forge::start(vec![github_list(open(&body))]);
     let r = t
         .open_pr("github", &forge.url("/api/v3"), "GITHUB_TOKEN", TOKEN)
         .ok();
@@ -354,7 +370,93 @@ fn github_pull_request_is_opened_then_reused() {
     let report = json_of(&r);
     assert_eq!(report["outcome"], "no-change");
     assert_eq!(report["pullRequest"]["reused"], true);
+    assert_eq!(report["pullRequest"]["bodyUpdated"], false);
     assert_eq!(report["pullRequest"]["number"], 42);
+
+    // Open with a description that no longer matches the branch: it is replaced.
+    let expected = body.clone();
+    let update = Exchange {
+        method: "PATCH",
+        path: "/api/v3/repos/acme/gitops/pulls/42".into(),
+        query: vec![],
+        headers: github_headers(),
+        body: Some(Box::new(move |v: &Value| {
+            assert_eq!(v.as_object().unwrap().len(), 1, "only the body: {v}");
+            assert_eq!(v["body"], expected.as_str());
+        })),
+        status: 200,
+        answer: json!({"number": 42}),
+    };
+    let forge = Forge::start(vec![github_list(open("an older description")), update]);
+    let r = t.s.greenlight_env(
+        &t.s.root,
+        &[
+            "promote",
+            "production",
+            "--open-pr",
+            "--forge",
+            "github",
+            "--forge-api-url",
+            &forge.url("/api/v3"),
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    forge.check();
+    let r = r.ok();
+    assert!(
+        r.stderr.contains(
+            "pull request #42 (already open, description updated): \
+             https://github.example/acme/gitops/pull/42"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_reused_merge_request_gets_the_current_description() {
+    let t = setup();
+    let headers = vec![("PRIVATE-TOKEN", TOKEN.to_owned())];
+    let list = |answer: Value| Exchange {
+        method: "GET",
+        path: "/api/v4/projects/acme%2Fgitops/merge_requests".into(),
+        query: vec![
+            ("state", "opened".into()),
+            ("source_branch", BRANCH.into()),
+            ("target_branch", "main".into()),
+        ],
+        headers: vec![("PRIVATE-TOKEN", TOKEN.to_owned())],
+        body: None,
+        status: 200,
+        answer,
+    };
+    let open = json!([{
+        "iid": 5,
+        "web_url": "https://gitlab.example/acme/gitops/-/merge_requests/5",
+        "source_branch": BRANCH,
+        "target_branch": "main",
+        "description": "stage only",
+    }]);
+    let update = Exchange {
+        method: "PUT",
+        path: "/api/v4/projects/acme%2Fgitops/merge_requests/5".into(),
+        query: vec![],
+        headers,
+        body: Some(Box::new(|v: &Value| {
+            assert_eq!(v.as_object().unwrap().len(), 1, "only the description: {v}");
+            pr_body_checks("description")(v);
+        })),
+        status: 200,
+        answer: json!({"iid": 5}),
+    };
+    let forge = Forge::start(vec![list(open), update]);
+    let r = t
+        .open_pr("gitlab", &forge.url("/api/v4"), "GITLAB_TOKEN", TOKEN)
+        .ok();
+    forge.check();
+    let report = json_of(&r);
+    assert_eq!(report["pullRequest"]["reused"], true);
+    assert_eq!(report["pullRequest"]["bodyUpdated"], true);
 }
 
 #[test]

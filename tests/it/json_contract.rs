@@ -42,6 +42,7 @@ struct PullRequest {
     number: u64,
     url: String,
     reused: bool,
+    body_updated: bool,
 }
 
 #[derive(Debug, Deserialize)]
