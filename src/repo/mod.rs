@@ -778,6 +778,9 @@ impl Repo {
         // Between the branch move and the last index write, a kill would leave the checkout
         // showing the commit reverted: the record lets the next run finish the job.
         let git_dir = self.git_dir();
+        // What earlier killed runs left (never seen by git, but never cleaned otherwise).
+        worktree::sweep_stale(&git_dir.join("greenlight-tmp"), "write-");
+        worktree::sweep_stale(git_dir, &format!("{}.", pending::FILE));
         pending::record(
             git_dir,
             &PendingCheckout {

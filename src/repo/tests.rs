@@ -422,6 +422,17 @@ fn the_pending_checkout_record_lives_only_while_a_checkout_update_is_in_flight()
     Repository::init_opts(dir.path(), &options).unwrap();
     let repo = Repo::open(dir.path()).unwrap();
     let record = repo.git_dir().join(pending::FILE);
+    // Leftovers of an earlier killed run, an hour and more old: swept by the next commit.
+    let stale_write = repo.git_dir().join("greenlight-tmp/write-999999.tmp");
+    let stale_record = repo.git_dir().join(format!("{}.999999.tmp", pending::FILE));
+    std::fs::create_dir_all(stale_write.parent().unwrap()).unwrap();
+    let aged = std::time::SystemTime::now() - worktree::STALE_AFTER * 2;
+    for path in [&stale_write, &stale_record] {
+        std::fs::File::create(path)
+            .unwrap()
+            .set_modified(aged)
+            .unwrap();
+    }
 
     let first = commit_id(
         repo.commit_as(&request(None, &[("x", Some("1"))], "one"), &identity())
@@ -429,6 +440,10 @@ fn the_pending_checkout_record_lives_only_while_a_checkout_update_is_in_flight()
     );
     assert_eq!(std::fs::read_to_string(dir.path().join("x")).unwrap(), "1");
     assert!(!record.exists(), "removed once the checkout is written");
+    assert!(
+        !stale_write.exists() && !stale_record.exists(),
+        "stale files swept"
+    );
 
     // A commit that loses the compare-and-swap leaves no record behind either.
     let prepared = repo

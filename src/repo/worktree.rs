@@ -243,9 +243,72 @@ fn stat(meta: &fs::Metadata) -> (IndexTime, IndexTime, u32, u32, u32, u32) {
     (mtime, mtime, 0, 0, 0, 0)
 }
 
+/// Temporary files older than this are left over from a killed run (a write takes
+/// milliseconds), never in use by a live one.
+pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the files of `dir` whose name starts with `prefix` and ends in `.tmp` and that
+/// were last modified more than [`STALE_AFTER`] ago: what a greenlight killed mid-write
+/// leaves in the git directory. Best effort: a file that cannot be removed is skipped.
+pub(crate) fn sweep_stale(dir: &Path, prefix: &str) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(prefix) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale && fs::remove_file(entry.path()).is_ok() {
+            tracing::debug!("removed a stale temporary file: {}", entry.path().display());
+            removed += 1;
+        }
+    }
+    removed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_old_temporary_files_with_the_prefix_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - STALE_AFTER - std::time::Duration::from_secs(60);
+        let make = |name: &str, aged: bool| {
+            let path = dir.path().join(name);
+            let file = fs::File::create(&path).unwrap();
+            if aged {
+                file.set_modified(old).unwrap();
+            }
+        };
+        make("write-1.tmp", true); // a killed run's: removed
+        make("write-2.tmp", false); // a live run's: kept
+        make("write-3.yaml", true); // not a temporary file: kept
+        make("other-4.tmp", true); // another prefix: kept
+        fs::create_dir(dir.path().join("write-5.tmp")).unwrap(); // not a file: kept
+        assert_eq!(sweep_stale(dir.path(), "write-"), 1);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["other-4.tmp", "write-2.tmp", "write-3.yaml", "write-5.tmp"]
+        );
+        assert_eq!(sweep_stale(&dir.path().join("missing"), "write-"), 0);
+    }
 
     #[test]
     fn atomic_write_replaces_content_and_leaves_no_temp_file() {
