@@ -18,6 +18,7 @@ use crate::workspace;
 /// branch tip in a bare repository) render now, compared with what is committed under
 /// `rendered/` — plus the values file itself when it differs from the committed one.
 pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> {
+    warn_if_checkout_behind(location);
     let working = location.working()?;
     let committed = location.committed()?;
     let selected = workspace::select(working.as_ref(), envs, false)?;
@@ -79,6 +80,7 @@ pub fn verify(
     progress: &dyn Progress,
 ) -> anyhow::Result<VerifyReport> {
     let snapshot = if worktree {
+        warn_if_checkout_behind(location);
         location.working()?
     } else {
         location.committed()?
@@ -234,4 +236,10 @@ pub fn history(location: Location, env: &str, limit: usize) -> anyhow::Result<Hi
         environment: env.to_owned(),
         records,
     })
+}
+
+fn warn_if_checkout_behind(location: &Location) {
+    if let Location::Git(g) = location {
+        super::warn_if_checkout_behind(&g.repo);
+    }
 }

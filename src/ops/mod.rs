@@ -204,10 +204,7 @@ impl Location {
         match self {
             Location::Plain(p) => Ok(Box::new(DiskTree::new(p))),
             Location::Git(g) => match g.repo.workdir() {
-                Some(w) => {
-                    warn_if_checkout_behind(&g.repo);
-                    Ok(Box::new(DiskTree::new(w)))
-                }
+                Some(w) => Ok(Box::new(DiskTree::new(w))),
                 None => Ok(Box::new(g.tip_tree()?)),
             },
         }
@@ -267,8 +264,10 @@ impl Snapshot for CommitTree<'_> {
     }
 }
 
-/// Warns (on stderr) when an interrupted greenlight left the checkout behind its branch: what
-/// is read from the checkout then is the commit before, not the branch.
+/// Warns (on stderr) when an interrupted greenlight left the checkout of `repo` behind its
+/// branch: what a command reads from the checkout then is the commit before, not the
+/// branch. Called by the commands that show the user the checkout (`diff`, `verify
+/// --worktree`, dry runs), not by every reader of it.
 pub(crate) fn warn_if_checkout_behind(repo: &Repo) {
     match repo.interrupted_checkout() {
         Ok(Some(commit)) => tracing::warn!(
@@ -395,7 +394,10 @@ pub fn render_envs(
     // so output and errors are the same as a sequential run.
     let rendering = progress::stage(progress, "rendering", selected.len() as u64);
     let render_one = |env: &String| {
-        workspace::check_inside(&root, env)?;
+        // Named environments were checked above.
+        if !envs.contains(env) {
+            workspace::check_inside(&root, env)?;
+        }
         let loaded = load_values(&disk, env)?;
         let files = render::render(&loaded.values, env, &templates)
             .with_context(|| format!("rendering environment {env}"));

@@ -115,7 +115,6 @@ pub struct Templates {
 #[derive(Debug, Clone)]
 struct Slot {
     name: &'static str,
-    text: std::sync::Arc<str>,
     parsed: std::sync::OnceLock<tera::Tera>,
 }
 
@@ -125,9 +124,8 @@ impl Templates {
         Templates {
             slots: BUILTIN
                 .iter()
-                .map(|(name, text)| Slot {
+                .map(|(name, _)| Slot {
                     name,
-                    text: std::sync::Arc::from(*text),
                     parsed: std::sync::OnceLock::new(),
                 })
                 .collect(),
@@ -152,7 +150,6 @@ impl Templates {
         for slot in &mut templates.slots {
             if let Some(text) = overrides.get(slot.name) {
                 let tera = parse(slot.name, text, TemplateSource::Override)?;
-                slot.text = std::sync::Arc::from(text.as_str());
                 slot.parsed = std::sync::OnceLock::from(tera);
             }
         }

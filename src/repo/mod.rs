@@ -661,14 +661,8 @@ impl Repo {
                 });
             }
         }
-        let tree_of = |id: Oid| {
-            self.inner
-                .find_commit(id)
-                .and_then(|c| c.tree())
-                .map_err(RepoError::git("read a commit's tree"))
-        };
-        let old_tree = from.map(tree_of).transpose()?;
-        let new_tree = tree_of(to)?;
+        let old_tree = from.map(|id| self.tree_of(id)).transpose()?;
+        let new_tree = self.tree_of(to)?;
         let mut changes = Vec::new();
         if update_worktree && self.checked_out_workdir(refname)?.is_some() {
             let diff = self
@@ -857,10 +851,10 @@ impl Repo {
                 },
                 e => e,
             })?;
-        let workdir = self
-            .checked_out_workdir(&pending.refname)?
-            .expect("a live record's branch is checked out");
-        self.update_checkout(workdir, &ff.changes, pending.to)?;
+        // A live record's branch is checked out, so the plan has a checkout to write.
+        if let Some(workdir) = self.checkout_of(&ff.changes)? {
+            self.update_checkout(workdir, &ff.changes, pending.to)?;
+        }
         pending::clear(git_dir)?;
         Ok(Some(ResumedCheckout {
             commit: pending.to,
