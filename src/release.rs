@@ -68,6 +68,8 @@ pub struct RecordedAction {
     pub action: Action,
     /// The live colour after it.
     pub live: Color,
+    /// The live colour before it (`Greenlight-Previous`), when recorded.
+    pub previous: Option<Color>,
     /// The image the action concerned (`Greenlight-Image`).
     pub image: Option<String>,
     /// The commit id, for messages.
@@ -86,15 +88,23 @@ pub struct ReleaseState {
 }
 
 impl ReleaseState {
-    /// The colour staged since the last traffic switch, if it still holds the staged image.
+    /// The colour staged since the last traffic switch, if it still holds the staged image
+    /// and has replicas to serve it.
     pub fn staged(&self, values: &Values) -> Option<Color> {
         let last = self.last_transition.as_ref()?;
         if last.action != Action::Stage {
             return None;
         }
         let color = last.live.other();
-        let holds = values.color(color).image_ref(&values.image);
-        (color == values.idle_color() && holds.is_some() && holds == last.image).then_some(color)
+        let spec = values.color(color);
+        let holds = spec.image_ref(&values.image);
+        // A staged colour scaled down since cannot take traffic: it is no longer staged, so
+        // `status` and the promote guard agree.
+        (color == values.idle_color()
+            && holds.is_some()
+            && holds == last.image
+            && spec.replicas > 0)
+            .then_some(color)
     }
 }
 
@@ -331,6 +341,12 @@ pub fn display_version(spec: &ColorSpec) -> String {
     }
 }
 
+/// The version of a colour in full (a digest is not shortened), or `none`: for messages that
+/// compare it with a version the user typed.
+pub fn full_version(spec: &ColorSpec) -> String {
+    spec.version().unwrap_or("none").to_owned()
+}
+
 fn short_digest(digest: &str) -> String {
     match digest.split_once(':') {
         Some((algo, hex)) if hex.len() > 12 => format!("{algo}:{}", &hex[..12]),
@@ -407,6 +423,35 @@ pub fn promote(
     req: &PromoteRequest,
 ) -> Result<Decision, Refusal> {
     let live = values.live_color;
+    let idle = live.other();
+    let staged = state.staged(values) == Some(idle);
+    // A retried promote after a successful one: the colour it promoted is live already.
+    let already_promoted = (!staged)
+        .then_some(state.last_transition.as_ref())
+        .flatten()
+        .filter(|r| {
+            r.action == Action::Promote
+                && r.live == live
+                && r.image == values.color(live).image_ref(&values.image)
+        });
+    if let Some(done) = already_promoted {
+        // The guards describe that promotion (from the colour it left, to the version it made
+        // live): a re-run of the same job finds its work done.
+        let describes = req.expect_live.is_none_or(|c| Some(c) == done.previous)
+            && req
+                .expect_tag
+                .as_deref()
+                .is_none_or(|t| values.color(live).version() == Some(t));
+        if describes {
+            return Ok(Decision::NoChange {
+                message: format!(
+                    "{live} ({}) is already live, promoted in {}",
+                    full_version(values.color(live)),
+                    done.commit
+                ),
+            });
+        }
+    }
     if let Some(expected) = req.expect_live {
         if expected != live {
             return Err(Refusal::ExpectedLiveMismatch {
@@ -415,37 +460,21 @@ pub fn promote(
             });
         }
     }
-    let idle = live.other();
-    let staged = state.staged(values) == Some(idle);
-    // A retried promote after a successful one: the colour it promoted is live already.
-    let already_promoted = !staged
-        && state.last_transition.as_ref().is_some_and(|r| {
-            r.action == Action::Promote
-                && r.live == live
-                && r.image == values.color(live).image_ref(&values.image)
-        });
-    let candidate = if already_promoted { live } else { idle };
+    // Without --expect-live, --expect-tag names the release the caller wants live: the one
+    // already promoted, when there is one (a mismatch then says what is live instead).
+    let candidate = match already_promoted {
+        Some(_) if req.expect_live.is_none() => live,
+        _ => idle,
+    };
     if let Some(expected) = &req.expect_tag {
         let spec = values.color(candidate);
         if spec.version() != Some(expected.as_str()) {
             return Err(Refusal::ExpectedTagMismatch {
                 color: candidate,
                 expected: expected.clone(),
-                actual: display_version(spec),
+                actual: full_version(spec),
             });
         }
-    }
-    if already_promoted {
-        return Ok(Decision::NoChange {
-            message: format!(
-                "{live} ({}) is already live, promoted in {}",
-                display_version(values.color(live)),
-                state
-                    .last_transition
-                    .as_ref()
-                    .map_or("history", |r| r.commit.as_str())
-            ),
-        });
     }
     check_can_serve(values, idle)?;
     if !staged {
@@ -660,6 +689,10 @@ mod tests {
         RecordedAction {
             action,
             live,
+            previous: Some(match action {
+                Action::Promote | Action::Rollback => live.other(),
+                _ => live,
+            }),
             image: Some(image.to_owned()),
             commit: format!("c-{}", action.as_str()),
             time,
@@ -891,24 +924,87 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // The retried job that still says --expect-live blue is refused (it is stale).
-        let stale = PromoteRequest {
-            expect_live: Some(Color::Blue),
-            expect_tag: None,
+        let req = |live: Option<Color>, tag: Option<&str>| PromoteRequest {
+            expect_live: live,
+            expect_tag: tag.map(str::to_owned),
         };
+        let no_op = |r: &PromoteRequest| match promote(&first.values, &after, r) {
+            Ok(Decision::NoChange { message }) => message,
+            other => panic!("{r:?}: expected a no-op, got {other:?}"),
+        };
+        // A re-run of the job that promoted (its guards describe that promotion: from blue,
+        // to 1.5.0) finds its work done, with one guard or both.
+        for r in [
+            req(Some(Color::Blue), Some("1.5.0")),
+            req(Some(Color::Blue), None),
+            req(None, Some("1.5.0")),
+        ] {
+            assert!(no_op(&r).contains("green (1.5.0) is already live, promoted in c-promote"));
+        }
+        // Anything else still refuses: another version was expected ...
+        assert_eq!(
+            promote(
+                &first.values,
+                &after,
+                &req(Some(Color::Blue), Some("1.6.0"))
+            ),
+            Err(Refusal::ExpectedLiveMismatch {
+                expected: Color::Blue,
+                actual: Color::Green
+            })
+        );
         assert!(matches!(
-            promote(&first.values, &after, &stale),
-            Err(Refusal::ExpectedLiveMismatch { .. })
+            promote(&first.values, &after, &req(None, Some("1.6.0"))),
+            Err(Refusal::ExpectedTagMismatch {
+                color: Color::Green,
+                ..
+            })
         ));
-        // --expect-tag of the release now live is satisfied by the no-op.
-        let tagged = PromoteRequest {
+        // ... or a promotion from green (whose idle blue is the warm previous release).
+        assert!(matches!(
+            promote(&first.values, &after, &req(Some(Color::Green), None)),
+            Err(Refusal::NotStaged {
+                color: Color::Blue,
+                ..
+            })
+        ));
+        // The newest action is not that promotion (a rollback came after it): refused.
+        let rolled_back = ReleaseState {
+            last_transition: Some(record(
+                Action::Rollback,
+                Color::Blue,
+                "registry.example.com/api:1.4.0",
+                300,
+            )),
+            last_promotion: None,
+        };
+        let mut back = first.values.clone();
+        back.live_color = Color::Blue;
+        assert!(matches!(
+            promote(&back, &rolled_back, &req(Some(Color::Blue), Some("1.5.0"))),
+            Err(Refusal::NotStaged { .. })
+        ));
+    }
+
+    #[test]
+    fn a_digest_mismatch_shows_both_digests_in_full() {
+        let mut v = values();
+        let held = format!("sha256:{}", "a".repeat(64));
+        let wanted = format!("sha256:{}", "b".repeat(64));
+        v.green = ColorSpec {
+            tag: None,
+            digest: Some(held.clone()),
+            replicas: 4,
+        };
+        let r = PromoteRequest {
             expect_live: None,
-            expect_tag: Some("1.5.0".into()),
+            expect_tag: Some(wanted.clone()),
         };
-        assert!(matches!(
-            promote(&first.values, &after, &tagged),
-            Ok(Decision::NoChange { .. })
-        ));
+        let err = promote(&v, &staged_state(&v), &r).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("expected green to hold `{wanted}`, but it holds `{held}`")
+        );
     }
 
     #[test]

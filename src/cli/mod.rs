@@ -605,6 +605,15 @@ fn print_fleet(p: Printer, report: &crate::ops::StatusReport) {
     }
 }
 
+/// `one` or `many`, as `count` asks (`1 environment`, `2 environments`).
+pub(crate) fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// A duration in seconds as a short age: `45s`, `12m`, `3h`, `5d`.
 fn age(seconds: i64) -> String {
     let s = seconds.max(0);

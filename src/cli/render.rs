@@ -11,7 +11,10 @@ use crate::ops;
 /// nested (production/eu-west/api). With no ENV (or with --all) every environment is
 /// rendered. Every environment is rendered in memory first and checked; only then are files
 /// written, each through a temporary file and a rename, so a failure leaves the old files
-/// intact. YAML files that are no longer rendered are removed from that folder only.
+/// intact. YAML files greenlight wrote that are no longer rendered are removed from that
+/// folder; rendering every environment also removes what greenlight rendered for
+/// environments that no longer exist. A file greenlight did not write is never deleted: it
+/// is named in a warning (and `verify` reports it).
 ///
 /// Templates: the built-in ones, each overridable by a file of the same name in the
 /// repository's templates/ folder (-v logs which one was used).
@@ -52,6 +55,20 @@ pub fn run(a: RenderArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
             p.out(&format!("  wrote   {f}"));
         }
         for f in &env.removed {
+            p.out(&format!("  removed {f}"));
+        }
+    }
+    if !report.orphans_removed.is_empty() {
+        p.out(&format!(
+            "{} removed: no environment renders {} any more",
+            report.orphans_removed.len(),
+            if report.orphans_removed.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        ));
+        for f in &report.orphans_removed {
             p.out(&format!("  removed {f}"));
         }
     }

@@ -34,30 +34,90 @@ pub fn run(a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
         p.emit_json(&report)?;
     } else if report.ok {
         p.out(&format!(
-            "ok: rendered/ matches the values of {} environments ({})",
-            report.environments, report.source
-        ));
-    } else {
-        p.out(&format!(
-            "drift: {} files under rendered/ are not what values render ({}):",
-            report.drift.len(),
+            "ok: rendered/ matches the values of {} {} ({})",
+            report.environments,
+            super::plural(report.environments, "environment", "environments"),
             report.source
         ));
-        for d in &report.drift {
-            let what = match d.problem {
-                DriftKind::Differs => "differs",
-                DriftKind::Missing => "missing",
-                DriftKind::Unexpected => "unexpected",
-            };
-            p.out(&format!("  {what:<10} {}", d.path));
-        }
-        p.note(
-            "hint: run `greenlight render --all` and commit, or find who edited rendered/ by hand",
-        );
+    } else {
+        print_drift(p, &report);
     }
     Ok(if report.ok {
         super::exit::OK
     } else {
         super::exit::DIFFERENCES
     })
+}
+
+fn print_drift(p: Printer, report: &ops::VerifyReport) {
+    if !report.drift.is_empty() {
+        let n = report.drift.len();
+        p.out(&format!(
+            "drift: {n} {} under rendered/ {} not what values render ({}):",
+            super::plural(n, "file", "files"),
+            super::plural(n, "is", "are"),
+            report.source
+        ));
+        for d in &report.drift {
+            p.out(&format!("  {:<10} {}", d.problem.as_str(), d.path));
+        }
+    }
+    if let Some(behind) = &report.checkout_behind {
+        p.out(&format!(
+            "behind: the checkout does not show its branch's commit {} yet:",
+            ops::short(&behind.commit)
+        ));
+        for path in &behind.paths {
+            p.out(&format!("  behind     {path}"));
+        }
+    }
+    for hint in hints(report) {
+        p.note(&format!("hint: {hint}"));
+    }
+}
+
+/// What to run, with the paths filled in, so each hint works when followed literally.
+fn hints(report: &ops::VerifyReport) -> Vec<String> {
+    let mut hints = Vec::new();
+    let by = |kind: DriftKind| -> Vec<&str> {
+        report
+            .drift
+            .iter()
+            .filter(|d| d.problem == kind)
+            .map(|d| d.path.as_str())
+            .collect()
+    };
+    let rendered = [
+        DriftKind::Differs,
+        DriftKind::Missing,
+        DriftKind::Unexpected,
+    ];
+    if rendered.iter().any(|k| !by(*k).is_empty()) {
+        hints.push(
+            "greenlight render --all && git add -A rendered && git commit (or find who \
+             edited rendered/ by hand: `git log -p -- rendered/`)"
+                .to_owned(),
+        );
+    }
+    let foreign = by(DriftKind::Foreign);
+    if !foreign.is_empty() {
+        hints.push(format!(
+            "greenlight did not write {}; if {} not belong there: git rm {}",
+            if foreign.len() == 1 {
+                "this file"
+            } else {
+                "these files"
+            },
+            if foreign.len() == 1 {
+                "it does"
+            } else {
+                "they do"
+            },
+            foreign.join(" ")
+        ));
+    }
+    if let Some(behind) = &report.checkout_behind {
+        hints.push(behind.explain());
+    }
+    hints
 }

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    load_values, mutate::scan_histories, render_env, rendered_files, templates, ColorStatus, Drift,
-    DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
+    load_values, mutate::scan_histories, render_env, rendered_files, templates, CheckoutBehind,
+    ColorStatus, Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport,
+    VerifyReport, SCHEMA_VERSION,
 };
 use super::{DiffReport, HistoryReport, Progress};
 use crate::diff;
@@ -79,8 +80,14 @@ pub fn verify(
     worktree: bool,
     progress: &dyn Progress,
 ) -> anyhow::Result<VerifyReport> {
+    // In a checkout, a release commit whose files an interrupted run did not write yet fails
+    // the check either way: what is on disk is not the branch, and `git commit -a` would
+    // revert it.
+    let checkout_behind = match location {
+        Location::Git(g) => super::checkout_behind(&g.repo),
+        Location::Plain(_) => None,
+    };
     let snapshot = if worktree {
-        warn_if_checkout_behind(location);
         location.working()?
     } else {
         location.committed()?
@@ -111,8 +118,26 @@ pub fn verify(
                 .filter(|(p, _)| workspace::is_manifest(p)),
         );
     }
+    let drift = compare_rendered(&expected, &actual);
+    Ok(VerifyReport {
+        schema_version: SCHEMA_VERSION,
+        command: "verify".to_owned(),
+        source: snapshot.describe(),
+        ok: drift.is_empty() && checkout_behind.is_none(),
+        environments: envs.len(),
+        drift,
+        checkout_behind,
+    })
+}
+
+/// Every file of `actual` (what is under `rendered/`) that is not exactly `expected` (what
+/// values render), and every expected file that is missing, sorted by path.
+pub(super) fn compare_rendered(
+    expected: &BTreeMap<String, Vec<u8>>,
+    actual: &BTreeMap<String, Vec<u8>>,
+) -> Vec<Drift> {
     let mut drift = Vec::new();
-    for (path, bytes) in &expected {
+    for (path, bytes) in expected {
         match actual.get(path) {
             None => drift.push(Drift {
                 path: path.clone(),
@@ -125,23 +150,19 @@ pub fn verify(
             Some(_) => {}
         }
     }
-    for path in actual.keys() {
+    for (path, bytes) in actual {
         if !expected.contains_key(path) {
             drift.push(Drift {
                 path: path.clone(),
-                problem: DriftKind::Unexpected,
+                problem: match workspace::is_generated(bytes) {
+                    true => DriftKind::Unexpected,
+                    false => DriftKind::Foreign,
+                },
             });
         }
     }
     drift.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(VerifyReport {
-        schema_version: SCHEMA_VERSION,
-        command: "verify".to_owned(),
-        source: snapshot.describe(),
-        ok: drift.is_empty(),
-        environments: envs.len(),
-        drift,
-    })
+    drift
 }
 
 /// `status`: live colour, images, replicas, staged colour and last promotion per environment,
@@ -151,6 +172,7 @@ pub fn status(
     envs: &[String],
     clock: &StatusClock,
 ) -> anyhow::Result<StatusReport> {
+    let checkout_behind = warn_if_checkout_behind(location);
     let snapshot = location.committed()?;
     let selected = workspace::select(snapshot.as_ref(), envs, false)?;
     let mut scans = match location {
@@ -208,6 +230,7 @@ pub fn status(
         command: "status".to_owned(),
         now: clock.now,
         environments: out,
+        checkout_behind,
     })
 }
 
@@ -238,8 +261,9 @@ pub fn history(location: Location, env: &str, limit: usize) -> anyhow::Result<Hi
     })
 }
 
-fn warn_if_checkout_behind(location: &Location) {
-    if let Location::Git(g) = location {
-        super::warn_if_checkout_behind(&g.repo);
+fn warn_if_checkout_behind(location: &Location) -> Option<CheckoutBehind> {
+    match location {
+        Location::Git(g) => super::warn_if_checkout_behind(&g.repo),
+        Location::Plain(_) => None,
     }
 }

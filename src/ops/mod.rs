@@ -60,6 +60,19 @@ pub enum OpsError {
         /// The repository.
         path: PathBuf,
     },
+    /// A release command found `rendered/<env>/` different from what the environment's
+    /// values render (a hand edit committed, or a render not committed): its commit would
+    /// silently undo that, so it refuses.
+    #[error(
+        "rendered/{environment}/ is not what its values render: {}",
+        drift.iter().map(|d| format!("{} ({})", d.path, d.problem.as_str())).collect::<Vec<_>>().join(", ")
+    )]
+    RenderedDrift {
+        /// The environment.
+        environment: String,
+        /// The files that differ.
+        drift: Vec<Drift>,
+    },
     /// The target of `init` already has that environment.
     #[error("{path} already exists")]
     AlreadyExists {
@@ -69,9 +82,12 @@ pub enum OpsError {
 }
 
 impl OpsError {
-    /// The exit code of this error (all are usage errors today).
+    /// The exit code of this error: 3 for a refusal to commit over drift, else 2.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            OpsError::RenderedDrift { .. } => 3,
+            _ => 2,
+        }
     }
 
     /// What the user can do about it.
@@ -87,6 +103,13 @@ impl OpsError {
             OpsError::BareRender { .. } => "use `greenlight verify` to check a bare repository, \
                  or a release command to change it"
                 .to_owned(),
+            OpsError::RenderedDrift { environment, .. } => format!(
+                "a release commit would silently undo that, live colour included; see it with \
+                 `greenlight verify`, then either keep values as the truth (`greenlight render \
+                 {environment} && git add -A rendered/{environment} && git commit`) or move \
+                 the hand edit into environments/{environment}/values.yaml, and run the \
+                 command again"
+            ),
             OpsError::AlreadyExists { .. } => {
                 "choose another --env name, or edit the existing values file".to_owned()
             }
@@ -264,21 +287,30 @@ impl Snapshot for CommitTree<'_> {
     }
 }
 
-/// Warns (on stderr) when an interrupted greenlight left the checkout of `repo` behind its
-/// branch: what a command reads from the checkout then is the commit before, not the
-/// branch. Called by the commands that show the user the checkout (`diff`, `verify
-/// --worktree`, dry runs), not by every reader of it.
-pub(crate) fn warn_if_checkout_behind(repo: &Repo) {
+/// What an interrupted greenlight left undone in the checkout of `repo`: the branch is at a
+/// commit whose files (or index entries) the checkout does not show yet, so what a command
+/// reads from the checkout is the commit before, and `git commit -a` would revert it.
+pub(crate) fn checkout_behind(repo: &Repo) -> Option<CheckoutBehind> {
     match repo.interrupted_checkout() {
-        Ok(Some(commit)) => tracing::warn!(
-            "the checkout is behind its branch: a greenlight run was interrupted after \
-             committing {} and before writing it here; the next stage, promote, rollback or \
-             scale-down finishes it (or run `git checkout HEAD -- .`)",
-            short(&commit.to_string())
-        ),
-        Ok(None) => {}
-        Err(e) => tracing::warn!("{e}"),
+        Ok(Some(behind)) => Some(CheckoutBehind {
+            commit: behind.commit.to_string(),
+            paths: behind.paths,
+        }),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
     }
+}
+
+/// Warns (on stderr) when the checkout of `repo` is behind its branch (see
+/// [`checkout_behind`]), and returns what is behind. Called by the commands that show the
+/// user the checkout (`diff`, `verify`, `status`, dry runs), not by every reader of it.
+pub(crate) fn warn_if_checkout_behind(repo: &Repo) -> Option<CheckoutBehind> {
+    let behind = checkout_behind(repo)?;
+    tracing::warn!("{}", behind.explain());
+    Some(behind)
 }
 
 /// The first 12 characters of a commit id.
@@ -418,9 +450,11 @@ pub fn render_envs(
     }
     let writing = progress::stage(progress, "writing", rendered.len() as u64);
     let mut out = Vec::new();
+    let mut foreign = Vec::new();
     for (env, files) in rendered {
         let r = workspace::write_rendered(&root, env, &files)?;
         writing.advance(1);
+        foreign.extend(r.foreign);
         out.push(RenderedEnv {
             environment: env.clone(),
             written: r.written,
@@ -428,9 +462,28 @@ pub fn render_envs(
             removed: r.removed,
         });
     }
+    drop(writing);
+    // Rendering everything also clears what environments that no longer exist left behind,
+    // so `verify`'s advice (render --all) fixes a removed environment.
+    let mut orphans_removed = Vec::new();
+    if all || envs.is_empty() {
+        let orphans = workspace::remove_orphans(&root, &selected)?;
+        orphans_removed = orphans.removed;
+        foreign.extend(orphans.foreign);
+    }
+    foreign.sort();
+    for path in &foreign {
+        tracing::warn!(
+            "left {path} in place: greenlight did not write it (it does not start with \
+             `{}`); `git rm {path}` if it does not belong under rendered/",
+            workspace::GENERATED_MARK
+        );
+    }
     Ok(RenderReport {
         schema_version: SCHEMA_VERSION,
         command: "render".to_owned(),
         environments: out,
+        orphans_removed,
+        foreign,
     })
 }

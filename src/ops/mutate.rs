@@ -67,6 +67,7 @@ impl HistoryScan {
         let recorded = RecordedAction {
             action,
             live,
+            previous: record.previous.as_deref().and_then(|p| p.parse().ok()),
             image: record.image.clone(),
             commit: super::short(&record.commit),
             time: record.time,
@@ -216,14 +217,24 @@ pub(super) fn plan(
         Decision::Change(change) => change,
     };
 
+    let templates = templates(&tree)?;
+    let old_rendered = rendered_files(&tree, env)?;
+    // The commit rewrites rendered/<env>/ from values: if what is committed there is not what
+    // values render now (a hand edit, an uncommitted render), that would be undone silently.
+    let drift = super::inspect::compare_rendered(&render_env(env, v, &templates)?, &old_rendered);
+    if !drift.is_empty() {
+        return Err(super::OpsError::RenderedDrift {
+            environment: env.to_owned(),
+            drift,
+        }
+        .into());
+    }
     let new_text = if change.record_only {
         loaded.text.clone()
     } else {
         values::edit(&loaded.path, &loaded.text, &change.values)?
     };
-    let templates = templates(&tree)?;
     let new_rendered = render_env(env, &change.values, &templates)?;
-    let old_rendered = rendered_files(&tree, env)?;
 
     let mut old_files = old_rendered.clone();
     old_files.insert(loaded.path.clone(), loaded.text.clone().into_bytes());

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 
 use std::path::PathBuf;
 
-use super::mutate::{plan, Planned};
+use super::mutate::plan;
 use super::{
     load_values, rendered_files, CommitTree, GitLocation, Location, Outcome, Progress,
     PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
@@ -126,6 +126,29 @@ pub enum PublishError {
         /// The current branch.
         branch: String,
     },
+    /// `--push` from a checkout whose branch has commits the remote lacks: pushing would
+    /// publish them with the release, unreviewed.
+    #[error(
+        "{branch} has {ahead} {} that {remote}/{branch} lacks; a release push would publish {}",
+        if *ahead == 1 { "commit" } else { "commits" },
+        if *ahead == 1 { "it" } else { "them" }
+    )]
+    UnpushedCommits {
+        /// The remote.
+        remote: String,
+        /// The current branch.
+        branch: String,
+        /// How many commits the remote lacks.
+        ahead: usize,
+    },
+    /// `--push` to a remote that does not have the current branch at all.
+    #[error("{remote} has no branch {branch}; a release push would publish all of its history")]
+    RemoteLacksBranch {
+        /// The remote.
+        remote: String,
+        /// The current branch.
+        branch: String,
+    },
     /// The branch was deleted on the remote while greenlight was retrying.
     #[error("{remote} no longer has a branch {branch}")]
     BranchGone {
@@ -140,7 +163,9 @@ impl PublishError {
     /// The process exit code: 4 when others kept winning the race, else 2.
     pub fn exit_code(&self) -> u8 {
         match self {
-            PublishError::RetriesExhausted { .. } => 4,
+            PublishError::RetriesExhausted { .. }
+            | PublishError::UnpushedCommits { .. }
+            | PublishError::RemoteLacksBranch { .. } => 4,
             _ => 2,
         }
     }
@@ -165,6 +190,15 @@ impl PublishError {
             }
             PublishError::InvalidBranch { .. } => "name the branch with --branch=NAME".to_owned(),
             PublishError::BranchGone { .. } => "run the command again".to_owned(),
+            PublishError::UnpushedCommits { remote, branch, .. } => format!(
+                "see them with `git log {remote}/{branch}..{branch}`; get them reviewed and \
+                 pushed (or drop them: `git reset --keep {remote}/{branch}`), then run the \
+                 command again"
+            ),
+            PublishError::RemoteLacksBranch { remote, branch } => format!(
+                "push {branch} yourself once it is reviewed (`git push -u {remote} {branch}`), \
+                 or name the remote's branch with --clone URL"
+            ),
             PublishError::PullRequestOnBase { .. } => {
                 "leave out --branch=NAME (a release branch is named for you) or name another \
                  branch"
@@ -261,6 +295,44 @@ pub fn release(
     Ok(report)
 }
 
+/// The commit a pushed release starts from, and the ref holding it: the remote's tip of the
+/// current branch, fetched into its remote-tracking ref. The local branch must not have
+/// commits the remote lacks (they would be published unreviewed); when it is behind, the
+/// release is computed on the remote's tip and the local branch follows it forward.
+fn remote_base(
+    git: &GitLocation,
+    transport: &Transport,
+    remote: &str,
+    local: Oid,
+) -> anyhow::Result<(Oid, String)> {
+    let branch = short_branch(&git.refname).to_owned();
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    let label = transport.redactor().redact(remote);
+    let Some(remote_tip) =
+        transport.fetch_branch(git.repo.git_dir(), remote, &branch, &tracking)?
+    else {
+        return Err(PublishError::RemoteLacksBranch {
+            remote: label,
+            branch,
+        }
+        .into());
+    };
+    if remote_tip == local {
+        return Ok((local, git.refname.clone()));
+    }
+    let (ahead, _behind) = git.repo.ahead_behind(local, remote_tip)?;
+    if ahead > 0 {
+        return Err(PublishError::UnpushedCommits {
+            remote: label,
+            branch,
+            ahead,
+        }
+        .into());
+    }
+    tracing::info!("{branch} is behind {label}/{branch}: working on {remote_tip}");
+    Ok((remote_tip, tracking))
+}
+
 /// The URL of the remote a command pushes to: the clone's origin, or the named remote.
 fn remote_url(git: &GitLocation, remote: &str) -> anyhow::Result<String> {
     Ok(match &git.scratch {
@@ -337,42 +409,73 @@ fn commit_and_push(
     let transport = Transport::from_env();
     let mut target = Target::new(git, &publish.branch, &remote);
 
-    // A release branch continues where it stands (remote first, then local), so re-running
-    // a pipeline finds its change already made instead of starting a second branch.
-    let mut first = plan(&git.repo, &git.refname, base_tip, env, command, dry_run)?;
-    if publish.branch != BranchChoice::Current {
-        let Some(name) = target.resolve_name(&publish.branch, env, &first)? else {
-            return Ok(Published {
-                report: first.report,
-                range: None,
-                branch: target.branch,
-            });
-        };
-        let existing = match publish.push {
-            true => transport.fetch_branch(git.repo.git_dir(), &remote, &name, &target.tracking)?,
-            false => None,
-        };
-        let start = existing.or(git.repo.branch_tip(&target.refname)?);
-        if let Some(start) = start.filter(|s| *s != base_tip) {
-            first = plan(
-                &git.repo,
-                &target.tracking_or_local(existing),
-                start,
-                env,
-                command,
-                dry_run,
-            )?;
+    // With --push, decide on what the remote holds: a checkout may be behind it (another
+    // pipeline pushed), and commits only this checkout has must never be published by a
+    // release command, so they stop it before anything is computed.
+    let (base_tip, base_ref) = match publish.push && git.scratch.is_none() {
+        true => remote_base(git, &transport, &remote, base_tip)?,
+        false => (base_tip, git.refname.clone()),
+    };
+
+    let first = match &publish.branch {
+        BranchChoice::Current => {
+            target.base = Some(base_tip);
+            target.base_ref = base_ref.clone();
+            plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?
         }
-        target.base = Some(start.unwrap_or(base_tip));
-        target.base_ref = match (existing, start) {
-            (Some(_), _) => target.tracking.clone(),
-            (None, Some(_)) => target.refname.clone(),
-            (None, None) => git.refname.clone(),
-        };
-    } else {
-        target.base = Some(base_tip);
-        target.base_ref = git.refname.clone();
-    }
+        choice => {
+            // A release branch continues where it stands (remote first, then local), so
+            // re-running a pipeline finds its change already made instead of starting a
+            // second branch; its guards are read there, not on the current branch.
+            let (name, on_base) = match choice {
+                BranchChoice::Named(name) => (name.clone(), None),
+                _ => {
+                    let on_base = plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?;
+                    match &on_base.concerns {
+                        Some((action, color, version)) => {
+                            (default_branch(env, *action, *color, version), Some(on_base))
+                        }
+                        // Nothing to change, so nothing to name a branch after.
+                        None => {
+                            return Ok(Published {
+                                report: on_base.report,
+                                range: None,
+                                branch: target.branch,
+                            })
+                        }
+                    }
+                }
+            };
+            target.name_release_branch(name)?;
+            let existing = match publish.push {
+                true => transport.fetch_branch(
+                    git.repo.git_dir(),
+                    &remote,
+                    &target.branch,
+                    &target.tracking,
+                )?,
+                false => None,
+            };
+            let start = existing.or(git.repo.branch_tip(&target.refname)?);
+            target.base = Some(start.unwrap_or(base_tip));
+            target.base_ref = match (existing, start) {
+                (Some(_), _) => target.tracking.clone(),
+                (None, Some(_)) => target.refname.clone(),
+                (None, None) => base_ref.clone(),
+            };
+            match on_base {
+                Some(planned) if start.is_none_or(|s| s == base_tip) => planned,
+                _ => plan(
+                    &git.repo,
+                    &target.base_ref,
+                    target.base.expect("set above"),
+                    env,
+                    command,
+                    dry_run,
+                )?,
+            }
+        }
+    };
 
     let mut planned = first;
     let mut attempts = 0u32;
@@ -550,34 +653,13 @@ impl Target {
         self.branch = branch;
     }
 
-    /// Names a release branch; `None` when the command changes nothing (so there is nothing
-    /// to name a branch after).
-    fn resolve_name(
-        &mut self,
-        choice: &BranchChoice,
-        env: &str,
-        first: &Planned,
-    ) -> anyhow::Result<Option<String>> {
-        let name = match choice {
-            BranchChoice::Current => unreachable!("only release branches are named"),
-            BranchChoice::Named(name) => name.clone(),
-            BranchChoice::Default => match &first.concerns {
-                Some((action, color, version)) => default_branch(env, *action, *color, version),
-                None => return Ok(None),
-            },
-        };
+    /// Makes the release branch `name` the target, refusing a name git would not take.
+    fn name_release_branch(&mut self, name: String) -> Result<(), PublishError> {
         if !git2::Reference::is_valid_name(&format!("refs/heads/{name}")) {
-            return Err(PublishError::InvalidBranch { name }.into());
+            return Err(PublishError::InvalidBranch { name });
         }
-        self.set_branch(name.clone());
-        Ok(Some(name))
-    }
-
-    fn tracking_or_local(&self, fetched: Option<Oid>) -> String {
-        match fetched {
-            Some(_) => self.tracking.clone(),
-            None => self.refname.clone(),
-        }
+        self.set_branch(name);
+        Ok(())
     }
 }
 

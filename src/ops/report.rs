@@ -18,6 +18,12 @@ pub struct RenderReport {
     pub command: String,
     /// One entry per rendered environment.
     pub environments: Vec<RenderedEnv>,
+    /// When every environment was rendered: what greenlight had rendered for environments
+    /// that no longer exist, removed.
+    pub orphans_removed: Vec<String>,
+    /// Manifests under `rendered/` that greenlight did not write, left in place (in an
+    /// environment's folder, or outside all of them when every environment was rendered).
+    pub foreign: Vec<String>,
 }
 
 /// The files of one environment that `render` wrote.
@@ -30,7 +36,7 @@ pub struct RenderedEnv {
     pub written: Vec<String>,
     /// Files already up to date.
     pub unchanged: Vec<String>,
-    /// Stale files removed.
+    /// Stale files greenlight had written, removed.
     pub removed: Vec<String>,
 }
 
@@ -148,6 +154,9 @@ pub struct VerifyReport {
     pub environments: usize,
     /// Every file that differs.
     pub drift: Vec<Drift>,
+    /// In a checkout an interrupted greenlight left behind its branch: what is not written
+    /// yet (the check fails until it is).
+    pub checkout_behind: Option<CheckoutBehind>,
 }
 
 /// One file of `rendered/` that is not what values render.
@@ -168,8 +177,24 @@ pub enum DriftKind {
     Differs,
     /// Values render it but it is not there.
     Missing,
-    /// It is there but values do not render it.
+    /// greenlight rendered it once, but values do not render it any more (`render --all`
+    /// removes it).
     Unexpected,
+    /// It is there, values do not render it, and greenlight did not write it (it never
+    /// deletes such a file: remove it with `git rm`).
+    Foreign,
+}
+
+impl DriftKind {
+    /// The name used in JSON and text: `differs`, `missing`, `unexpected`, `foreign`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftKind::Differs => "differs",
+            DriftKind::Missing => "missing",
+            DriftKind::Unexpected => "unexpected",
+            DriftKind::Foreign => "foreign",
+        }
+    }
 }
 
 /// `status`: the state of environments.
@@ -184,6 +209,9 @@ pub struct StatusReport {
     pub now: i64,
     /// One entry per environment.
     pub environments: Vec<EnvStatus>,
+    /// In a checkout an interrupted greenlight left behind its branch: what is not written
+    /// yet (the status shown is the branch's).
+    pub checkout_behind: Option<CheckoutBehind>,
 }
 
 /// The state of one environment.
@@ -284,4 +312,29 @@ pub struct InitReport {
     pub files: Vec<String>,
     /// The commit made.
     pub commit: String,
+}
+
+/// A checkout that an interrupted greenlight left behind its branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckoutBehind {
+    /// The commit the branch is at.
+    pub commit: String,
+    /// The paths whose file or index entry does not show that commit yet.
+    pub paths: Vec<String>,
+}
+
+impl CheckoutBehind {
+    /// What happened and the two ways out, as one message with the paths filled in.
+    pub fn explain(&self) -> String {
+        format!(
+            "the checkout is behind its branch: a greenlight run was interrupted after \
+             committing {} and before writing {}; the next stage, promote, rollback or \
+             scale-down finishes it, or run `git checkout HEAD -- {}` (until then `git commit \
+             -a` would revert it)",
+            super::short(&self.commit),
+            self.paths.join(", "),
+            self.paths.join(" ")
+        )
+    }
 }

@@ -107,6 +107,16 @@ pub struct FastForward {
     changes: PreparedChanges,
 }
 
+/// A checkout that an interrupted greenlight left behind its branch (see
+/// [`Repo::interrupted_checkout`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterruptedCheckout {
+    /// The commit the branch is at, which the checkout does not show yet.
+    pub commit: Oid,
+    /// The paths whose file or index entry is not at that commit's content, sorted.
+    pub paths: Vec<String>,
+}
+
 /// A checkout update that an interrupted greenlight left unfinished, finished by
 /// [`Repo::resume_checkout`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -642,6 +652,13 @@ impl Repo {
             .map_err(RepoError::git("compare commits"))
     }
 
+    /// How many commits `local` has that `upstream` lacks, and the other way round.
+    pub fn ahead_behind(&self, local: Oid, upstream: Oid) -> Result<(usize, usize), RepoError> {
+        self.inner
+            .graph_ahead_behind(local, upstream)
+            .map_err(RepoError::git("compare commits"))
+    }
+
     /// Plans moving `refname` forward from `from` to `to` (which must descend from it) and
     /// refuses, writing nothing, when the checkout (if `refname` is checked out and
     /// `update_worktree`) has edits in a path the move would write.
@@ -751,7 +768,8 @@ impl Repo {
         }
     }
 
-    /// Moves the branch by compare-and-swap, then writes the checkout files and index entries.
+    /// Moves the branch by compare-and-swap and brings the checkout's files and index entries
+    /// along (see [`worktree::apply`] for the order).
     fn land(
         &self,
         planned: &PreparedChanges,
@@ -769,11 +787,12 @@ impl Repo {
                 reflog_message,
             );
         };
-        // Between the branch move and the last index write, a kill would leave the checkout
-        // showing the commit reverted: the record lets the next run finish the job.
+        // Between the branch move and the last file rename, a kill leaves the checkout behind
+        // its branch: the record lets the next run finish the job.
         let git_dir = self.git_dir();
         // What earlier killed runs left (never seen by git, but never cleaned otherwise).
-        worktree::sweep_stale(&git_dir.join("greenlight-tmp"), "write-");
+        worktree::sweep_stale(&git_dir.join(worktree::SCRATCH_DIR), "write-");
+        worktree::sweep_stale(&git_dir.join(worktree::SCRATCH_DIR), "index-");
         worktree::sweep_stale(git_dir, &format!("{}.", pending::FILE));
         pending::record(
             git_dir,
@@ -783,46 +802,92 @@ impl Repo {
                 to: new,
             },
         )?;
-        if let Err(e) = self.move_branch(
-            &planned.refname,
-            expected_old,
-            new,
-            committer,
-            reflog_message,
-        ) {
-            pending::clear(git_dir)?;
-            return Err(e);
+        let moved = self.update_checkout(workdir, planned, new, || {
+            self.move_branch(
+                &planned.refname,
+                expected_old,
+                new,
+                committer,
+                reflog_message,
+            )
+        });
+        match moved {
+            Ok(()) => pending::clear(git_dir),
+            Err(e) => {
+                // The branch did not move (a lost compare-and-swap): nothing to finish later.
+                if self.branch_tip(&planned.refname)? != Some(new) {
+                    pending::clear(git_dir)?;
+                }
+                Err(e)
+            }
         }
-        self.update_checkout(workdir, planned, new)?;
-        pending::clear(git_dir)
     }
 
-    /// Writes the files and index entries of `planned` (the branch is already at `commit`).
-    /// On failure the pending-checkout record stays, for [`Repo::resume_checkout`].
+    /// Writes the files and index entries of `planned`, with `commit_point` (the branch move
+    /// to `commit`, or nothing when it has moved already) between preparing them and writing
+    /// the index (see [`worktree::apply`]). When it fails after the commit point, the
+    /// pending-checkout record stays, for [`Repo::resume_checkout`].
     fn update_checkout(
         &self,
         workdir: &Path,
         planned: &PreparedChanges,
         commit: Oid,
+        commit_point: impl FnOnce() -> Result<(), RepoError>,
     ) -> Result<(), RepoError> {
         let borrowed = planned.borrowed();
-        let updated = self.index().and_then(|mut index| {
-            let scratch = self.git_dir().join("greenlight-tmp");
-            worktree::apply(workdir, &scratch, &mut index, &borrowed)
+        let mut moved = false;
+        let updated = worktree::apply(workdir, self.git_dir(), &borrowed, || {
+            commit_point()?;
+            moved = true;
+            Ok(())
         });
-        updated.map_err(|source| RepoError::CheckoutNotUpdated {
-            commit,
-            paths: planned.changes.iter().map(|p| p.path.clone()).collect(),
-            source: Box::new(source),
-        })
+        match updated {
+            Err(source) if moved => Err(RepoError::CheckoutNotUpdated {
+                commit,
+                paths: planned.changes.iter().map(|p| p.path.clone()).collect(),
+                source: Box::new(source),
+            }),
+            other => other,
+        }
     }
 
     /// The commit an earlier, interrupted greenlight moved the checked-out branch to without
     /// bringing the checkout along (see [`Repo::resume_checkout`]), if there is one.
-    pub fn interrupted_checkout(&self) -> Result<Option<Oid>, RepoError> {
-        Ok(self
-            .live_pending()?
-            .and_then(|(pending, live)| live.then_some(pending.to)))
+    /// Only the paths whose file or index entry is not at that commit's content yet count: a
+    /// record left by a kill after the last write is no interruption.
+    pub fn interrupted_checkout(&self) -> Result<Option<InterruptedCheckout>, RepoError> {
+        let Some((pending, true)) = self.live_pending()? else {
+            return Ok(None);
+        };
+        let Some(workdir) = self.checked_out_workdir(&pending.refname)? else {
+            return Ok(None);
+        };
+        let old_tree = pending.from.map(|id| self.tree_of(id)).transpose()?;
+        let new_tree = self.tree_of(pending.to)?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
+            .map_err(RepoError::git("compare the trees"))?;
+        let index = self.index()?;
+        let mut paths = Vec::new();
+        for delta in diff.deltas() {
+            let Some(path) = delta
+                .new_file()
+                .path()
+                .or_else(|| delta.old_file().path())
+                .and_then(Path::to_str)
+            else {
+                continue;
+            };
+            let target = (!delta.new_file().id().is_zero()).then(|| delta.new_file().id());
+            if !worktree::is_at(workdir, &index, path, target)? {
+                paths.push(path.to_owned());
+            }
+        }
+        Ok((!paths.is_empty()).then_some(InterruptedCheckout {
+            commit: pending.to,
+            paths,
+        }))
     }
 
     /// Finishes the checkout update of an interrupted greenlight: when the branch is still at
@@ -853,7 +918,7 @@ impl Repo {
             })?;
         // A live record's branch is checked out, so the plan has a checkout to write.
         if let Some(workdir) = self.checkout_of(&ff.changes)? {
-            self.update_checkout(workdir, &ff.changes, pending.to)?;
+            self.update_checkout(workdir, &ff.changes, pending.to, || Ok(()))?;
         }
         pending::clear(git_dir)?;
         Ok(Some(ResumedCheckout {

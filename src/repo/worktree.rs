@@ -50,6 +50,24 @@ pub(crate) fn dirty_paths(
     Ok(dirty)
 }
 
+/// Whether both the index entry and the file of `path` hold `target` (`None`: absent).
+pub(crate) fn is_at(
+    workdir: &Path,
+    index: &Index,
+    path: &str,
+    target: Option<Oid>,
+) -> Result<bool, RepoError> {
+    let rel = Path::new(path);
+    if index.get_path(rel, 0).map(|entry| entry.id) != target {
+        return Ok(false);
+    }
+    Ok(match checkout_state(&workdir.join(rel))? {
+        FileState::Missing => target.is_none(),
+        FileState::Blob(id) => target == Some(id),
+        FileState::NotAFile => false,
+    })
+}
+
 enum FileState {
     Missing,
     Blob(Oid),
@@ -78,93 +96,217 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
     Ok(FileState::Blob(id))
 }
 
-/// Write (or delete) every changed file in the checkout and record it in the index, then
-/// write the index. Files are replaced atomically by renaming a temporary file into place, so
-/// a file is always either its old or its new version, never a truncated one. The temporary
-/// files are made in `scratch` (inside the git directory) when it is on the same file system,
-/// so a process killed mid-way leaves nothing for `git status` to show; otherwise next to the
-/// file. Directories emptied by a deletion are removed.
+/// Brings the checkout and the index of the repository at `git_dir` to the new content of
+/// `changes`, calling `commit_point` (the branch move) where git's own `commit` moves its
+/// branch: after the new index is written to the index lock, before the lock is renamed over
+/// the index.
 ///
-/// Order, for crash safety: the caller records the move (`pending`), moves the branch, then
-/// this writes the files, then the index (itself written to a lock file and renamed). A kill
-/// at any point leaves the branch at the old or the new commit, each file at its old or new
-/// content, and the index at its old or new state; `git fsck` stays clean, and the record
-/// lets the next run finish the update (writing the same content again is harmless).
+/// Order, for crash safety:
+/// 1. every new file is written in full to a temporary file (in the scratch folder inside
+///    the git directory, when that is on the same file system as the file; else beside it);
+/// 2. the index lock (`index.lock`) is taken as git takes it, so no git command writes the
+///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the new index, with
+///    entries from the temporary files' metadata, is written into it;
+/// 3. `commit_point` runs; if it fails, the temporary files and the lock are removed and
+///    nothing else has changed;
+/// 4. the lock is renamed over the index: from here the index matches the branch;
+/// 5. the temporary files are renamed into place and deleted paths removed.
+///
+/// So whenever no `index.lock` is left, the index is in step with the branch, and a plain
+/// `git commit` after a kill never reverts the release; each file is at its old or new
+/// content, never a truncated one, and the caller's pending record lets the next run finish
+/// step 5 (a lock left by a kill between 1 and 4 stops git and greenlight alike, as a killed
+/// git's does). A renamed file's ctime differs from its prepared entry's, so git re-reads
+/// its content once and finds it clean.
 pub(crate) fn apply(
     workdir: &Path,
-    scratch: &Path,
-    index: &mut Index,
+    git_dir: &Path,
     changes: &[PathChange<'_>],
+    commit_point: impl FnOnce() -> Result<(), RepoError>,
 ) -> Result<(), RepoError> {
-    for change in changes {
+    let scratch = git_dir.join(SCRATCH_DIR);
+    let mut staged = Staged::default();
+    let mut entries = Vec::with_capacity(changes.len());
+    let written = changes.iter().try_for_each(|change| {
+        if let Some((bytes, id, mode)) = change.new {
+            let full = workdir.join(change.path);
+            let tmp = staged.write(&full, &scratch, bytes, mode == FileMode::BlobExecutable)?;
+            let meta = fs::symlink_metadata(&tmp).map_err(RepoError::io("inspect", &tmp))?;
+            entries.push(index_entry(change.path, id, mode, &meta));
+        }
+        Ok(())
+    });
+    if let Err(e) = written {
+        staged.discard();
+        return Err(e);
+    }
+    let lock = match IndexLock::acquire(git_dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            staged.discard();
+            return Err(e);
+        }
+    };
+    let prepared = (|| {
+        let mut index = lock.copy_of_index()?;
+        for entry in &entries {
+            index
+                .add(entry)
+                .map_err(RepoError::git("update the index"))?;
+        }
+        for change in changes.iter().filter(|c| c.new.is_none()) {
+            // Not there (an untracked path): nothing to remove.
+            let _ = index.remove_path(Path::new(change.path));
+        }
+        lock.fill(&mut index)?;
+        commit_point()
+    })();
+    if let Err(e) = prepared {
+        staged.discard();
+        lock.release();
+        return Err(e);
+    }
+    lock.commit()?;
+    for (tmp, full) in staged.files.drain(..) {
+        fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
+    }
+    for change in changes.iter().filter(|c| c.new.is_none()) {
         let full = workdir.join(change.path);
-        match change.new {
-            Some((bytes, id, mode)) => {
-                write_atomically_via(&full, scratch, bytes, mode == FileMode::BlobExecutable)?;
-                let meta = fs::symlink_metadata(&full).map_err(RepoError::io("inspect", &full))?;
-                index
-                    .add(&index_entry(change.path, id, mode, &meta))
-                    .map_err(RepoError::git("update the index"))?;
-            }
-            None => {
-                match fs::remove_file(&full) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(RepoError::io("delete", &full)(e)),
-                }
-                remove_empty_parents(workdir, change.path);
-                index
-                    .remove_path(Path::new(change.path))
-                    .map_err(RepoError::git("update the index"))?;
-            }
+        match fs::remove_file(&full) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(RepoError::io("delete", &full)(e)),
         }
+        remove_empty_parents(workdir, change.path);
     }
-    index.write().map_err(RepoError::git("write the index"))
+    Ok(())
 }
 
-/// [`write_atomically`] through a temporary file in `scratch`, falling back to one next to
-/// the file when a rename from `scratch` is not possible (another file system).
-fn write_atomically_via(
-    full: &Path,
-    scratch: &Path,
-    bytes: &[u8],
-    executable: bool,
-) -> Result<(), RepoError> {
-    let dir = full
-        .parent()
-        .expect("a checkout file always has a parent directory");
-    fs::create_dir_all(dir).map_err(RepoError::io("create the directory", dir))?;
-    if fs::create_dir_all(scratch).is_ok() {
-        let tmp = scratch.join(format!("write-{}.tmp", std::process::id()));
-        if write_new_file(&tmp, bytes, executable).is_ok() {
-            match fs::rename(&tmp, full) {
-                Ok(()) => return Ok(()),
-                Err(_) => {
-                    let _ = fs::remove_file(&tmp);
-                }
-            }
-        }
-    }
-    write_atomically(full, bytes, executable)
+/// The folder inside the git directory where greenlight writes its temporary files.
+pub(crate) const SCRATCH_DIR: &str = "greenlight-tmp";
+
+/// git's index lock, held from before the new index is prepared until it replaces the index.
+struct IndexLock {
+    index: PathBuf,
+    lock: PathBuf,
+    /// Where the new index is prepared before it goes into the lock.
+    draft: PathBuf,
 }
 
-fn write_atomically(full: &Path, bytes: &[u8], executable: bool) -> Result<(), RepoError> {
-    let dir = full
-        .parent()
-        .expect("a checkout file always has a parent directory");
-    fs::create_dir_all(dir).map_err(RepoError::io("create the directory", dir))?;
-    let name = full
-        .file_name()
-        .expect("validated paths end in a file name")
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
-    let written = write_new_file(&tmp, bytes, executable);
-    let renamed =
-        written.and_then(|()| fs::rename(&tmp, full).map_err(RepoError::io("replace", full)));
-    if renamed.is_err() {
-        let _ = fs::remove_file(&tmp);
+impl IndexLock {
+    /// Takes `index.lock` as git does (creating it exclusively).
+    fn acquire(git_dir: &Path) -> Result<IndexLock, RepoError> {
+        let lock = git_dir.join("index.lock");
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(RepoError::IndexLocked { path: lock })
+            }
+            Err(e) => return Err(RepoError::io("create", &lock)(e)),
+        }
+        let scratch = git_dir.join(SCRATCH_DIR);
+        let _ = fs::create_dir_all(&scratch);
+        Ok(IndexLock {
+            index: git_dir.join("index"),
+            draft: scratch.join(format!("index-{}.tmp", std::process::id())),
+            lock,
+        })
     }
-    renamed
+
+    /// A copy of the current index, to edit (nobody can change it while the lock is held).
+    fn copy_of_index(&self) -> Result<Index, RepoError> {
+        let _ = fs::remove_file(&self.draft);
+        match fs::copy(&self.index, &self.draft) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(RepoError::io("copy", &self.index)(e)),
+        }
+        Index::open(&self.draft).map_err(RepoError::git("read the index"))
+    }
+
+    /// Writes `index` and puts it into the lock, ready to replace the index.
+    fn fill(&self, index: &mut Index) -> Result<(), RepoError> {
+        index.write().map_err(RepoError::git("write the index"))?;
+        fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
+    }
+
+    /// Replaces the index with the lock's content, releasing the lock.
+    fn commit(self) -> Result<(), RepoError> {
+        fs::rename(&self.lock, &self.index).map_err(RepoError::io("write", &self.index))
+    }
+
+    /// Gives the lock up, leaving the index as it was.
+    fn release(self) {
+        let _ = fs::remove_file(&self.draft);
+        let _ = fs::remove_file(&self.lock);
+    }
+}
+
+/// Temporary files holding new contents, each with the path it will be renamed to.
+#[derive(Default)]
+struct Staged {
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    /// Writes `bytes` to a new temporary file from which a rename to `full` will succeed:
+    /// in `scratch` when it is on the same file system as `full`'s folder (so a killed run
+    /// leaves nothing for `git status` to show), else beside `full`. Returns its path.
+    fn write(
+        &mut self,
+        full: &Path,
+        scratch: &Path,
+        bytes: &[u8],
+        executable: bool,
+    ) -> Result<PathBuf, RepoError> {
+        let dir = full
+            .parent()
+            .expect("a checkout file always has a parent directory");
+        fs::create_dir_all(dir).map_err(RepoError::io("create the directory", dir))?;
+        let n = self.files.len();
+        let tmp = match same_file_system(scratch, dir) {
+            true => scratch.join(format!("write-{}-{n}.tmp", std::process::id())),
+            false => {
+                let name = full
+                    .file_name()
+                    .expect("validated paths end in a file name")
+                    .to_string_lossy();
+                dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()))
+            }
+        };
+        write_new_file(&tmp, bytes, executable)?;
+        self.files.push((tmp.clone(), full.to_owned()));
+        Ok(tmp)
+    }
+
+    fn discard(&mut self) {
+        for (tmp, _) in self.files.drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Whether `scratch` (created if missing) and `dir` are on one file system, so a rename from
+/// one to the other works.
+fn same_file_system(scratch: &Path, dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        fs::create_dir_all(scratch).is_ok()
+            && matches!(
+                (fs::metadata(scratch), fs::metadata(dir)),
+                (Ok(a), Ok(b)) if a.dev() == b.dev()
+            )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (scratch, dir);
+        false
+    }
 }
 
 fn write_new_file(tmp: &PathBuf, bytes: &[u8], executable: bool) -> Result<(), RepoError> {
@@ -308,6 +450,83 @@ mod tests {
             ["other-4.tmp", "write-2.tmp", "write-3.yaml", "write-5.tmp"]
         );
         assert_eq!(sweep_stale(&dir.path().join("missing"), "write-"), 0);
+    }
+
+    /// What [`apply`] does for one file: stage it (here beside the file: the scratch folder
+    /// does not exist on another file system in a test), then rename it into place.
+    fn write_atomically(full: &Path, bytes: &[u8], executable: bool) -> Result<(), RepoError> {
+        let mut staged = Staged::default();
+        let scratch = full.parent().unwrap().join(".scratch");
+        staged.write(full, &scratch, bytes, executable)?;
+        for (tmp, full) in staged.files.drain(..) {
+            fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
+        }
+        fs::remove_dir(&scratch).unwrap();
+        Ok(())
+    }
+
+    #[test]
+    fn the_index_follows_the_commit_point_and_a_failed_one_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let workdir = dir.path();
+        let git_dir = repo.path();
+        fs::write(workdir.join("a.yaml"), b"old\n").unwrap();
+        let old = repo.blob(b"old\n").unwrap();
+        let mut index = repo.index().unwrap();
+        let meta = fs::metadata(workdir.join("a.yaml")).unwrap();
+        index
+            .add(&index_entry("a.yaml", old, FileMode::Blob, &meta))
+            .unwrap();
+        index.write().unwrap();
+        let on_disk = || Index::open(&git_dir.join("index")).unwrap();
+        let entry = |index: &Index| index.get_path(Path::new("a.yaml"), 0).map(|e| e.id);
+        let id = repo.blob(b"new\n").unwrap();
+        let changes = [PathChange {
+            path: "a.yaml",
+            head: Some(old),
+            new: Some((b"new\n", id, FileMode::Blob)),
+        }];
+        let scratch = git_dir.join(SCRATCH_DIR);
+
+        let refused = apply(workdir, git_dir, &changes, || {
+            Err(RepoError::InvalidPath {
+                path: "x".into(),
+                reason: "the branch moved",
+            })
+        });
+        assert!(matches!(
+            refused,
+            Err(RepoError::InvalidPath {
+                reason: "the branch moved",
+                ..
+            })
+        ));
+        assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"old\n");
+        assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
+        assert!(!git_dir.join("index.lock").exists());
+        assert_eq!(entry(&on_disk()), Some(old));
+
+        // At the commit point the new index waits in git's lock, nothing else has changed;
+        // right after it, the index is the new one.
+        apply(workdir, git_dir, &changes, || {
+            assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"old\n");
+            assert_eq!(entry(&on_disk()), Some(old));
+            let waiting = Index::open(&git_dir.join("index.lock")).unwrap();
+            assert_eq!(entry(&waiting), Some(id));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"new\n");
+        assert_eq!(entry(&on_disk()), Some(id));
+        assert!(!git_dir.join("index.lock").exists());
+        assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
+
+        // A held lock (another git, or a killed one) stops it before anything is written.
+        fs::write(git_dir.join("index.lock"), b"").unwrap();
+        let locked = apply(workdir, git_dir, &changes, || panic!("must not be reached"));
+        assert!(matches!(locked, Err(RepoError::IndexLocked { .. })));
+        assert!(git_dir.join("index.lock").exists());
     }
 
     #[test]

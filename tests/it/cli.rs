@@ -452,11 +452,17 @@ fn verify_catches_a_hand_edited_rendered_file() {
         "{}",
         r.stdout
     );
+    // greenlight did not write extra.yaml: it says so, and how to remove it.
     assert!(
         r.stdout
-            .contains("unexpected rendered/production/extra.yaml"),
+            .contains("foreign    rendered/production/extra.yaml"),
         "{}",
         r.stdout
+    );
+    assert!(
+        r.stderr.contains("git rm rendered/production/extra.yaml"),
+        "{}",
+        r.stderr
     );
     let report = json(&s.greenlight(&["verify", "--output", "json"]).code(1));
     assert_eq!(report["ok"], false);

@@ -1,8 +1,9 @@
 //! Crash safety: `greenlight stage` is killed with SIGKILL at random moments, 200+ times, and
 //! after every kill the repository must be valid (`git fsck --strict`), the branch at the old
 //! or the new commit, every file greenlight writes at its old or new content (never truncated
-//! or mixed), the index readable with each entry at the old or new blob, and no stray file for
-//! `git status` to show. Then the same command, run again, must succeed and leave the checkout
+//! or mixed), the index readable and in step with the branch whenever git's index lock is
+//! free (so a plain `git commit` after a kill never reverts the release), and no stray file
+//! for `git status` to show. Then the same command, run again, must succeed and leave the checkout
 //! exactly at the branch (finishing a checkout update the kill interrupted). The seed is
 //! printed; set GREENLIGHT_KILL_SEED to replay a run.
 
@@ -123,6 +124,23 @@ fn check(s: &Sandbox, old: &str, seed: u64, round: usize) {
             "{context}: the index entry of {path} is neither old nor new: index {staged:?}, \
              old {before:?}, new {after:?}, file {file:?}; history:\n{}",
             s.git(&["log", "--format=%h %s", "-4"])
+        );
+    }
+    // Unless a kill left git's index lock (which stops `git commit` as a killed git's does),
+    // the index is in step with the branch: a plain `git commit` now commits nothing of the
+    // release backwards.
+    if !s.path(".git/index.lock").exists() {
+        let mut cached = Command::new("git");
+        s.env(&mut cached);
+        let out = cached
+            .args(["diff", "--cached", "--name-status", "HEAD"])
+            .output()
+            .unwrap();
+        let staged = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && staged.is_empty(),
+            "{context}: the index differs from the branch (a `git commit` would commit this): \
+             {staged}"
         );
     }
     // Nothing untracked appears but the new commit's own files whose index entry was not

@@ -56,25 +56,61 @@ fn the_next_release_command_finishes_the_checkout_then_does_its_own_work() {
 fn read_commands_warn_that_the_checkout_is_behind_and_change_nothing() {
     let (s, _, staged) = interrupted_stage();
     let status_before = s.git(&["status", "--porcelain"]);
+    let said = format!(
+        "the checkout is behind its branch: a greenlight run was interrupted after committing \
+         {}",
+        &staged[..12]
+    );
     for args in [
         &["diff", "production"][..],
-        &["verify", "--worktree"],
+        &["status", "production"],
         &["promote", "production", "--dry-run"],
     ] {
         let run = s.greenlight(args);
+        assert!(run.stderr.contains(&said), "{args:?}: {}", run.stderr);
+    }
+    // verify fails on it, in both modes, naming the paths and a command that fixes it.
+    for args in [&["verify"][..], &["verify", "--worktree"]] {
+        let run = s.greenlight(args).code(1);
         assert!(
-            run.stderr.contains(&format!(
-                "the checkout is behind its branch: a greenlight run was interrupted after \
-                 committing {}",
+            run.stdout.contains(&format!(
+                "behind: the checkout does not show its branch's commit {} yet",
                 &staged[..12]
             )),
             "{args:?}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("  behind     rendered/production/api-green.deployment.yaml"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains(
+                "git checkout HEAD -- environments/production/values.yaml \
+                 rendered/production/api-green.deployment.yaml"
+            ),
+            "{}",
             run.stderr
         );
     }
     assert_eq!(s.head(), staged);
     assert_eq!(s.git(&["status", "--porcelain"]), status_before);
     assert!(s.path(RECORD).exists());
+
+    // The hint, followed literally, fixes it: verify is happy and the record is dropped by
+    // the next release command without a word.
+    let paths = s.greenlight(&["verify"]).code(1).stdout;
+    let paths: Vec<&str> = paths
+        .lines()
+        .filter_map(|l| l.strip_prefix("  behind     "))
+        .collect();
+    let mut checkout = vec!["checkout", "HEAD", "--"];
+    checkout.extend(paths);
+    s.git(&checkout);
+    s.greenlight(&["verify"]).ok();
+    assert_eq!(s.git(&["status", "--porcelain"]), "");
 }
 
 #[test]

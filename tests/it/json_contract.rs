@@ -114,6 +114,14 @@ struct Verify {
     ok: bool,
     environments: usize,
     drift: Vec<Drift>,
+    checkout_behind: Option<CheckoutBehind>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CheckoutBehind {
+    commit: String,
+    paths: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +138,7 @@ struct Status {
     command: String,
     now: i64,
     environments: Vec<EnvStatus>,
+    checkout_behind: Option<CheckoutBehind>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +195,8 @@ struct Render {
     schema_version: u32,
     command: String,
     environments: Vec<RenderedEnv>,
+    orphans_removed: Vec<String>,
+    foreign: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -385,6 +396,7 @@ fn every_report_matches_the_documented_contract() {
         (status.schema_version, status.command.as_str()),
         (1, "status")
     );
+    assert!(status.checkout_behind.is_none());
     let e = &status.environments[0];
     assert_eq!(
         (e.environment.as_str(), e.app.as_str(), e.namespace.as_str()),
@@ -430,6 +442,7 @@ fn every_report_matches_the_documented_contract() {
         (verify.schema_version, verify.command.as_str()),
         (1, "verify")
     );
+    assert!(verify.checkout_behind.is_none());
     assert!(verify.ok && verify.drift.is_empty() && verify.environments == 1);
     assert!(verify.source.starts_with("commit "));
 
@@ -455,6 +468,7 @@ fn every_report_matches_the_documented_contract() {
         (render.schema_version, render.command.as_str()),
         (1, "render")
     );
+    assert!(render.orphans_removed.is_empty() && render.foreign.is_empty());
     let env = &render.environments[0];
     assert_eq!(env.environment, "staging");
     // A new container port rolls both Deployments; the Service targets the named port.
@@ -498,4 +512,51 @@ fn every_report_matches_the_documented_contract() {
     assert_eq!(drift.drift[0].path, "rendered/staging/api.service.yaml");
     assert_eq!(drift.drift[0].problem, "differs");
     assert!(!drift.source.starts_with("commit "));
+}
+
+#[test]
+fn an_interrupted_checkout_is_reported_by_verify_and_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let repo_s = repo.to_str().unwrap();
+    run(
+        tmp.path(),
+        &["init", repo_s, "--app", "api", "--env", "staging"],
+        0,
+    );
+    run(&repo, &["stage", "staging", "--tag", "1.1.0"], 0);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let commit = git(&["rev-parse", "HEAD"]);
+    let parent = git(&["rev-parse", "HEAD^"]);
+    // As a kill after the branch move leaves it: the checkout at the parent, and the record.
+    git(&["read-tree", "--reset", "-u", &parent]);
+    std::fs::write(
+        repo.join(".git/greenlight-checkout"),
+        format!("greenlight checkout update 1\nref refs/heads/main\nfrom {parent}\nto {commit}\n"),
+    )
+    .unwrap();
+    let verify: Verify = parse(&run(&repo, &["verify"], 1));
+    assert!(!verify.ok && verify.drift.is_empty());
+    let behind = verify
+        .checkout_behind
+        .expect("verify reports the checkout behind");
+    assert_eq!(behind.commit, commit);
+    assert_eq!(
+        behind.paths,
+        [
+            "environments/staging/values.yaml",
+            "rendered/staging/api-green.deployment.yaml",
+            "rendered/staging/kustomization.yaml"
+        ]
+    );
+    let status: Status = parse(&run(&repo, &["status"], 0));
+    assert_eq!(status.checkout_behind.unwrap().paths, behind.paths);
 }

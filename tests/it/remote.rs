@@ -95,6 +95,40 @@ impl Fixture {
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
+    /// A `git` for greenlight (through `GREENLIGHT_GIT`) that, just before the first push,
+    /// lets another pipeline land `args` from the checkout `other`: the remote moves between
+    /// greenlight's fetch and its push, as in a real race, but every time.
+    fn git_racing(&self, other: &std::path::Path, args: &[&str]) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = self.s._tmp.path();
+        let mark = dir.join("raced");
+        let script = dir.join("racing-git");
+        let git = String::from_utf8(
+            Command::new("sh")
+                .args(["-c", "command -v git"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncase \" $* \" in *\" push \"*)\n  if [ ! -e '{mark}' ]; then\n    \
+                 touch '{mark}'\n    (cd '{other}' && env -u GREENLIGHT_GIT '{bin}' {args} -q) \
+                 >/dev/null || exit 99\n  fi;;\nesac\nexec '{git}' \"$@\"\n",
+                mark = mark.display(),
+                other = other.display(),
+                bin = bin().display(),
+                args = args.join(" "),
+                git = git.trim(),
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
     fn remote_file(&self, branch: &str, path: &str) -> String {
         self.remote_git(&["show", &format!("{branch}:{path}")])
     }
@@ -135,7 +169,7 @@ fn push_sends_the_commit_and_the_checkout_follows() {
 }
 
 #[test]
-fn a_stale_checkout_recomputes_on_the_new_tip_and_fast_forwards() {
+fn a_stale_checkout_decides_on_the_remote_tip_and_fast_forwards() {
     let f = Fixture::with_envs(&["production", "staging"]);
     let other = f.clone("other");
     // Someone else promotes staging first.
@@ -143,12 +177,12 @@ fn a_stale_checkout_recomputes_on_the_new_tip_and_fast_forwards() {
         .ok();
     let theirs = f.remote_tip("main");
 
-    // Our checkout is behind; promoting production is rejected once, then recomputed.
+    // Our checkout is behind: greenlight fetches first and computes on the remote's tip.
     let r =
         f.s.greenlight(&["promote", "production", "--push", "--output", "json"])
             .ok();
     let report = json(&r);
-    assert_eq!(report["push"]["attempts"], 2, "{}", r.stderr);
+    assert_eq!(report["push"]["attempts"], 1, "{}", r.stderr);
     let ours = f.remote_tip("main");
     assert_eq!(
         f.remote_git(&["rev-parse", &format!("{ours}^")]).trim(),
@@ -166,19 +200,46 @@ fn a_stale_checkout_recomputes_on_the_new_tip_and_fast_forwards() {
 }
 
 #[test]
-fn a_concurrent_promotion_makes_expect_live_refuse_instead_of_overwriting() {
+fn guards_are_read_on_the_remote_tip_not_the_stale_checkout() {
+    // Another checkout promoted production; ours is behind and still shows blue live.
     let f = Fixture::new();
     let other = f.clone("other");
     f.s.greenlight_in(&other, &["promote", "production", "--push"], None)
         .ok();
     let theirs = f.remote_tip("main");
     let before = f.s.head();
-    // A minute later (so our commit differs from theirs, as it would in real life).
-    f.s.at(crate::common::sandbox::T0 + 60);
 
+    // A re-run of that job (same guards) finds the work done on the remote, on a stale
+    // checkout too: exit 0, nothing pushed.
     let r =
-        f.s.greenlight(&["promote", "production", "--expect-live", "blue", "--push"])
-            .code(3);
+        f.s.greenlight(&[
+            "promote",
+            "production",
+            "--expect-live",
+            "blue",
+            "--expect-tag",
+            "1.5.0",
+            "--push",
+        ])
+        .ok();
+    assert!(
+        r.stdout.contains("green (1.5.0) is already live"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(f.remote_tip("main"), theirs);
+    // A job expecting another release is refused with what the remote holds.
+    let r =
+        f.s.greenlight(&[
+            "promote",
+            "production",
+            "--expect-live",
+            "blue",
+            "--expect-tag",
+            "1.6.0",
+            "--push",
+        ])
+        .code(3);
     assert!(
         r.stderr
             .contains("expected blue to be live, but green is live"),
@@ -188,29 +249,118 @@ fn a_concurrent_promotion_makes_expect_live_refuse_instead_of_overwriting() {
     assert_eq!(f.remote_tip("main"), theirs, "nothing overwritten");
     assert_eq!(f.s.head(), before, "the local branch did not move");
     assert_eq!(f.s.git(&["status", "--porcelain"]), "");
-
-    // Without --expect-live the same command finds nothing left to do.
-    let r = f.s.greenlight(&["promote", "production", "--push"]).ok();
-    assert!(r.stdout.contains("is already live"), "{}", r.stdout);
-    assert_eq!(f.remote_tip("main"), theirs);
 }
 
 #[test]
-fn local_commits_missing_on_the_remote_are_never_rewritten() {
+fn a_race_lost_at_push_time_recomputes_and_the_guards_refuse() {
+    // Between our fetch and our push, another pipeline stages 1.6.0 into green: our
+    // promotion of 1.5.0 is computed again on the new tip, where --expect-tag refuses.
+    let f = Fixture::new();
+    let other = f.clone("other");
+    let git = f.git_racing(&other, &["stage", "production", "--tag", "1.6.0", "--push"]);
+    let before = f.s.head();
+    let r = f.s.greenlight_env(
+        &f.s.root,
+        &[
+            "promote",
+            "production",
+            "--expect-live",
+            "blue",
+            "--expect-tag",
+            "1.5.0",
+            "--push",
+        ],
+        &[("GREENLIGHT_GIT", git.to_str().unwrap())],
+    );
+    let r = r.code(3);
+    assert!(
+        r.stderr
+            .contains("expected green to hold `1.5.0`, but it holds `1.6.0`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        f.remote_file("main", "environments/production/values.yaml")
+            .contains("tag: \"1.6.0\""),
+        "the other pipeline's stage landed"
+    );
+    assert_eq!(live_on_remote(&f, "production"), "blue", "nothing promoted");
+    assert_eq!(f.s.head(), before, "the local branch did not move");
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn local_commits_missing_on_the_remote_are_never_published() {
     let f = Fixture::with_envs(&["production", "staging"]);
+    f.s.write("NOTES.md", "local work\n");
+    f.s.git(&["add", "NOTES.md"]);
+    f.s.git(&["commit", "-q", "-m", "WIP do not push"]);
+    let mine = f.s.head();
+    let theirs = f.remote_tip("main");
+
+    // The remote did not move: the release would still carry the WIP commit along.
+    let r = f.s.greenlight(&["promote", "production", "--push"]).code(4);
+    assert!(
+        r.stderr
+            .contains("main has 1 commit that origin/main lacks; a release push would publish it"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("git log origin/main..main"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(f.remote_tip("main"), theirs);
+    assert_eq!(f.s.head(), mine);
+    assert_eq!(f.s.git(&["status", "--porcelain"]), "");
+    // A release branch would carry it into the pull request unannounced: refused too.
+    let r =
+        f.s.greenlight(&["promote", "production", "--branch", "--push"])
+            .code(4);
+    assert!(r.stderr.contains("origin/main lacks"), "{}", r.stderr);
+    assert_eq!(f.remote_git(&["branch", "--list", "greenlight/*"]), "");
+
+    // The remote moved too (diverged): the same refusal.
     let other = f.clone("other");
     f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
         .ok();
     let theirs = f.remote_tip("main");
-    f.s.write("NOTES.md", "local work\n");
-    f.s.git(&["add", "NOTES.md"]);
-    f.s.git(&["commit", "-q", "-m", "local work"]);
-    let mine = f.s.head();
-
     let r = f.s.greenlight(&["promote", "production", "--push"]).code(4);
-    assert!(r.stderr.contains("git pull --rebase"), "{}", r.stderr);
+    assert!(r.stderr.contains("origin/main lacks"), "{}", r.stderr);
     assert_eq!(f.remote_tip("main"), theirs);
     assert_eq!(f.s.head(), mine);
+}
+
+#[test]
+fn a_remote_without_the_branch_gets_no_history_pushed() {
+    let f = Fixture::new();
+    let empty = f.s._tmp.path().join("empty.git");
+    f.s.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        empty.to_str().unwrap(),
+    ]);
+    f.s.git(&["remote", "add", "fresh", empty.to_str().unwrap()]);
+    let r =
+        f.s.greenlight(&["promote", "production", "--push", "--remote", "fresh"])
+            .code(4);
+    assert!(
+        r.stderr.contains("fresh has no branch main"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("git push -u fresh main"), "{}", r.stderr);
+    assert_eq!(
+        f.s.git_in(
+            f.s._tmp.path(),
+            &["--git-dir", empty.to_str().unwrap(), "rev-list", "--all"]
+        ),
+        ""
+    );
 }
 
 #[test]
@@ -603,7 +753,9 @@ fn eight_pipelines_promoting_eight_environments_all_land() {
 }
 
 #[test]
-fn four_pipelines_promoting_one_environment_exactly_one_wins() {
+fn four_pipelines_promoting_one_environment_make_one_commit() {
+    // Four runs of the same job race; one lands, the other three recompute on its commit and
+    // find their work done (the newest action is the promotion their guards describe).
     let f = Fixture::new();
     let before: usize = f.commits_on_main();
     let runs = (0..4)
@@ -613,6 +765,8 @@ fn four_pipelines_promoting_one_environment_exactly_one_wins() {
                 "production",
                 "--expect-live",
                 "blue",
+                "--expect-tag",
+                "1.5.0",
                 "--clone",
                 &f.url(),
             ]
@@ -622,13 +776,15 @@ fn four_pipelines_promoting_one_environment_exactly_one_wins() {
         .collect();
     let results = run_all(&f.s, runs);
     let codes: Vec<i32> = results.iter().map(|r| r.code).collect();
-    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 3).count(), 3, "{codes:?}");
-    for r in results.iter().filter(|r| r.code == 3) {
-        assert!(r.stderr.contains("but green is live"), "{}", r.stderr);
-    }
+    assert_eq!(codes, [0, 0, 0, 0], "{results:?}");
+    let done = results
+        .iter()
+        .filter(|r| r.stdout.contains("green (1.5.0) is already live"))
+        .count();
+    assert_eq!(done, 3, "{results:?}");
     let after: usize = f.commits_on_main();
     assert_eq!(after, before + 1);
+    assert_eq!(live_on_remote(&f, "production"), "green");
     fsck_and_linear(&f);
 }
 
@@ -730,20 +886,22 @@ fn free_port_for_test() -> u16 {
 fn the_last_rejected_retry_exits_4_and_changes_nothing() {
     let f = Fixture::with_envs(&["production", "staging"]);
     let other = f.clone("other");
-    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
-        .ok();
-    let theirs = f.remote_tip("main");
+    let git = f.git_racing(&other, &["promote", "staging", "--push"]);
     let mine = f.s.head();
-    let r =
-        f.s.greenlight(&["promote", "production", "--push", "--push-retries", "0"])
-            .code(4);
+    let r = f.s.greenlight_env(
+        &f.s.root,
+        &["promote", "production", "--push", "--push-retries", "0"],
+        &[("GREENLIGHT_GIT", git.to_str().unwrap())],
+    );
+    let r = r.code(4);
     assert!(
         r.stderr.contains("rejected every push of main (1 attempt)"),
         "{}",
         r.stderr
     );
     assert!(r.stderr.contains("--push-retries"), "{}", r.stderr);
-    assert_eq!(f.remote_tip("main"), theirs);
+    assert_eq!(live_on_remote(&f, "staging"), "green");
+    assert_eq!(live_on_remote(&f, "production"), "blue");
     assert_eq!(f.s.head(), mine);
     assert_eq!(f.s.git(&["status", "--porcelain"]), "");
 }
@@ -752,11 +910,11 @@ fn the_last_rejected_retry_exits_4_and_changes_nothing() {
 fn a_retried_push_says_so_on_a_terminal_only() {
     let f = Fixture::with_envs(&["production", "staging"]);
     let other = f.clone("other");
-    f.s.greenlight_in(&other, &["promote", "staging", "--push"], None)
-        .ok();
+    let git = f.git_racing(&other, &["promote", "staging", "--push"]);
     let mut cmd = Command::new("script");
     f.s.env(&mut cmd);
     let out = cmd
+        .env("GREENLIGHT_GIT", &git)
         .args([
             "-qec",
             &format!("{} promote production --push", bin().display()),
@@ -772,14 +930,15 @@ fn a_retried_push_says_so_on_a_terminal_only() {
     );
 
     // The same kind of retry on a pipe prints no such line (JSON counts the attempts).
-    // `other` is now behind: it lacks the production promotion.
-    let r =
-        f.s.greenlight_in(
-            &other,
-            &["rollback", "staging", "--push", "--output", "json"],
-            None,
-        )
-        .ok();
+    let third = f.clone("third");
+    std::fs::remove_file(f.s._tmp.path().join("raced")).unwrap();
+    let git = f.git_racing(&third, &["rollback", "production", "--push"]);
+    let r = f.s.greenlight_env(
+        &other,
+        &["rollback", "staging", "--push", "--output", "json"],
+        &[("GREENLIGHT_GIT", git.to_str().unwrap())],
+    );
+    let r = r.ok();
     assert_eq!(json(&r)["push"]["attempts"], 2);
     assert!(
         !r.stderr.contains("computing the change again"),

@@ -34,6 +34,7 @@ pub struct Sandbox {
     pub time: std::cell::Cell<i64>,
 }
 
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
