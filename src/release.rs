@@ -198,6 +198,9 @@ pub struct Change {
     /// True when values are unchanged but history must record the action (re-staging an
     /// image that was promoted or rolled back before).
     pub record_only: bool,
+    /// What a reviewer should know beyond the description (e.g. the rollback target is
+    /// replaced); printed, and written into the commit message.
+    pub notes: Vec<String>,
 }
 
 impl Change {
@@ -211,7 +214,7 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// `stage --color C` named the live colour.
-    #[error("{color} is live: staging into it would change production traffic directly")]
+    #[error("{color} is live: staging into it would change live traffic directly")]
     TargetIsLive {
         /// The live colour.
         color: Color,
@@ -233,6 +236,8 @@ pub enum Refusal {
     NoReplicas {
         /// The colour without replicas.
         color: Color,
+        /// The `stage` option that stages what it holds again (`--tag 1.5.0`), if anything.
+        restage: Option<String>,
     },
     /// `--expect-live` did not match.
     #[error("expected {expected} to be live, but {actual} is live")]
@@ -259,6 +264,8 @@ pub enum Refusal {
         color: Color,
         /// Why it does not count as staged.
         reason: String,
+        /// The `stage` option that stages what it holds again (`--tag 1.5.0`), if anything.
+        restage: Option<String>,
     },
     /// `rollback` found nothing to go back to.
     #[error("nothing to roll back to: {reason}")]
@@ -284,36 +291,66 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    /// What the user can do about it in environment `env`: commands filled in with what is
+    /// known, so they can be copied and run.
+    pub fn hint(&self, env: &str) -> Option<String> {
         Some(match self {
             Refusal::TargetIsLive { color } => format!(
                 "stage into the idle colour ({}) by leaving out --color",
                 color.other()
             ),
             Refusal::InvalidReleaseTag { .. } => {
-                "write it as <version>-<color>, e.g. v2.0-green".to_owned()
+                "write it as VERSION-COLOR, e.g. v2.0-green".to_owned()
             }
-            Refusal::NoImage { color } | Refusal::NoReplicas { color } => {
-                format!("stage a release first: greenlight stage <env> --tag <tag> (into {color})")
-            }
+            Refusal::NoImage { color } => format!(
+                "stage the version you want live into {color} first: `greenlight stage {env} \
+                 --tag` followed by that version (or --digest sha256:…)"
+            ),
+            Refusal::NoReplicas {
+                restage: Some(restage),
+                color,
+            } => format!(
+                "stage it again, which scales {color} up to the live replicas: greenlight stage \
+                 {env} {restage}"
+            ),
+            Refusal::NoReplicas { color, .. } => format!(
+                "stage a release into {color} first: `greenlight stage {env} --tag` followed by \
+                 the version"
+            ),
             Refusal::ExpectedLiveMismatch { .. } | Refusal::ExpectedTagMismatch { .. } => {
-                "another change reached this environment first; check `greenlight status` and \
-                 `greenlight history` before retrying"
-                    .to_owned()
+                format!(
+                    "another change reached this environment first; check `greenlight status \
+                     {env}` and `greenlight history {env}` before retrying"
+                )
             }
-            Refusal::NotStaged { .. } => {
-                "stage the release you want to promote: greenlight stage <env> --tag <tag>"
-                    .to_owned()
-            }
+            Refusal::NotStaged {
+                restage: Some(restage),
+                ..
+            } => format!(
+                "stage the release you want to promote; to promote what it holds: greenlight \
+                 stage {env} {restage}"
+            ),
+            Refusal::NotStaged { .. } => format!(
+                "stage the release you want to promote: `greenlight stage {env} --tag` \
+                 followed by the version"
+            ),
             Refusal::NothingToRollBack { .. } => {
-                "check `greenlight history <env>` for the release you want live".to_owned()
+                format!("check `greenlight history {env}` for the release you want live")
             }
-            Refusal::WarmPeriodNotElapsed { .. } => {
-                "wait, or pass --force to scale down now (rollback will then need a re-stage)"
-                    .to_owned()
-            }
+            Refusal::WarmPeriodNotElapsed { .. } => format!(
+                "wait, or scale down now with `greenlight scale-down {env} --force` (rollback \
+                 will then need a re-stage)"
+            ),
         })
+    }
+}
+
+/// The `stage` option that stages what `spec` holds (`--tag 1.5.0`, `--digest sha256:…`).
+fn restage_option(spec: &ColorSpec) -> Option<String> {
+    match (&spec.tag, &spec.digest) {
+        (_, Some(d)) => Some(format!("--digest {d}")),
+        (Some(t), None) => Some(format!("--tag {t}")),
+        (None, None) => None,
     }
 }
 
@@ -396,6 +433,22 @@ pub fn stage(
         });
     }
     let record_only = new == *values;
+    // Staging over the warm previous release (the idle colour right after a traffic switch)
+    // takes away what `rollback` would return to: legitimate, but never silently.
+    let mut notes = Vec::new();
+    let replaces_rollback_target = state.last_transition.as_ref().is_some_and(|last| {
+        matches!(last.action, Action::Promote | Action::Rollback) && last.live == live
+    }) && before.replicas > 0
+        && before.image_ref(&values.image).is_some()
+        && before != *new.color(color);
+    if replaces_rollback_target {
+        notes.push(format!(
+            "{color} held the previous release {} ({} replicas), the target of `rollback`; \
+             after this stage there is nothing to roll back to until the next promotion",
+            display_version(&before),
+            before.replicas
+        ));
+    }
     Ok(Decision::Change(Box::new(Change {
         action: Action::Stage,
         description: format!(
@@ -413,6 +466,7 @@ pub fn stage(
         color,
         image,
         record_only,
+        notes,
     })))
 }
 
@@ -481,6 +535,7 @@ pub fn promote(
         return Err(Refusal::NotStaged {
             color: idle,
             reason: not_staged_reason(values, state, idle),
+            restage: restage_option(values.color(idle)),
         });
     }
     Ok(Decision::Change(Box::new(flip(values, Action::Promote))))
@@ -593,6 +648,7 @@ pub fn scale_down(
         live: values.live_color,
         color: idle,
         record_only: false,
+        notes: Vec::new(),
     })))
 }
 
@@ -648,7 +704,10 @@ fn check_can_serve(values: &Values, color: Color) -> Result<(), Refusal> {
         return Err(Refusal::NoImage { color });
     }
     if spec.replicas == 0 {
-        return Err(Refusal::NoReplicas { color });
+        return Err(Refusal::NoReplicas {
+            color,
+            restage: restage_option(spec),
+        });
     }
     Ok(())
 }
@@ -669,6 +728,7 @@ fn flip(values: &Values, action: Action) -> Change {
         live: to,
         color: to,
         record_only: false,
+        notes: Vec::new(),
     }
 }
 
@@ -842,8 +902,16 @@ mod tests {
         assert_eq!(
             promote(&v, &staged_state(&v), &PromoteRequest::default()),
             Err(Refusal::NoReplicas {
-                color: Color::Green
+                color: Color::Green,
+                restage: Some("--tag 1.3.0".into())
             })
+        );
+        // Its hint stages what it holds again, in the environment named.
+        let err = promote(&v, &staged_state(&v), &PromoteRequest::default()).unwrap_err();
+        assert_eq!(
+            err.hint("production").unwrap(),
+            "stage it again, which scales green up to the live replicas: greenlight stage \
+             production --tag 1.3.0"
         );
         v.green = ColorSpec {
             tag: None,
@@ -1075,7 +1143,10 @@ mod tests {
         cold.blue.replicas = 0;
         assert_eq!(
             rollback(&cold, &promoted),
-            Err(Refusal::NoReplicas { color: Color::Blue })
+            Err(Refusal::NoReplicas {
+                color: Color::Blue,
+                restage: Some("--tag 1.4.0".into())
+            })
         );
         // No history, or a stage in the idle colour: nothing to roll back to.
         assert!(matches!(

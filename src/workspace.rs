@@ -177,7 +177,11 @@ pub trait Snapshot {
     /// The content of `path`, or `None` if there is no such file.
     fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>>;
     /// Every file path under `dir` (recursively) whose file name is `name`, sorted.
-    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>>;
+    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>> {
+        self.files_where(dir, &|file_name| file_name == name)
+    }
+    /// Every file path under `dir` (recursively) whose file name `keep` accepts, sorted.
+    fn files_where(&self, dir: &str, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<String>>;
     /// The files directly inside `dir` (not recursive), keyed by full path.
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>>;
     /// The size of `path` in bytes without reading it, or `None` if there is no such file.
@@ -262,7 +266,7 @@ impl Snapshot for DiskTree {
         }
     }
 
-    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>> {
+    fn files_where(&self, dir: &str, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<String>> {
         let base = self.root.join(dir);
         if !base.is_dir() {
             return Ok(Vec::new());
@@ -280,7 +284,7 @@ impl Snapshot for DiskTree {
             // A link named like the file is listed, so that reading it reports where it
             // leads instead of the file seeming absent.
             let file_like = entry.file_type().is_file() || entry.path_is_symlink();
-            if file_like && entry.file_name() == name {
+            if file_like && keep(&entry.file_name().to_string_lossy()) {
                 let rel = entry
                     .path()
                     .strip_prefix(&self.root)
@@ -413,7 +417,6 @@ pub fn select(snapshot: &dyn Snapshot, names: &[String], all: bool) -> anyhow::R
         // an unknown name, to suggest the closest known one.
         let mut out = BTreeSet::new();
         for name in names {
-            let name = name.trim_end_matches('/');
             check_env_name(name)?;
             if snapshot.lists_file(&values_path(name))? != Some(true) {
                 return select_by_walk(snapshot, names, false);
@@ -442,7 +445,6 @@ fn select_by_walk(
     }
     let mut out = BTreeSet::new();
     for name in names {
-        let name = name.trim_end_matches('/');
         check_env_name(name)?;
         if !known.iter().any(|k| k == name) {
             return Err(unknown_env(name, &known).into());
@@ -723,10 +725,7 @@ mod tests {
         let (_d, t) = tree();
         assert_eq!(discover(&t).unwrap(), ["production/eu-west/api", "staging"]);
         assert_eq!(select(&t, &[], false).unwrap().len(), 2);
-        assert_eq!(
-            select(&t, &["staging/".into()], false).unwrap(),
-            ["staging"]
-        );
+        assert!(select(&t, &["staging/".into()], false).is_err());
         let err = select(&t, &["stagin".into()], false).unwrap_err();
         let err = err.downcast::<WorkspaceError>().unwrap();
         assert_eq!(err.hint().unwrap(), "did you mean `staging`?");
@@ -859,7 +858,11 @@ mod tests {
         fn size(&self, path: &str) -> anyhow::Result<Option<u64>> {
             Ok(self.files.iter().any(|f| f == path).then_some(0))
         }
-        fn files_named(&self, _dir: &str, _name: &str) -> anyhow::Result<Vec<String>> {
+        fn files_where(
+            &self,
+            _dir: &str,
+            _keep: &dyn Fn(&str) -> bool,
+        ) -> anyhow::Result<Vec<String>> {
             self.walks.set(self.walks.get() + 1);
             Ok(self.files.clone())
         }
@@ -877,7 +880,7 @@ mod tests {
             files: vec![values_path("production"), values_path("staging")],
             walks: std::cell::Cell::new(0),
         };
-        let names = ["staging".to_owned(), "production/".to_owned()];
+        let names = ["staging".to_owned(), "production".to_owned()];
         assert_eq!(
             select(&snap, &names, false).unwrap(),
             ["production", "staging"]

@@ -49,8 +49,9 @@ pub fn run(a: DemoArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
         }
         if let Some(v) = &step.verify {
             p.out(&format!(
-                "ok: rendered/ matches the values of {} environments",
-                v.environments
+                "ok: rendered/ matches the values of {} {}",
+                v.environments,
+                super::plural(v.environments, "environment", "environments")
             ));
         }
     })?;

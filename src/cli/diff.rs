@@ -23,7 +23,7 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct DiffArgs {
     /// Environments to compare (default: all).
-    #[arg(value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     envs: Vec<String>,
 }
 

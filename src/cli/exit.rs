@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::ops::{OpsError, PublishError};
+use crate::ops::{OpsError, PublishError, Refused};
 use crate::release::Refusal;
 use crate::repo::transport::TransportError;
 use crate::repo::RepoError;
@@ -28,7 +28,7 @@ pub const CONFLICT: u8 = 4;
 /// The exit code for an error: the first typed error in its chain decides.
 pub fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.downcast_ref::<Refusal>().is_some() {
+        if cause.downcast_ref::<Refused>().is_some() || cause.downcast_ref::<Refusal>().is_some() {
             return REFUSED;
         }
         if let Some(e) = cause.downcast_ref::<RepoError>() {
@@ -50,7 +50,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
 /// The hint of the first typed error in the chain that has one.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|cause| {
-        if let Some(e) = cause.downcast_ref::<Refusal>() {
+        if let Some(e) = cause.downcast_ref::<Refused>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<RepoError>() {
             e.hint()
@@ -90,6 +90,89 @@ pub fn print(err: &anyhow::Error) {
     }
 }
 
+/// Reports an argument error found by clap (an unknown flag, a bad value, a missing ENV) and
+/// returns its exit code: clap's own message on stderr, and with `--output json` the same
+/// JSON error document every other failure prints. `--help` and `--version` exit 0.
+pub fn argument_error(err: &clap::Error, cli: &clap::Command) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        return std::process::ExitCode::from(OK);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args
+        .iter()
+        .find_map(|a| cli.get_subcommands().find(|c| c.get_name() == a))
+        .map_or("greenlight", |c| c.get_name());
+    // A value our own parsers refused reads like every other error; clap's own errors
+    // (unknown flags, missing values) keep clap's words.
+    let ours = std::error::Error::source(err).and_then(|e| e.downcast_ref::<super::ArgError>());
+    let (message, hint) = match ours {
+        Some(e) => {
+            let arg = match err.get(ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::String(a)) if a.starts_with('-') => {
+                    format!("{}: ", a.split(' ').next().unwrap_or(a))
+                }
+                _ => String::new(),
+            };
+            let message = format!("{arg}{}", e.message);
+            let mut out = std::io::stderr().lock();
+            let _ = writeln!(out, "error: {message}");
+            if let Some(h) = &e.hint {
+                let _ = writeln!(out, "  hint: {h}");
+            }
+            (message, e.hint.clone())
+        }
+        None => {
+            let _ = err.print();
+            // clap's text: `error: …` (maybe continued on indented lines), `tip: …` lines,
+            // then usage.
+            let text = err.render().to_string();
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            let message = lines
+                .iter()
+                .take_while(|l| !l.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_start_matches("error: ")
+                .to_owned();
+            let tips: Vec<&str> = lines
+                .iter()
+                .filter_map(|l| l.strip_prefix("tip: "))
+                .collect();
+            let hint = match tips.is_empty() {
+                true => format!("see `greenlight {command} --help`"),
+                false => tips.join("; "),
+            };
+            (message, Some(hint))
+        }
+    };
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    if json {
+        let report = ErrorReport {
+            schema_version: crate::ops::SCHEMA_VERSION,
+            command: command.to_owned(),
+            error: ErrorBody {
+                code: USAGE,
+                kind: "usage",
+                messages: vec![message],
+                hint,
+            },
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut out, &report);
+        let _ = writeln!(out);
+    }
+    std::process::ExitCode::from(USAGE)
+}
+
 /// The JSON document printed on stdout when a command fails with `--output json`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -97,7 +180,7 @@ pub struct ErrorReport {
     /// Schema version (the same as every report's).
     pub schema_version: u32,
     /// The command that failed.
-    pub command: &'static str,
+    pub command: String,
     /// The error.
     pub error: ErrorBody,
 }
@@ -126,7 +209,7 @@ impl ErrorReport {
         };
         ErrorReport {
             schema_version: crate::ops::SCHEMA_VERSION,
-            command,
+            command: command.to_owned(),
             error: ErrorBody {
                 code,
                 kind,
@@ -203,8 +286,12 @@ mod tests {
 
     #[test]
     fn the_json_error_names_the_class_and_keeps_the_hint() {
-        let err = wrapped(Refusal::NoReplicas {
-            color: crate::values::Color::Green,
+        let err = wrapped(Refused {
+            environment: "production".into(),
+            refusal: Refusal::NoReplicas {
+                color: crate::values::Color::Green,
+                restage: Some("--tag 1.5.0".into()),
+            },
         });
         let report = ErrorReport::new("promote", &err, code(&err));
         assert_eq!((report.error.code, report.error.kind), (3, "refused"));
@@ -215,6 +302,10 @@ mod tests {
                 "green has 0 replicas, so it cannot take traffic"
             ]
         );
-        assert!(report.error.hint.unwrap().contains("greenlight stage"));
+        assert!(report
+            .error
+            .hint
+            .unwrap()
+            .contains("greenlight stage production --tag 1.5.0"));
     }
 }

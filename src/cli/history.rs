@@ -14,16 +14,16 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct HistoryArgs {
     /// The environment.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
-    /// Show at most this many records.
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
+    /// Show at most this many records (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: u32,
 }
 
 pub fn run(a: HistoryArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = g.location()?;
-    let report = ops::history(location, &a.env, a.limit)?;
+    let report = ops::history(location, &a.env, a.limit as usize)?;
     if p.json() {
         p.emit_json(&report)?;
     } else {

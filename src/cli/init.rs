@@ -57,6 +57,7 @@ pub struct InitArgs {
 }
 
 pub fn run(a: InitArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let a_tag = a.tag.clone();
     let options = InitOptions {
         app: a.app,
         env: a.env,
@@ -83,9 +84,40 @@ pub fn run(a: InitArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
             p.out(&format!("  {f}"));
         }
         p.note(&format!(
-            "next: greenlight stage {} --tag <tag> --repo {}",
-            report.environment, report.repository
+            "next: stage the next version, e.g. greenlight stage {} --tag {} --repo {}",
+            report.environment,
+            next_version(&a_tag),
+            report.repository
         ));
     }
     Ok(super::exit::OK)
+}
+
+/// The version after `tag` for the example in the "next" line: its last number plus one
+/// (`1.0.0` → `1.0.1`, `v7` → `v8`), or `tag` itself with no number in it.
+fn next_version(tag: &str) -> String {
+    let end = tag.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+    let start = tag[..end]
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    match tag[start..end].parse::<u64>() {
+        Ok(n) => format!("{}{}{}", &tag[..start], n + 1, &tag[end..]),
+        Err(_) => tag.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_next_version_bumps_the_last_number() {
+        for (tag, next) in [
+            ("1.0.0", "1.0.1"),
+            ("v7", "v8"),
+            ("2.9.9-rc1", "2.9.9-rc2"),
+            ("1.2.0_alpine", "1.2.1_alpine"),
+            ("latest", "latest"),
+        ] {
+            assert_eq!(super::next_version(tag), next, "{tag}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 /// The version and the git commit it was built from, e.g. `0.1.0 (commit 0123456789ab)`.
@@ -146,10 +146,7 @@ impl Printer {
         let color = match global.ansi {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
+            ColorChoice::Auto => no_color_unset() && std::io::stdout().is_terminal(),
         };
         Printer {
             json: global.output == Output::Json,
@@ -224,9 +221,12 @@ impl Printer {
 /// Runs the binary: parse, init tracing, run, map to an exit code.
 pub fn main() -> ExitCode {
     completions::answer_completion_request();
-    let cli = Cli::parse();
-    init_tracing(cli.global.verbose);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::argument_error(&e, &Cli::command()),
+    };
     let printer = Printer::new(&cli.global);
+    init_tracing(&cli.global);
     let command = cli.command.name();
     match run(cli, printer) {
         Ok(code) => ExitCode::from(code),
@@ -262,20 +262,34 @@ impl Command {
     }
 }
 
-fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "greenlight=info",
-        _ => "greenlight=debug",
+fn init_tracing(global: &Global) {
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "greenlight=info",
+        (false, _) => "greenlight=debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Warnings go to stderr: coloured only when stderr is a terminal (and colour is allowed),
+    // never into a log file or a CI capture.
+    let ansi = match global.ansi {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => no_color_unset() && std::io::stderr().is_terminal(),
+    } && global.output == Output::Text;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// True unless the NO_COLOR convention asks for no colour.
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
@@ -296,6 +310,74 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Man(a) => completions::run_man(a, g, p),
         Command::Schema(a) => completions::run_schema(a, g, p),
     }
+}
+
+/// A command-line value refused by its value parser: printed like every other error
+/// (`error: …` and `hint: …`), and as the JSON error document with `--output json`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ArgError {
+    /// What is wrong with the value, naming it.
+    pub message: String,
+    /// What to write instead.
+    pub hint: Option<String>,
+}
+
+/// clap value parser for an environment name (`staging`, `production/eu-west/api`): the
+/// same rule for every command; one trailing `/` (a shell completing the folder) is dropped.
+pub(crate) fn env_arg(s: &str) -> Result<String, ArgError> {
+    let name = s.strip_suffix('/').unwrap_or(s);
+    crate::workspace::check_env_name(name)
+        .map(|()| name.to_owned())
+        .map_err(|e| ArgError {
+            message: e.to_string(),
+            hint: e.hint(),
+        })
+}
+
+/// clap value parser for `--tag`: an image tag, by the grammar values files use, so a bad
+/// argument is refused as one before anything is read or edited.
+pub(crate) fn tag_arg(s: &str) -> Result<String, ArgError> {
+    crate::values::validate::check_tag(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| ArgError {
+            message: format!("`{}` is not an image tag: it {e}", s.escape_debug()),
+            hint: Some(
+                "a tag is 1 to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or \
+                 `-` (for a digest use --digest sha256:…)"
+                    .to_owned(),
+            ),
+        })
+}
+
+/// clap value parser for `--digest`: `sha256:` and 64 lowercase hex digits.
+pub(crate) fn digest_arg(s: &str) -> Result<String, ArgError> {
+    crate::values::validate::check_digest(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| ArgError {
+            message: format!("`{}` is not an image digest: it {e}", s.escape_debug()),
+            hint: Some("write sha256: and the 64 lowercase hex digits of the digest".to_owned()),
+        })
+}
+
+/// clap value parser for `--expect-tag`: a tag or a digest.
+pub(crate) fn version_arg(s: &str) -> Result<String, ArgError> {
+    match s.starts_with("sha256:") {
+        true => digest_arg(s),
+        false => tag_arg(s),
+    }
+}
+
+/// clap value parser for `--from-tag`: `VERSION-COLOR`, the version an image tag.
+pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, ArgError> {
+    let request = crate::release::StageRequest::from_release_tag(s).map_err(|e| ArgError {
+        message: e.to_string(),
+        hint: e.hint("ENV"),
+    })?;
+    if let crate::release::ImageVersion::Tag(t) = &request.version {
+        tag_arg(t)?;
+    }
+    Ok(request)
 }
 
 /// How long the previous colour stays warm after a promotion, unless --warm says otherwise.
@@ -452,6 +534,9 @@ fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8
         Outcome::DryRun | Outcome::Committed => {
             if let Some(subject) = &r.subject {
                 p.out(&p.bold(subject));
+            }
+            for note in &r.notes {
+                p.note(&format!("note: {note}"));
             }
             print_diff(p, &r.diff);
             match (&r.outcome, &r.commit) {

@@ -25,13 +25,13 @@ use crate::values::Color;
 #[command(verbatim_doc_comment)]
 pub struct PromoteArgs {
     /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// Refuse unless this colour is live now.
     #[arg(long, value_name = "COLOR")]
     expect_live: Option<Color>,
     /// Refuse unless the colour being promoted holds this tag (or digest).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", value_parser = super::version_arg)]
     expect_tag: Option<String>,
     #[command(flatten)]
     mutate: MutateArgs,

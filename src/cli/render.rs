@@ -26,7 +26,7 @@ use crate::ops;
 #[command(verbatim_doc_comment)]
 pub struct RenderArgs {
     /// Environments to render (default: all).
-    #[arg(value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     envs: Vec<String>,
     /// Render every environment.
     #[arg(long, conflicts_with = "envs")]

@@ -20,7 +20,7 @@ use crate::ops::ReleaseCommand;
 #[command(verbatim_doc_comment)]
 pub struct RollbackArgs {
     /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     #[command(flatten)]
     mutate: MutateArgs,

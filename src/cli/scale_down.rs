@@ -24,7 +24,7 @@ use crate::release::ScaleDownRequest;
 #[command(verbatim_doc_comment)]
 pub struct ScaleDownArgs {
     /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// Scale down even inside the warm period.
     #[arg(long)]

@@ -24,13 +24,13 @@ use crate::values::Color;
 #[command(verbatim_doc_comment)]
 pub struct StageArgs {
     /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// The image tag to stage.
-    #[arg(long, group = "version", value_name = "TAG")]
+    #[arg(long, group = "version", value_name = "TAG", value_parser = super::tag_arg)]
     tag: Option<String>,
     /// The image digest to stage (sha256:<64 hex>).
-    #[arg(long, group = "version", value_name = "DIGEST")]
+    #[arg(long, group = "version", value_name = "DIGEST", value_parser = super::digest_arg)]
     digest: Option<String>,
     /// A colour-coded release tag, <version>-<colour> (e.g. v2.0-green): stages <version>
     /// into <colour>.
@@ -38,9 +38,10 @@ pub struct StageArgs {
         long,
         group = "version",
         value_name = "RELEASE_TAG",
-        conflicts_with = "color"
+        conflicts_with = "color",
+        value_parser = super::release_tag_arg
     )]
-    from_tag: Option<String>,
+    from_tag: Option<StageRequest>,
     /// The colour to stage into (default: the idle colour); naming the live one is refused.
     #[arg(long, value_name = "COLOR")]
     color: Option<Color>,
@@ -58,7 +59,7 @@ pub fn run(a: StageArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
             version: ImageVersion::Digest(d),
             color: a.color,
         },
-        (None, None, Some(r)) => StageRequest::from_release_tag(&r)?,
+        (None, None, Some(r)) => r,
         _ => anyhow::bail!("stage needs one of --tag, --digest or --from-tag"),
     };
     let report = a

@@ -23,7 +23,7 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DURATION", default_value = super::DEFAULT_WARM)]
     warm: String,
     /// Environments to show in detail (default: a table of all).
-    #[arg(value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     envs: Vec<String>,
 }
 

@@ -283,7 +283,7 @@ impl fmt::Display for ResourceId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldChange {
-    /// Where, e.g. `spec.template.spec.containers[0].image` or
+    /// Where, e.g. `spec.template.spec.containers[name=app].image` or
     /// `metadata.labels["app.kubernetes.io/version"]` (keys that are not plain identifiers
     /// are written as JSON strings in brackets).
     pub path: String,

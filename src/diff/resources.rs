@@ -203,9 +203,12 @@ fn scalar_string(value: &Value) -> Option<String> {
 enum Segment<'a> {
     Key(&'a str),
     Index(usize),
+    /// A list item known by its `name` (containers, ports, routes): `[name=http]`.
+    Name(&'a str),
 }
 
-/// The changed leaves between two trees, in key order (sequences by index).
+/// The changed leaves between two trees, in key order (list items matched as
+/// [`walk_list`] says).
 pub(super) fn compare(before: &Value, after: &Value) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     walk(&mut Vec::new(), Some(before), Some(after), &mut changes);
@@ -231,11 +234,7 @@ fn walk<'a>(
             }
         }
         (Some(Value::Array(before)), Some(Value::Array(after))) => {
-            for index in 0..before.len().max(after.len()) {
-                path.push(Segment::Index(index));
-                walk(path, before.get(index), after.get(index), changes);
-                path.pop();
-            }
+            walk_list(path, before, after, changes)
         }
         _ => changes.push(FieldChange {
             path: format_path(path),
@@ -245,7 +244,67 @@ fn walk<'a>(
     }
 }
 
-/// `spec.containers[0].image`; keys that are not identifiers go in brackets as JSON strings:
+/// The changes between two lists, items matched as a reviewer reads them: by `name` when
+/// every item has one (`spec.http[name=test]` removed, not "item 0 became another route"),
+/// else equal items with each other wherever they moved; what is left is paired in order
+/// when as many items left as came (`route[0].destination.subset blue → green`), otherwise
+/// reported as removed and added items.
+fn walk_list<'a>(
+    path: &mut Vec<Segment<'a>>,
+    before: &'a [Value],
+    after: &'a [Value],
+    changes: &mut Vec<FieldChange>,
+) {
+    let name = |item: &'a Value| item.get("name").and_then(Value::as_str);
+    let named = |items: &'a [Value]| items.iter().map(name).collect::<Option<Vec<&str>>>();
+    if let (Some(old), Some(new)) = (named(before), named(after)) {
+        let unique = |names: &[&str]| names.iter().collect::<BTreeSet<_>>().len() == names.len();
+        if unique(&old) && unique(&new) {
+            for (i, n) in old.iter().enumerate() {
+                let j = new.iter().position(|m| m == n);
+                path.push(Segment::Name(n));
+                walk(path, Some(&before[i]), j.map(|j| &after[j]), changes);
+                path.pop();
+            }
+            for (j, n) in new.iter().enumerate().filter(|(_, n)| !old.contains(n)) {
+                path.push(Segment::Name(n));
+                walk(path, None, Some(&after[j]), changes);
+                path.pop();
+            }
+            return;
+        }
+    }
+    let mut unmatched_old: Vec<usize> = (0..before.len()).collect();
+    let mut unmatched_new = Vec::new();
+    for (j, item) in after.iter().enumerate() {
+        match unmatched_old.iter().position(|&i| before[i] == *item) {
+            Some(k) => {
+                unmatched_old.remove(k);
+            }
+            None => unmatched_new.push(j),
+        }
+    }
+    if unmatched_old.len() == unmatched_new.len() {
+        for (&i, &j) in unmatched_old.iter().zip(&unmatched_new) {
+            path.push(Segment::Index(j));
+            walk(path, Some(&before[i]), Some(&after[j]), changes);
+            path.pop();
+        }
+        return;
+    }
+    for &i in &unmatched_old {
+        path.push(Segment::Index(i));
+        walk(path, Some(&before[i]), None, changes);
+        path.pop();
+    }
+    for &j in &unmatched_new {
+        path.push(Segment::Index(j));
+        walk(path, None, Some(&after[j]), changes);
+        path.pop();
+    }
+}
+
+/// `spec.containers[name=app].image`, `resources[1]`; keys that are not identifiers go in brackets as JSON strings:
 /// `metadata.labels["app.kubernetes.io/version"]`.
 fn format_path(path: &[Segment<'_>]) -> String {
     let mut out = String::new();
@@ -262,6 +321,12 @@ fn format_path(path: &[Segment<'_>]) -> String {
             }
             Segment::Index(index) => {
                 let _ = write!(out, "[{index}]");
+            }
+            Segment::Name(name) if is_plain_key(name) => {
+                let _ = write!(out, "[name={name}]");
+            }
+            Segment::Name(name) => {
+                let _ = write!(out, "[name={}]", Value::String((*name).to_string()));
             }
         }
     }

@@ -178,7 +178,7 @@ fn stage_changes_image_replicas_and_version_label() {
             ),
             field("spec.replicas", Some(json!(0)), Some(json!(4))),
             field(
-                "spec.template.spec.containers[0].image",
+                "spec.template.spec.containers[name=api].image",
                 Some(json!("registry.example.com/api:1.4.0")),
                 Some(json!("registry.example.com/api:1.5.0"))
             ),
@@ -190,7 +190,7 @@ fn stage_changes_image_replicas_and_version_label() {
             "~ apps/v1 Deployment shop/api-green: \
              metadata.labels[\"app.kubernetes.io/version\"] 1.4.0 → 1.5.0; \
              spec.replicas 0 → 4; \
-             spec.template.spec.containers[0].image registry.example.com/api:1.4.0 \
+             spec.template.spec.containers[name=api].image registry.example.com/api:1.4.0 \
              → registry.example.com/api:1.5.0"
         ]
     );
@@ -436,7 +436,7 @@ fn special_keys_are_bracketed_and_quoted() {
 }
 
 #[test]
-fn sequences_are_compared_by_index() {
+fn list_items_are_matched_by_name() {
     let old = "kind: Deployment
 spec:
   containers:
@@ -448,21 +448,81 @@ spec:
     let new = "kind: Deployment
 spec:
   containers:
+  - name: sidecar
   - name: api
     env:
-    - {name: A, value: \"1\"}
-  - name: sidecar
+    - {name: B, value: \"3\"}
 ";
     assert_eq!(
         fields_of(old, new),
         vec![
             field(
-                "spec.containers[0].env[1]",
-                Some(json!({"name": "B", "value": "2"})),
+                "spec.containers[name=api].env[name=A]",
+                Some(json!({"name": "A", "value": "1"})),
                 None
             ),
-            field("spec.containers[1]", None, Some(json!({"name": "sidecar"}))),
+            field(
+                "spec.containers[name=api].env[name=B].value",
+                Some(json!("2")),
+                Some(json!("3"))
+            ),
+            field(
+                "spec.containers[name=sidecar]",
+                None,
+                Some(json!({"name": "sidecar"}))
+            ),
         ]
+    );
+}
+
+#[test]
+fn an_item_added_to_a_list_is_one_addition_not_a_shift() {
+    // A kustomization gaining a file in the middle of its list (what `stage` does).
+    let old = "kind: Kustomization\nmetadata:\n  name: k\nresources:\n- a-blue.yaml\n- a-preview.yaml\n- a.yaml\n";
+    let new = "kind: Kustomization\nmetadata:\n  name: k\nresources:\n- a-blue.yaml\n- a-green.yaml\n- a-preview.yaml\n- a.yaml\n";
+    assert_eq!(
+        fields_of(old, new),
+        vec![field("resources[1]", None, Some(json!("a-green.yaml")))]
+    );
+    assert_eq!(
+        fields_of(new, old),
+        vec![field("resources[1]", Some(json!("a-green.yaml")), None)]
+    );
+}
+
+#[test]
+fn a_removed_named_route_is_not_read_as_a_traffic_flip() {
+    // Istio after scale-down: the test route to the idle colour goes, the default stays.
+    let route = |name: &str, subset: &str| {
+        format!(
+            "  - name: {name}\n    route:\n    - destination: {{host: api, subset: {subset}}}\n"
+        )
+    };
+    let old = format!(
+        "kind: VirtualService\nmetadata:\n  name: api\nspec:\n  http:\n{}{}",
+        route("test", "green"),
+        route("default", "blue")
+    );
+    let new = format!(
+        "kind: VirtualService\nmetadata:\n  name: api\nspec:\n  http:\n{}",
+        route("default", "blue")
+    );
+    let fields = fields_of(&old, &new);
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    assert_eq!(fields[0].path, "spec.http[name=test]");
+    assert_eq!(fields[0].after, None);
+    // A promotion, by contrast, changes the default route's subset in place.
+    let promoted = format!(
+        "kind: VirtualService\nmetadata:\n  name: api\nspec:\n  http:\n{}",
+        route("default", "green")
+    );
+    assert_eq!(
+        fields_of(&new, &promoted),
+        vec![field(
+            "spec.http[name=default].route[0].destination.subset",
+            Some(json!("blue")),
+            Some(json!("green"))
+        )]
     );
 }
 
@@ -924,7 +984,7 @@ fn markdown_lists_changes_then_the_diff() {
 - **modified** `apps/v1 Deployment shop/api-green`:
   - `metadata.labels[\"app.kubernetes.io/version\"]`: `1.4.0` → `1.5.0`
   - `spec.replicas`: `0` → `4`
-  - `spec.template.spec.containers[0].image`: `registry.example.com/api:1.4.0` → `registry.example.com/api:1.5.0`
+  - `spec.template.spec.containers[name=api].image`: `registry.example.com/api:1.4.0` → `registry.example.com/api:1.5.0`
 - **modified** `v1 Service shop/api`: `spec.selector.color`: `blue` → `green`
 - **modified** file `rendered/production/notes.txt` (+1 -0 lines)
 

@@ -102,6 +102,14 @@ pub enum ForgeError {
         /// The remote URL (credentials removed).
         url: String,
     },
+    /// `--forge` named the forge, but the remote is a local path, which names no server.
+    #[error("the remote {url} is a local path: it names no {kind} server to open a {} on", kind.request_name())]
+    LocalRemote {
+        /// The remote URL or path.
+        url: String,
+        /// The forge named with --forge.
+        kind: ForgeKind,
+    },
     /// The remote URL has no `owner/repo` path.
     #[error("cannot find the project path in {url}")]
     NoProject {
@@ -165,6 +173,10 @@ impl ForgeError {
                 "pass --forge github|gitlab|gitea, and --forge-api-url for a self-hosted server"
                     .to_owned()
             }
+            ForgeError::LocalRemote { .. } => "push to the forge's URL (a remote such as \
+                https://host/owner/repo.git), or pass --forge-api-url with the API of the \
+                server whose owner/repo are the path's last two folders"
+                .to_owned(),
             ForgeError::NoProject { .. } => {
                 "the remote URL must name the repository, e.g. https://host/owner/repo.git"
                     .to_owned()
@@ -284,7 +296,7 @@ pub fn detect(
     };
     let api_base = match api_base {
         Some(base) => base.trim_end_matches('/').to_owned(),
-        None if host.is_empty() => return Err(ForgeError::UnknownForge { url: shown }),
+        None if host.is_empty() => return Err(ForgeError::LocalRemote { url: shown, kind }),
         None => match kind {
             ForgeKind::GitHub if host == "github.com" => "https://api.github.com".to_owned(),
             ForgeKind::GitHub => format!("https://{host}/api/v3"),
@@ -792,6 +804,14 @@ mod tests {
             detect("file:///srv/gitops.git", None, None),
             Err(ForgeError::UnknownForge { .. })
         ));
+        // Naming the forge does not make a path name a server: say that, not "which forge".
+        let err = detect("/srv/git/acme/gitops.git", Some(ForgeKind::GitHub), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the remote /srv/git/acme/gitops.git is a local path: it names no github server to \
+             open a pull request on"
+        );
+        assert!(err.hint().unwrap().contains("--forge-api-url"));
         assert!(matches!(
             detect("https://github.com/gitops.git", None, None),
             Err(ForgeError::NoProject { .. })

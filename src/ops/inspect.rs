@@ -30,14 +30,16 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         let before = committed.read(&now.path)?;
         let mut old_files = rendered_files(committed.as_ref(), &env)?;
         let mut new_files = render_env(&env, &now.values, &templates)?;
+        // Only what reaches the cluster counts: an edit of values that renders the same
+        // manifests (a comment, layout, a byte-order mark) is no difference, as for verify.
+        if old_files == new_files {
+            continue;
+        }
         if let Some(before) = &before {
             old_files.insert(now.path.clone(), before.clone());
         }
         new_files.insert(now.path.clone(), now.text.clone().into_bytes());
         let d = diff::diff(&old_files, &new_files);
-        if d.is_empty() {
-            continue;
-        }
         let old_values = before
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|t| crate::values::parse(&now.path, &t).ok());
@@ -104,8 +106,8 @@ pub fn verify(
     drop(rendering);
     let mut actual = BTreeMap::new();
     let mut dirs: BTreeSet<String> = envs.iter().map(|e| workspace::rendered_dir(e)).collect();
-    // Rendered folders without an environment hold files nobody renders any more.
-    for path in snapshot.files_named(workspace::RENDERED_DIR, "kustomization.yaml")? {
+    // Manifests outside every environment's folder: nobody renders them any more.
+    for path in snapshot.files_where(workspace::RENDERED_DIR, &workspace::is_manifest)? {
         if let Some((dir, _)) = path.rsplit_once('/') {
             dirs.insert(dir.to_owned());
         }
@@ -210,6 +212,23 @@ pub fn status(
             (IdleState::Warm, Some(p)) => Some((p.time + clock.warm_seconds - clock.now).max(0)),
             _ => None,
         };
+        let mut warnings = Vec::new();
+        if let Some(last) = scan
+            .state
+            .last_transition
+            .as_ref()
+            .filter(|l| l.live != v.live_color)
+        {
+            warnings.push(format!(
+                "values say {} is live, but the last {} ({}) left {} live: liveColor was \
+                 changed outside greenlight, so rollback refuses; set it back to {} or stage \
+                 and promote",
+                v.live_color, last.action, last.commit, last.live, last.live
+            ));
+        }
+        for warning in &warnings {
+            tracing::warn!("{env}: {warning}");
+        }
         out.push(EnvStatus {
             environment: env.clone(),
             app: v.app.clone(),
@@ -223,6 +242,7 @@ pub fn status(
             last_promotion: scan.last_promotion,
             last_flip: scan.last_flip,
             warm_seconds_left,
+            warnings,
         });
     }
     Ok(StatusReport {
@@ -246,17 +266,16 @@ pub struct StatusClock {
 /// `history`: the release actions of `env` read from commit trailers, newest first.
 pub fn history(location: Location, env: &str, limit: usize) -> anyhow::Result<HistoryReport> {
     let git = location.git("history")?;
-    workspace::check_env_name(env)?;
-    let records = match git.tip {
-        None => Vec::new(),
-        Some(tip) => history::records(&git.repo, tip, Some(env))?
-            .take(limit)
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    // An environment that is not there is a typo (with a suggestion), as for every command.
+    let env = workspace::select(&git.tip_tree()?, &[env.to_owned()], false)?.remove(0);
+    let tip = git.tip.expect("tip_tree() checked it");
+    let records = history::records(&git.repo, tip, Some(&env))?
+        .take(limit)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(HistoryReport {
         schema_version: SCHEMA_VERSION,
         command: "history".to_owned(),
-        environment: env.to_owned(),
+        environment: env,
         records,
     })
 }

@@ -117,6 +117,24 @@ impl OpsError {
     }
 }
 
+/// A release guard refused the command in one environment (exit 3). It reads as the
+/// refusal; its hint names the environment.
+#[derive(Debug, thiserror::Error)]
+#[error("{refusal}")]
+pub struct Refused {
+    /// The environment.
+    pub environment: String,
+    /// Which guard refused, and why.
+    pub refusal: crate::release::Refusal,
+}
+
+impl Refused {
+    /// What the user can do about it, with the environment filled in.
+    pub fn hint(&self) -> Option<String> {
+        self.refusal.hint(&self.environment)
+    }
+}
+
 /// The repository a command works on.
 pub enum Location {
     /// A git repository (bare or with a working tree).
@@ -272,8 +290,8 @@ impl Snapshot for CommitTree<'_> {
     fn read(&self, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self.repo.read_file(self.commit, path)?)
     }
-    fn files_named(&self, dir: &str, name: &str) -> anyhow::Result<Vec<String>> {
-        Ok(self.repo.find_files(self.commit, dir, name)?)
+    fn files_where(&self, dir: &str, keep: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<String>> {
+        Ok(self.repo.find_files_where(self.commit, dir, keep)?)
     }
     fn dir_files(&self, dir: &str) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
         Ok(self.repo.read_dir_files(self.commit, dir)?)

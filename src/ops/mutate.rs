@@ -184,11 +184,15 @@ pub(super) fn plan(
     let state = scan_history(repo, tip, env)?.state;
     let v = &loaded.values;
     let decision = match command {
-        ReleaseCommand::Stage(r) => release::stage(v, &state, r)?,
-        ReleaseCommand::Promote(r) => release::promote(v, &state, r)?,
-        ReleaseCommand::Rollback => release::rollback(v, &state)?,
-        ReleaseCommand::ScaleDown(r) => release::scale_down(v, &state, r)?,
-    };
+        ReleaseCommand::Stage(r) => release::stage(v, &state, r),
+        ReleaseCommand::Promote(r) => release::promote(v, &state, r),
+        ReleaseCommand::Rollback => release::rollback(v, &state),
+        ReleaseCommand::ScaleDown(r) => release::scale_down(v, &state, r),
+    }
+    .map_err(|refusal| super::Refused {
+        environment: env.to_owned(),
+        refusal,
+    })?;
     let mut report = ReleaseReport {
         schema_version: SCHEMA_VERSION,
         command: action.as_str().to_owned(),
@@ -204,6 +208,7 @@ pub(super) fn plan(
         diff: Diff::default(),
         push: None,
         pull_request: None,
+        notes: Vec::new(),
     };
     let change = match decision {
         Decision::NoChange { message } => {
@@ -260,6 +265,7 @@ pub(super) fn plan(
     report.live = change.live;
     report.image = change.image.clone();
     report.diff = diff;
+    report.notes = change.notes.clone();
     let concerns = Some((
         action,
         change.color,
@@ -283,11 +289,11 @@ pub(super) fn plan(
         image: change.image.clone(),
         values_sha256: Some(hex_sha256(new_text.as_bytes())),
     };
-    let message = format!(
-        "{subject}\n\n{}\n\n{}",
-        report.message,
-        history::format_trailers(&trailers)
-    );
+    let mut body = report.message.clone();
+    for note in &report.notes {
+        body.push_str(&format!("\n\nNote: {note}"));
+    }
+    let message = history::compose_message(&subject, &body, &trailers);
     Ok(Planned {
         report,
         commit: Some(PlannedCommit {

@@ -84,6 +84,9 @@ pub struct ReleaseReport {
     pub push: Option<PushReport>,
     /// The pull request opened or reused (`--open-pr`), or `null`.
     pub pull_request: Option<PullRequestReport>,
+    /// What a reviewer should know beyond the subject (e.g. that a stage replaces the
+    /// rollback target); also in the commit message.
+    pub notes: Vec<String>,
 }
 
 /// A push of a release commit.
@@ -242,6 +245,9 @@ pub struct EnvStatus {
     pub last_flip: Option<ReleaseRecord>,
     /// For a warm idle colour: seconds until `scale-down` may remove it (0: it may now).
     pub warm_seconds_left: Option<i64>,
+    /// What is wrong with the environment's state (e.g. `liveColor` changed by hand), each
+    /// a sentence; empty when nothing is.
+    pub warnings: Vec<String>,
 }
 
 /// What the idle colour holds.

@@ -93,8 +93,10 @@ fn values_skeleton(o: &InitOptions) -> String {
          namespace: {namespace}\n\
          liveColor: blue                      # the only line a promotion or rollback changes\n\
          image: {image}\n\
+         # Each colour runs an image (tag or digest) with replicas; `greenlight stage` fills the\n\
+         # idle one, `promote` switches liveColor to it.\n\
          blue:  {{ tag: \"{tag}\", replicas: {replicas} }}\n\
-         green: {{ replicas: 0 }}               # idle: `greenlight stage` puts the next release here\n\
+         green: {{ replicas: 0 }}\n\
          port: {port}\n\
          readinessProbe: {{ path: /healthz }}\n\
          resources:\n\

@@ -49,6 +49,12 @@ pub enum RepoError {
         to: Oid,
     },
 
+    /// The repository belongs to another user, and git's safe.directory does not list it.
+    #[error("{} belongs to another user", path.display())]
+    NotOwned {
+        /// The repository.
+        path: PathBuf,
+    },
     /// Another git process holds the index lock (or one was killed while holding it).
     #[error("the index is locked: {} exists", path.display())]
     IndexLocked {
@@ -187,9 +193,13 @@ impl RepoError {
                  (run `greenlight init` to create one)"
                     .to_string(),
             ),
+            RepoError::NotOwned { path } => Some(format!(
+                "if you trust it, run `git config --global --add safe.directory {}`",
+                path.display()
+            )),
             RepoError::DirtyPaths { paths } => Some(format!(
-                "commit or stash your edits first (`git stash push -- {}`), or discard them \
-                 with `git checkout HEAD -- <path>`, then run the command again",
+                "commit or stash your edits first (`git stash push -- {0}`), or discard them \
+                 with `git checkout HEAD -- {0}`, then run the command again",
                 paths.join(" ")
             )),
             RepoError::BranchMoved { refname, .. } => Some(format!(
@@ -255,17 +265,13 @@ impl RepoError {
                 paths.join(" ")
             )),
             RepoError::PendingCheckoutUnreadable { path } => Some(format!(
-                "it records a checkout update greenlight did not finish; bring the checkout in \
-                 line with the branch (`git status`, `git checkout HEAD -- <path>`), then \
+                "it records a checkout update greenlight did not finish; `git status` lists \
+                 the files that differ from the branch: keep the edits you want (`git stash`), \
+                 bring the rest in line (`git checkout HEAD -- .` after the stash), then \
                  remove {}",
                 path.display()
             )),
             RepoError::Git { source, .. } => match source.code() {
-                git2::ErrorCode::Owner => Some(
-                    "the repository belongs to another user; if you trust it, run \
-                     `git config --global --add safe.directory <path>`"
-                        .to_string(),
-                ),
                 git2::ErrorCode::Locked => Some(
                     "another git process holds a lock on the repository; wait for it to finish \
                      (or remove a stale `.lock` file it left behind) and run again"
@@ -326,18 +332,14 @@ mod tests {
     }
 
     #[test]
-    fn owner_errors_suggest_safe_directory() {
-        let err = RepoError::Git {
-            operation: "open the repository",
-            source: git2::Error::new(
-                git2::ErrorCode::Owner,
-                git2::ErrorClass::Config,
-                "repository path '/x' is not owned by current user",
-            ),
+    fn owner_errors_name_the_directory_safe_directory_needs() {
+        let err = RepoError::NotOwned {
+            path: "/srv/gitops".into(),
         };
-        assert!(err.hint().unwrap().contains("safe.directory"));
-        assert_eq!(err.to_string(), "git could not open the repository");
-        let cause = std::error::Error::source(&err).unwrap().to_string();
-        assert!(cause.contains("not owned by current user"), "{cause}");
+        assert_eq!(err.to_string(), "/srv/gitops belongs to another user");
+        assert_eq!(
+            err.hint().unwrap(),
+            "if you trust it, run `git config --global --add safe.directory /srv/gitops`"
+        );
     }
 }

@@ -204,6 +204,16 @@ impl Repo {
             Err(e) if e.code() == git2::ErrorCode::NotFound => Err(RepoError::NotARepository {
                 path: path.to_path_buf(),
             }),
+            // libgit2 names the repository it found (`repository path '/x' is not owned by
+            // current user`), which is what safe.directory must list.
+            Err(e) if e.code() == git2::ErrorCode::Owner => Err(RepoError::NotOwned {
+                path: e
+                    .message()
+                    .split('\'')
+                    .nth(1)
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| path.to_path_buf()),
+            }),
             Err(source) => Err(RepoError::Git {
                 operation: "open the repository",
                 source,
@@ -406,13 +416,25 @@ impl Repo {
         dir: &str,
         file_name: &str,
     ) -> Result<Vec<String>, RepoError> {
+        self.find_files_where(commit, dir, &|name| name == file_name)
+    }
+
+    /// Every file under `dir` at `commit` whose file name `keep` accepts, as repo-relative
+    /// paths, sorted.
+    pub fn find_files_where(
+        &self,
+        commit: Oid,
+        dir: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, RepoError> {
         let dir = path::normalize_dir(dir)?;
         let Some(tree) = self.subtree(commit, dir)? else {
             return Ok(Vec::new());
         };
         let mut found = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
-            if entry.kind() == Some(ObjectType::Blob) && entry.name_bytes() == file_name.as_bytes()
+            if entry.kind() == Some(ObjectType::Blob)
+                && keep(&String::from_utf8_lossy(entry.name_bytes()))
             {
                 found.push(path::join(
                     dir,

@@ -113,6 +113,13 @@ pub fn edit(file: &str, text: &str, new: &Values) -> Result<String, EditError> {
     for op in &ops {
         out = apply(file, &out, op)?;
     }
+    // A colour line's comment that greenlight itself wrote describes the colour's role; it
+    // goes when the role or the colour changes, rather than stay on as a wrong statement.
+    for color in Color::ALL {
+        if old.live_color != new.live_color || old.color(color) != new.color(color) {
+            out = drop_own_comment(file, &out, color)?;
+        }
+    }
 
     let verification = |failure| EditError::Verification {
         file: file.to_owned(),
@@ -126,6 +133,36 @@ pub fn edit(file: &str, text: &str, new: &Values) -> Result<String, EditError> {
         }));
     }
     Ok(out)
+}
+
+/// Trailing comments earlier greenlight versions wrote on a colour's line (`greenlight
+/// init`): true only until that colour's role changes.
+const OWN_COLOR_COMMENTS: &[&str] = &["# idle: `greenlight stage` puts the next release here"];
+
+/// `text` without the greenlight-written comment (and the spaces before it) at the end of the
+/// line where `color`'s value ends, if that line has one.
+fn drop_own_comment(file: &str, text: &str, color: Color) -> Result<String, EditError> {
+    let root = tree::build(file, text)
+        .map_err(|d| EditError::Verification {
+            file: file.to_owned(),
+            failure: VerificationFailure::Reparse {
+                source: ValuesError::new(d),
+            },
+        })?
+        .expect("an edited values file still has its document");
+    let Some(entry) = root.entry(color.as_str()) else {
+        return Ok(text.to_owned());
+    };
+    let end = entry.value.span.end.offset;
+    let line_end = text[end..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| end + i);
+    let rest = &text[end..line_end];
+    let comment = rest.trim_start_matches([' ', '\t']);
+    if !OWN_COLOR_COMMENTS.contains(&comment.trim_end()) {
+        return Ok(text.to_owned());
+    }
+    Ok(format!("{}{}", &text[..end], &text[line_end..]))
 }
 
 /// A scalar to write.
@@ -558,6 +595,48 @@ readinessProbe: { path: /healthz }
             ]
         );
         assert_eq!(values(&out), v);
+    }
+
+    #[test]
+    fn a_role_comment_greenlight_wrote_goes_with_the_role_and_others_stay() {
+        let text = FLOW.replace(
+            "green: { replicas: 0 }   # scaled down",
+            "green: { replicas: 0 }               # idle: `greenlight stage` puts the next release here",
+        );
+        // A stage changes green: its greenlight-written role comment goes.
+        let mut staged = values(&text);
+        staged.green.tag = Some("1.5.0".into());
+        staged.green.replicas = 4;
+        let out = edit("t.yaml", &text, &staged).unwrap();
+        assert!(
+            out.contains("green: { tag: \"1.5.0\", replicas: 4 }\nport"),
+            "{out}"
+        );
+        // A promotion flips the roles: gone too. Comments the user wrote stay.
+        let ready = |t: &str| {
+            t.replace(
+                "green: { replicas: 0 }",
+                "green: { tag: \"1.5.0\", replicas: 4 }",
+            )
+        };
+        let text = ready(&text);
+        let mut promoted = values(&text);
+        promoted.live_color = Color::Green;
+        let out = edit("t.yaml", &text, &promoted).unwrap();
+        assert!(
+            out.contains("green: { tag: \"1.5.0\", replicas: 4 }\nport"),
+            "{out}"
+        );
+        let flow = ready(FLOW);
+        let mut flipped = values(&flow);
+        flipped.live_color = Color::Green;
+        let out = edit("t.yaml", &flow, &flipped).unwrap();
+        assert!(out.contains("replicas: 4 }   # scaled down"), "{out}");
+        // Nothing changes for green: its comment stays, whoever wrote it.
+        let mut blue_only = values(&text);
+        blue_only.blue.replicas = 5;
+        let out = edit("t.yaml", &text, &blue_only).unwrap();
+        assert!(out.contains("# idle: `greenlight stage`"), "{out}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ struct Release {
     diff: Diff,
     push: Option<Push>,
     pull_request: Option<PullRequest>,
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +157,7 @@ struct EnvStatus {
     last_promotion: Option<Record>,
     last_flip: Option<Record>,
     warm_seconds_left: Option<i64>,
+    warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,6 +306,7 @@ fn every_report_matches_the_documented_contract() {
     );
     assert!(staged.subject.unwrap().starts_with("stage(staging): "));
     assert!(staged.commit.is_some());
+    assert!(staged.notes.is_empty());
     assert!(!staged.message.is_empty());
     let deployment = staged
         .diff
@@ -397,6 +400,7 @@ fn every_report_matches_the_documented_contract() {
         (1, "status")
     );
     assert!(status.checkout_behind.is_none());
+    assert!(status.environments.iter().all(|e| e.warnings.is_empty()));
     let e = &status.environments[0];
     assert_eq!(
         (e.environment.as_str(), e.app.as_str(), e.namespace.as_str()),

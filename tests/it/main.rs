@@ -32,3 +32,4 @@ mod schema;
 mod signing;
 mod tools;
 mod values;
+mod wrong_results;
