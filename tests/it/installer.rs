@@ -114,6 +114,17 @@ fn release_with(tmp: &Path, files: &[&str]) -> PathBuf {
     dir
 }
 
+/// A copy of this platform's archive and SHA256SUMS, with one byte of the archive changed.
+fn tampered_release(tmp: &Path) -> PathBuf {
+    let archive = archive_name(&host_target());
+    let dir = release_with(tmp, &["SHA256SUMS", &archive]);
+    let mut bytes = fs::read(dir.join(&archive)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(dir.join(&archive), bytes).unwrap();
+    dir
+}
+
 /// A static file server on 127.0.0.1 that records the paths asked for; stopped on drop.
 struct FileServer {
     port: u16,
@@ -254,6 +265,12 @@ fn install(shell: &str, tmp: &Path, path_first: Option<&Path>, args: &[&str]) ->
     run
 }
 
+/// install.sh under dash, from `base_url` into `dir`.
+fn install_into(tmp: &Path, uname: Option<&Path>, base_url: &str, dir: &Path) -> Run {
+    let args = ["--base-url", base_url, "--dir", dir.to_str().unwrap()];
+    install("dash", tmp, uname, &args)
+}
+
 fn version_line(binary: &Path) -> String {
     let out = Command::new(binary).arg("--version").output().unwrap();
     assert!(out.status.success());
@@ -386,29 +403,13 @@ fn install_sh_works_with_busybox_alone() {
 fn install_sh_refuses_a_tampered_archive_and_installs_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = archive_name(&host_target());
-    let dir = release_with(tmp.path(), &["SHA256SUMS", &archive]);
-    let mut bytes = fs::read(dir.join(&archive)).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x01;
-    fs::write(dir.join(&archive), bytes).unwrap();
-    let server = FileServer::serve(&dir);
+    let server = FileServer::serve(&tampered_release(tmp.path()));
     // An earlier install stays as it was.
     let bin_dir = tmp.path().join("bin");
     fs::create_dir_all(&bin_dir).unwrap();
     fs::write(bin_dir.join("greenlight"), "the previous greenlight").unwrap();
 
-    let run = install(
-        "dash",
-        tmp.path(),
-        None,
-        &[
-            "--base-url",
-            &server.url(),
-            "--dir",
-            bin_dir.to_str().unwrap(),
-        ],
-    )
-    .code(1);
+    let run = install_into(tmp.path(), None, &server.url(), &bin_dir).code(1);
     assert!(
         run.stderr
             .contains(&format!("error: checksum mismatch for {archive}")),
@@ -456,13 +457,7 @@ fn install_sh_refuses_an_unknown_platform_before_downloading() {
         let tmp = tempfile::tempdir().unwrap();
         let shim = uname_shim(tmp.path(), os, cpu);
         let dir = tmp.path().join("bin");
-        let run = install(
-            "dash",
-            tmp.path(),
-            Some(&shim),
-            &["--base-url", &server.url(), "--dir", dir.to_str().unwrap()],
-        )
-        .code(1);
+        let run = install_into(tmp.path(), Some(&shim), &server.url(), &dir).code(1);
         assert!(run.stderr.contains(message), "{os} {cpu}: {}", run.stderr);
         assert!(
             run.stderr.contains("hint: build from source"),
@@ -523,18 +518,7 @@ fn install_sh_reports_a_failed_download_and_installs_nothing() {
     let server = FileServer::serve(&dir);
     let bin_dir = tmp.path().join("bin");
     let archive = archive_name(&host_target());
-    let run = install(
-        "dash",
-        tmp.path(),
-        None,
-        &[
-            "--base-url",
-            &server.url(),
-            "--dir",
-            bin_dir.to_str().unwrap(),
-        ],
-    )
-    .code(1);
+    let run = install_into(tmp.path(), None, &server.url(), &bin_dir).code(1);
     assert!(
         run.stderr.contains(&format!(
             "error: could not download {}/{archive}",
@@ -546,16 +530,11 @@ fn install_sh_reports_a_failed_download_and_installs_nothing() {
     assert!(run.stderr.contains("404"), "curl says why: {}", run.stderr);
 
     // No release at all there: SHA256SUMS itself is missing.
-    let run = install(
-        "dash",
+    let run = install_into(
         tmp.path(),
         None,
-        &[
-            "--base-url",
-            &format!("{}/v9.9.9", server.url()),
-            "--dir",
-            bin_dir.to_str().unwrap(),
-        ],
+        &format!("{}/v9.9.9", server.url()),
+        &bin_dir,
     )
     .code(1);
     assert!(
@@ -666,13 +645,7 @@ fn the_workflow_install_sh_the_action_and_binstall_agree_on_archive_names() {
         let tmp = tempfile::tempdir().unwrap();
         let shim = uname_shim(tmp.path(), os, cpu);
         let dir = tmp.path().join("bin");
-        install(
-            "dash",
-            tmp.path(),
-            Some(&shim),
-            &["--base-url", &server.url(), "--dir", dir.to_str().unwrap()],
-        )
-        .ok();
+        install_into(tmp.path(), Some(&shim), &server.url(), &dir).ok();
         let last = server.requests().pop().unwrap();
         let name = last.trim_start_matches('/');
         let target = name
@@ -969,13 +942,7 @@ fn the_action_installs_caches_per_version_and_runs_greenlight() {
 #[test]
 fn the_action_fails_on_a_tampered_archive_and_puts_nothing_on_path() {
     let tmp = tempfile::tempdir().unwrap();
-    let archive = archive_name(&host_target());
-    let dir = release_with(tmp.path(), &["SHA256SUMS", &archive]);
-    let mut bytes = fs::read(dir.join(&archive)).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x80;
-    fs::write(dir.join(&archive), bytes).unwrap();
-    let server = FileServer::serve(&dir);
+    let server = FileServer::serve(&tampered_release(tmp.path()));
     let cache = tmp.path().join("cache");
     let run = run_action(
         &[("version", VERSION), ("args", "verify")],
