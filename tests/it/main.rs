@@ -18,6 +18,7 @@ mod golden;
 mod help;
 mod hostile;
 mod install;
+mod installer;
 mod interrupted;
 mod json_contract;
 mod parallel_render;
