@@ -1207,8 +1207,8 @@ impl Checker<'_> {
                     format!("`{name}` is the live colour but has no image"),
                     "a `tag` or `digest` in the live colour: the live colour serves traffic",
                     Some(format!(
-                        "add `tag: \"<version>\"` to `{name}`, or set `liveColor` to the colour \
-                         that runs the release"
+                        "give `{name}` the `tag` (or `digest`) of the release it runs, or set \
+                         `liveColor` to the colour that runs it"
                     )),
                 );
             }
@@ -1226,7 +1226,8 @@ impl Checker<'_> {
                 format!("`{name}` runs {} replicas but has no image", spec.replicas),
                 &format!("a `tag` or `digest` in `{name}` when its replicas are above 0"),
                 Some(format!(
-                    "add `tag: \"<version>\"` to `{name}`, or set its replicas to 0"
+                    "give `{name}` the `tag` (or `digest`) of the release it runs, or set its \
+                     replicas to 0"
                 )),
             );
         }
