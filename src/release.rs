@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::values::{Color, ColorSpec, Values};
+use crate::grammar;
+use crate::values::{Color, ColorSpec, Digest, Tag, Values};
 
 /// One of the operations that change values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,9 +113,9 @@ impl ReleaseState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageVersion {
     /// An image tag.
-    Tag(String),
+    Tag(Tag),
     /// An image digest, `sha256:…`.
-    Digest(String),
+    Digest(Digest),
 }
 
 /// Arguments of `stage`.
@@ -128,18 +129,18 @@ pub struct StageRequest {
 
 impl StageRequest {
     /// Parses a colour-coded release tag such as `v2.0-green` into a tag and its colour.
-    pub fn from_release_tag(release_tag: &str) -> Result<StageRequest, Refusal> {
-        let invalid = || Refusal::InvalidReleaseTag {
-            release_tag: release_tag.to_owned(),
-        };
-        let (version, color) = release_tag.rsplit_once('-').ok_or_else(invalid)?;
-        let color: Color = color.parse().map_err(|_| invalid())?;
-        if version.is_empty() {
-            return Err(invalid());
-        }
+    pub fn from_release_tag(release_tag: &str) -> Result<StageRequest, grammar::Refusal> {
+        grammar::RELEASE_TAG.apply(release_tag)?;
+        let (version, color) = release_tag
+            .rsplit_once('-')
+            .expect("the release tag rule requires a `-`");
         Ok(StageRequest {
-            version: ImageVersion::Tag(version.to_owned()),
-            color: Some(color),
+            version: ImageVersion::Tag(Tag::parse(version)?),
+            color: Some(
+                color
+                    .parse()
+                    .expect("the release tag rule requires a colour"),
+            ),
         })
     }
 }
@@ -219,12 +220,6 @@ pub enum Refusal {
         /// The live colour.
         color: Color,
     },
-    /// A release tag was not `<version>-<blue|green>`.
-    #[error("`{release_tag}` is not a colour-coded release tag")]
-    InvalidReleaseTag {
-        /// The tag as given.
-        release_tag: String,
-    },
     /// The colour to make live has no image.
     #[error("{color} has no image, so it cannot take traffic")]
     NoImage {
@@ -299,9 +294,6 @@ impl Refusal {
                 "stage into the idle colour ({}) by leaving out --color",
                 color.other()
             ),
-            Refusal::InvalidReleaseTag { .. } => {
-                "write it as VERSION-COLOR, e.g. v2.0-green".to_owned()
-            }
             Refusal::NoImage { color } => format!(
                 "stage the version you want live into {color} first: `greenlight stage {env} \
                  --tag` followed by that version (or --digest sha256:…)"
@@ -373,7 +365,7 @@ impl fmt::Display for HumanDuration {
 pub fn display_version(spec: &ColorSpec) -> String {
     match (&spec.tag, &spec.digest) {
         (_, Some(d)) => short_digest(d),
-        (Some(t), None) => t.clone(),
+        (Some(t), None) => t.to_string(),
         (None, None) => "none".to_owned(),
     }
 }
@@ -781,7 +773,7 @@ mod tests {
 
     fn tag(t: &str) -> StageRequest {
         StageRequest {
-            version: ImageVersion::Tag(t.to_owned()),
+            version: ImageVersion::Tag(t.into()),
             color: None,
         }
     }
@@ -807,7 +799,7 @@ mod tests {
         let v = values();
         let d = format!("sha256:{}", "a".repeat(64));
         let req = StageRequest {
-            version: ImageVersion::Digest(d.clone()),
+            version: ImageVersion::Digest(d.clone().into()),
             color: None,
         };
         let c = change(stage(&v, &ReleaseState::default(), &req).unwrap());
@@ -864,13 +856,12 @@ mod tests {
         assert_eq!(r.color, Some(Color::Green));
         let r = StageRequest::from_release_tag("1.0-rc-1-blue").unwrap();
         assert_eq!(r.version, ImageVersion::Tag("1.0-rc-1".into()));
-        for bad in ["v2.0", "v2.0-red", "-green", "green"] {
+        for bad in ["v2.0", "v2.0-red", "-green", "green", "v:2-green"] {
+            let err = StageRequest::from_release_tag(bad).unwrap_err();
             assert!(
-                matches!(
-                    StageRequest::from_release_tag(bad),
-                    Err(Refusal::InvalidReleaseTag { .. })
-                ),
-                "{bad}"
+                err.message
+                    .starts_with(&format!("`{bad}` is not a valid release tag")),
+                "{bad}: {err}"
             );
         }
     }
@@ -1061,7 +1052,7 @@ mod tests {
         let wanted = format!("sha256:{}", "b".repeat(64));
         v.green = ColorSpec {
             tag: None,
-            digest: Some(held.clone()),
+            digest: Some(held.clone().into()),
             replicas: 4,
         };
         let r = PromoteRequest {

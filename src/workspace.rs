@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Directory holding one `values.yaml` per environment.
 pub const ENVIRONMENTS_DIR: &str = "environments";
@@ -34,12 +34,10 @@ pub enum WorkspaceError {
         source: std::io::Error,
     },
     /// An environment name that is not a plain relative path of safe segments.
-    #[error("invalid environment name `{}`: {reason}", name.escape_debug())]
+    #[error("{refusal}")]
     InvalidEnvName {
-        /// The name as given.
-        name: String,
-        /// What is wrong with it.
-        reason: &'static str,
+        /// What the environment rule says about it.
+        refusal: crate::grammar::Refusal,
     },
     /// An environment folder that leads outside the repository (through a symlink).
     #[error("environment `{name}` resolves to {resolved}, outside the repository {root}")]
@@ -143,11 +141,9 @@ impl WorkspaceError {
             WorkspaceError::SymlinkEscapes { path, .. } => Some(format!(
                 "replace {path} with a regular file inside the repository"
             )),
-            WorkspaceError::InvalidEnvName { .. } => Some(
-                "environment names are relative paths under environments/, e.g. staging or \
-                 production/eu-west/api"
-                    .to_owned(),
-            ),
+            WorkspaceError::InvalidEnvName { refusal } => {
+                Some(format!("write {}", refusal.expected))
+            }
             WorkspaceError::EscapesRepository { .. } => {
                 Some("replace the symlink with a real folder inside the repository".to_owned())
             }
@@ -337,40 +333,12 @@ pub fn is_manifest(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
 }
 
-/// Checks that `name` is a plain relative environment name such as `production/eu-west/api`.
+/// Checks that `name` is a plain relative environment name such as `production/eu-west/api`
+/// ([`crate::grammar::ENVIRONMENT`]).
 pub fn check_env_name(name: &str) -> Result<()> {
-    let invalid = |reason| {
-        Err(WorkspaceError::InvalidEnvName {
-            name: name.to_owned(),
-            reason,
-        })
-    };
-    if name.is_empty() {
-        return invalid("it is empty");
-    }
-    if name.starts_with('/') || Path::new(name).is_absolute() {
-        return invalid("it is an absolute path");
-    }
-    if name.contains('\\') {
-        return invalid("use `/` to separate nested names");
-    }
-    for segment in name.split('/') {
-        match segment {
-            "" => return invalid("it has an empty segment (`//` or a trailing `/`)"),
-            "." | ".." => return invalid("`.` and `..` segments are not allowed"),
-            _ => {}
-        }
-        let ok_chars = segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !ok_chars {
-            return invalid("segments may hold only letters, digits, `-`, `_` and `.`");
-        }
-        if segment.starts_with('.') {
-            return invalid("segments may not start with `.`");
-        }
-    }
-    Ok(())
+    crate::grammar::ENVIRONMENT
+        .apply(name)
+        .map_err(|refusal| WorkspaceError::InvalidEnvName { refusal })
 }
 
 /// The repo-relative path of an environment's values file.
@@ -455,12 +423,7 @@ fn select_by_walk(
 }
 
 fn unknown_env(name: &str, known: &[String]) -> WorkspaceError {
-    let suggestion = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k.clone());
+    let suggestion = crate::suggest::closest(name, known).map(str::to_owned);
     WorkspaceError::UnknownEnvironment {
         name: name.to_owned(),
         expected: values_path(name),
@@ -675,12 +638,6 @@ fn remove_empty_folders(base: &Path, file: &Path) {
         }
         dir = d.parent();
     }
-}
-
-/// Checks a repo-relative path handed in from outside (no absolute paths, no `..`).
-pub fn is_plain_relative(path: &str) -> bool {
-    let p = Path::new(path);
-    !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 #[cfg(test)]

@@ -323,61 +323,45 @@ pub struct ArgError {
     pub hint: Option<String>,
 }
 
+impl From<crate::grammar::Refusal> for ArgError {
+    fn from(r: crate::grammar::Refusal) -> ArgError {
+        ArgError {
+            hint: Some(r.hint.unwrap_or_else(|| format!("expected {}", r.expected))),
+            message: r.message,
+        }
+    }
+}
+
 /// clap value parser for an environment name (`staging`, `production/eu-west/api`): the
 /// same rule for every command; one trailing `/` (a shell completing the folder) is dropped.
 pub(crate) fn env_arg(s: &str) -> Result<String, ArgError> {
     let name = s.strip_suffix('/').unwrap_or(s);
-    crate::workspace::check_env_name(name)
-        .map(|()| name.to_owned())
-        .map_err(|e| ArgError {
-            message: e.to_string(),
-            hint: e.hint(),
-        })
+    crate::grammar::ENVIRONMENT.apply(name)?;
+    Ok(name.to_owned())
 }
 
-/// clap value parser for `--tag`: an image tag, by the grammar values files use, so a bad
+/// clap value parser for `--tag`: an image tag, by the rule values files follow, so a bad
 /// argument is refused as one before anything is read or edited.
-pub(crate) fn tag_arg(s: &str) -> Result<String, ArgError> {
-    crate::values::validate::check_tag(s)
-        .map(|()| s.to_owned())
-        .map_err(|e| ArgError {
-            message: format!("`{}` is not an image tag: it {e}", s.escape_debug()),
-            hint: Some(
-                "a tag is 1 to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or \
-                 `-` (for a digest use --digest sha256:…)"
-                    .to_owned(),
-            ),
-        })
+pub(crate) fn tag_arg(s: &str) -> Result<crate::values::Tag, ArgError> {
+    Ok(crate::values::Tag::parse(s)?)
 }
 
 /// clap value parser for `--digest`: `sha256:` and 64 lowercase hex digits.
-pub(crate) fn digest_arg(s: &str) -> Result<String, ArgError> {
-    crate::values::validate::check_digest(s)
-        .map(|()| s.to_owned())
-        .map_err(|e| ArgError {
-            message: format!("`{}` is not an image digest: it {e}", s.escape_debug()),
-            hint: Some("write sha256: and the 64 lowercase hex digits of the digest".to_owned()),
-        })
+pub(crate) fn digest_arg(s: &str) -> Result<crate::values::Digest, ArgError> {
+    Ok(crate::values::Digest::parse(s)?)
 }
 
 /// clap value parser for `--expect-tag`: a tag or a digest.
 pub(crate) fn version_arg(s: &str) -> Result<String, ArgError> {
     match s.starts_with("sha256:") {
-        true => digest_arg(s),
-        false => tag_arg(s),
+        true => digest_arg(s).map(|d| d.to_string()),
+        false => tag_arg(s).map(|t| t.to_string()),
     }
 }
 
 /// clap value parser for `--from-tag`: `VERSION-COLOR`, the version an image tag.
 pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, ArgError> {
-    let request = crate::release::StageRequest::from_release_tag(s).map_err(|e| ArgError {
-        message: e.to_string(),
-        hint: e.hint("ENV"),
-    })?;
-    if let crate::release::ImageVersion::Tag(t) = &request.version {
-        tag_arg(t)?;
-    }
-    Ok(request)
+    Ok(crate::release::StageRequest::from_release_tag(s)?)
 }
 
 /// How long the previous colour stays warm after a promotion, unless --warm says otherwise.

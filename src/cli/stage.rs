@@ -28,10 +28,10 @@ pub struct StageArgs {
     env: String,
     /// The image tag to stage.
     #[arg(long, group = "version", value_name = "TAG", value_parser = super::tag_arg)]
-    tag: Option<String>,
+    tag: Option<crate::values::Tag>,
     /// The image digest to stage (sha256:<64 hex>).
     #[arg(long, group = "version", value_name = "DIGEST", value_parser = super::digest_arg)]
-    digest: Option<String>,
+    digest: Option<crate::values::Digest>,
     /// A colour-coded release tag, <version>-<colour> (e.g. v2.0-green): stages <version>
     /// into <colour>.
     #[arg(

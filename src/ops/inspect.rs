@@ -231,8 +231,8 @@ pub fn status(
         }
         out.push(EnvStatus {
             environment: env.clone(),
-            app: v.app.clone(),
-            namespace: v.namespace.clone(),
+            app: v.app.to_string(),
+            namespace: v.namespace.to_string(),
             live: v.live_color,
             staged,
             idle,

@@ -378,7 +378,7 @@ pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedV
         .read(&path)?
         .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
     let text = workspace::utf8_text(&path, bytes)?;
-    let values = values::parse(&path, &text)?;
+    let values = values::parse_in(env, &path, &text)?;
     Ok(LoadedValues { path, text, values })
 }
 

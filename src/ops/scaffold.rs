@@ -141,20 +141,19 @@ pub fn init(dir: &Path, options: &InitOptions) -> anyhow::Result<InitReport> {
 /// Checks every option that goes into the values text before it is written, so no option can
 /// add a key to the file (the written file is parsed again afterwards too).
 fn check_options(o: &InitOptions) -> anyhow::Result<()> {
-    use crate::values::validate;
-    let check = |flag: &str, value: &str, f: fn(&str) -> Result<(), validate::Invalid>| {
+    let check = |flag: &str, value: &str, f: fn(&str) -> Result<(), crate::grammar::Invalid>| {
         f(value).map_err(|e| anyhow::anyhow!("{flag} `{value}`: {e}"))
     };
-    check("--app", &o.app, validate::check_app_name)?;
+    check("--app", &o.app, crate::grammar::check_app_name)?;
     if let Some(ns) = &o.namespace {
-        check("--namespace", ns, validate::check_dns1123_label)?;
+        check("--namespace", ns, crate::grammar::check_dns1123_label)?;
     }
     if let Some(image) = &o.image {
-        check("--image", image, validate::check_image_repository)?;
+        check("--image", image, crate::grammar::check_image_repository)?;
     }
-    check("--tag", &o.tag, validate::check_tag)?;
+    check("--tag", &o.tag, crate::grammar::check_tag)?;
     if let Some(host) = &o.host {
-        check("--host", host, validate::check_host)?;
+        check("--host", host, crate::grammar::check_host)?;
     }
     Ok(())
 }
@@ -188,7 +187,7 @@ fn commit_environments(
         if exists_committed || exists_on_disk {
             return Err(OpsError::AlreadyExists { path: path.clone() }.into());
         }
-        let v = values::parse(path, text)?;
+        let v = values::parse_in(env, path, text)?;
         for (p, bytes) in render_env(env, &v, &templates)? {
             changes.insert(p, Some(bytes));
         }
@@ -337,7 +336,7 @@ pub fn demo(
         &format!("greenlight stage {DEMO_ENV} --tag {DEMO_TAG} {repo_arg}"),
     );
     let stage = ReleaseCommand::Stage(StageRequest {
-        version: ImageVersion::Tag(DEMO_TAG.to_owned()),
+        version: ImageVersion::Tag(crate::values::Tag::parse(DEMO_TAG)?),
         color: None,
     });
     s.release = Some(release(

@@ -11,35 +11,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::error::RenderError;
-use crate::values::{Color, ColorSpec, EnvFrom, EnvValue, Probe, ResourceList, Routing, Values};
-
-/// Label keys greenlight sets itself; values may not override them.
-const RESERVED_LABELS: &[(&str, &str)] = &[
-    ("app", "the Services select pods by it"),
-    ("color", "the Services select pods by it"),
-    ("app.kubernetes.io/name", "it names the application"),
-    (
-        "app.kubernetes.io/instance",
-        "it names the colour's Deployment",
-    ),
-    (
-        "app.kubernetes.io/version",
-        "it is derived from the colour's image",
-    ),
-    (
-        "app.kubernetes.io/managed-by",
-        "it marks greenlight's output",
-    ),
-];
-
-/// The pod-template annotation holding the shared pod-config checksum.
-pub(crate) const CHECKSUM_ANNOTATION: &str = "checksum/values";
-
-/// Longest app name such that `<app>-preview` is still a valid Service name (63 characters).
-const MAX_APP_LEN: usize = 63 - "-preview".len();
+use crate::grammar;
+use crate::values::{
+    Color, ColorSpec, EnvFrom, EnvValue, Probe, ResourceList, Routing, Values, CHECKSUM_ANNOTATION,
+};
 
 /// Longest Kubernetes label value.
 const MAX_LABEL_VALUE_LEN: usize = 63;
@@ -281,42 +258,11 @@ pub(crate) struct ArgoCtx<'a> {
     automated: bool,
 }
 
-/// Flux source kinds a Kustomization may reference.
-const FLUX_SOURCE_KINDS: &[&str] = &[
-    "GitRepository",
-    "OCIRepository",
-    "Bucket",
-    "ExternalArtifact",
-];
-
-/// The name of the Flux Kustomization / Argo CD Application of `app` in environment `env`:
-/// `<app>-<env>` with `/` as `-`, which must be a DNS-1123 subdomain.
-fn wiring_name(app: &str, env: &str) -> Result<String, RenderError> {
-    let name = format!("{app}-{}", env.replace('/', "-"));
-    if crate::values::validate::check_dns1123_subdomain(&name).is_err() {
-        return Err(RenderError::InvalidValue {
-            field: "environment".to_owned(),
-            value: env.to_owned(),
-            expected: "an environment path of lowercase letters, digits, `-`, `.` and `/`, so                        that `<app>-<env>` names the Flux Kustomization / Argo CD Application",
-        });
-    }
-    Ok(name)
-}
-
 /// The Flux section, or `None` when values has no `flux` block.
-pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Result<Option<FluxCtx<'a>>, RenderError> {
-    let Some(flux) = &values.flux else {
-        return Ok(None);
-    };
-    if !FLUX_SOURCE_KINDS.contains(&flux.source_ref.kind.as_str()) {
-        return Err(RenderError::InvalidValue {
-            field: "flux.sourceRef.kind".to_owned(),
-            value: flux.source_ref.kind.clone(),
-            expected: "one of `GitRepository`, `OCIRepository`, `Bucket`, `ExternalArtifact`",
-        });
-    }
-    Ok(Some(FluxCtx {
-        name: wiring_name(&values.app, env)?,
+pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Option<FluxCtx<'a>> {
+    let flux = values.flux.as_ref()?;
+    Some(FluxCtx {
+        name: grammar::wiring_name(&values.app, env),
         namespace: flux.namespace.as_deref().unwrap_or("flux-system"),
         interval: flux.interval.as_deref().unwrap_or("10m"),
         path: format!("./rendered/{env}"),
@@ -324,27 +270,15 @@ pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Result<Option<FluxCtx<'
         source_kind: &flux.source_ref.kind,
         source_name: &flux.source_ref.name,
         source_namespace: flux.source_ref.namespace.as_deref(),
-    }))
+    })
 }
 
 /// The Argo CD section, or `None` when values has no `argocd` block.
-pub(crate) fn argocd<'a>(
-    values: &'a Values,
-    env: &str,
-) -> Result<Option<ArgoCtx<'a>>, RenderError> {
-    let Some(argo) = &values.argocd else {
-        return Ok(None);
-    };
+pub(crate) fn argocd<'a>(values: &'a Values, env: &str) -> Option<ArgoCtx<'a>> {
+    let argo = values.argocd.as_ref()?;
     let d = &argo.destination;
-    if d.server.is_some() == d.name.is_some() {
-        return Err(RenderError::Unsupported {
-            field: "argocd.destination".to_owned(),
-            feature: "an Argo CD destination without exactly one cluster",
-            hint: "give exactly one of `server` and `name`",
-        });
-    }
-    Ok(Some(ArgoCtx {
-        name: wiring_name(&values.app, env)?,
+    Some(ArgoCtx {
+        name: grammar::wiring_name(&values.app, env),
         namespace: argo.namespace.as_deref().unwrap_or("argocd"),
         project: argo.project.as_deref().unwrap_or("default"),
         repo_url: &argo.repo_url,
@@ -354,7 +288,7 @@ pub(crate) fn argocd<'a>(
         cluster_name: d.name.as_deref(),
         destination_namespace: &values.namespace,
         automated: argo.automated.unwrap_or(false),
-    }))
+    })
 }
 
 /// The `ingress` section.
@@ -379,24 +313,9 @@ pub(crate) struct Kustomization<'a> {
     pub(crate) resources: Vec<&'a str>,
 }
 
-/// Check what the templates rely on and build the common keys.
-pub(crate) fn common(values: &Values) -> Result<Common<'_>, RenderError> {
-    check_app(&values.app)?;
-    reject_reserved_labels(&values.labels)?;
-    if values.annotations.contains_key(CHECKSUM_ANNOTATION) {
-        return Err(RenderError::ReservedKey {
-            field: "annotations",
-            key: CHECKSUM_ANNOTATION.to_owned(),
-            why: "it holds the checksum that rolls the pods when their config changes",
-        });
-    }
-    let live = values.color(values.live_color);
-    if live.image_ref(&values.image).is_none() {
-        return Err(RenderError::LiveWithoutImage {
-            color: values.live_color,
-        });
-    }
-    Ok(Common {
+/// The keys every template sees.
+pub(crate) fn common(values: &Values) -> Common<'_> {
+    Common {
         app: &values.app,
         namespace: &values.namespace,
         live_color: values.live_color,
@@ -404,7 +323,7 @@ pub(crate) fn common(values: &Values) -> Result<Common<'_>, RenderError> {
         routing: values.routing,
         labels: base_labels(values),
         annotations: &values.annotations,
-    })
+    }
 }
 
 /// The Deployment section of colour `color`, or `None` when that colour has no image.
@@ -412,21 +331,9 @@ pub(crate) fn deployment<'a>(
     values: &'a Values,
     color: Color,
     checksum: &'a str,
-) -> Result<Option<Deployment<'a>>, RenderError> {
+) -> Option<Deployment<'a>> {
     let spec = values.color(color);
-    let field = |name: &str| format!("{color}.{name}");
-    if spec.tag.is_some() && spec.digest.is_some() {
-        return Err(RenderError::InvalidValue {
-            field: field("digest"),
-            value: spec.digest.clone().unwrap_or_default(),
-            expected: "either a tag or a digest, not both: remove one of them",
-        });
-    }
-    let Some(image) = spec.image_ref(&values.image) else {
-        return Ok(None);
-    };
-    let replicas = check_replicas(&field("replicas"), spec.replicas)?;
-    let port = check_port("port", values.port)?;
+    let image = spec.image_ref(&values.image)?;
 
     let mut labels = base_labels(values);
     labels.insert("color", color.as_str().to_owned());
@@ -435,7 +342,7 @@ pub(crate) fn deployment<'a>(
     let mut deployment = Deployment {
         name: format!("{}-{color}", values.app),
         color,
-        replicas,
+        replicas: spec.replicas,
         labels,
         selector,
         pod_annotations: values
@@ -445,13 +352,9 @@ pub(crate) fn deployment<'a>(
             .chain([(CHECKSUM_ANNOTATION, checksum)])
             .collect(),
         image,
-        port,
-        readiness_probe: probe("readinessProbe", &values.readiness_probe)?,
-        liveness_probe: values
-            .liveness_probe
-            .as_ref()
-            .map(|p| probe("livenessProbe", p))
-            .transpose()?,
+        port: values.port,
+        readiness_probe: probe(&values.readiness_probe),
+        liveness_probe: values.liveness_probe.as_ref().map(probe),
         resources: values.resources.as_ref().map(|r| ResourcesCtx {
             requests: resource_list(&r.requests),
             limits: resource_list(&r.limits),
@@ -460,45 +363,20 @@ pub(crate) fn deployment<'a>(
             .env
             .iter()
             .map(|(name, value)| env_var(name, value))
-            .collect::<Result<_, _>>()?,
-        env_from: values
-            .env_from
-            .iter()
-            .enumerate()
-            .map(|(i, e)| env_from(i, e))
-            .collect::<Result<_, _>>()?,
+            .collect(),
+        env_from: values.env_from.iter().map(env_from).collect(),
         pod_security_context: PodSecurity {
-            run_as_user: check_id(
-                "podSecurityContext.runAsUser",
-                values.pod_security_context.run_as_user,
-                false,
-            )?,
-            run_as_group: check_id(
-                "podSecurityContext.runAsGroup",
-                values.pod_security_context.run_as_group,
-                true,
-            )?,
-            fs_group: check_id(
-                "podSecurityContext.fsGroup",
-                values.pod_security_context.fs_group,
-                true,
-            )?,
+            run_as_user: values.pod_security_context.run_as_user,
+            run_as_group: values.pod_security_context.run_as_group,
+            fs_group: values.pod_security_context.fs_group,
         },
         security_context: ContainerSecurity {
             read_only_root_filesystem: values
                 .security_context
                 .read_only_root_filesystem
                 .unwrap_or(true),
-            run_as_user: check_id(
-                "securityContext.runAsUser",
-                values.security_context.run_as_user,
-                false,
-            )?,
-            run_as_group: check_id(
-                "securityContext.runAsGroup",
-                values.security_context.run_as_group,
-                true,
-            )?,
+            run_as_user: values.security_context.run_as_user,
+            run_as_group: values.security_context.run_as_group,
         },
     };
     let instance = deployment.name.clone();
@@ -507,24 +385,24 @@ pub(crate) fn deployment<'a>(
         .insert("app.kubernetes.io/instance", instance);
     deployment
         .labels
-        .insert("app.kubernetes.io/version", version_label(color, spec)?);
-    Ok(Some(deployment))
+        .insert("app.kubernetes.io/version", version_label(spec));
+    Some(deployment)
 }
 
 /// The Service section: the live Service (`preview == false`) or the preview Service.
-pub(crate) fn service(values: &Values, preview: bool) -> Result<Service<'_>, RenderError> {
+pub(crate) fn service(values: &Values, preview: bool) -> Service<'_> {
     let (name, color) = if preview {
         (format!("{}-preview", values.app), values.idle_color())
     } else {
-        (values.app.clone(), values.live_color)
+        (values.app.to_string(), values.live_color)
     };
-    Ok(Service {
+    Service {
         name,
         color,
         preview,
-        port: check_port("servicePort", values.service_port())?,
+        port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]),
-    })
+    }
 }
 
 /// Whether the idle colour runs (has an image and replicas > 0), so test traffic can reach it.
@@ -534,58 +412,38 @@ fn idle_runs(values: &Values) -> bool {
 }
 
 /// A Service selecting the app only (both colours): what Istio subsets route through.
-pub(crate) fn app_service(values: &Values) -> Result<Service<'_>, RenderError> {
-    Ok(Service {
-        name: values.app.clone(),
+pub(crate) fn app_service(values: &Values) -> Service<'_> {
+    Service {
+        name: values.app.to_string(),
         color: values.live_color,
         preview: false,
-        port: check_port("servicePort", values.service_port())?,
+        port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str())]),
-    })
+    }
 }
 
 /// The Service of one colour (`<app>-<color>`), a backend of the Gateway API HTTPRoute.
-pub(crate) fn color_service(values: &Values, color: Color) -> Result<Service<'_>, RenderError> {
-    Ok(Service {
+pub(crate) fn color_service(values: &Values, color: Color) -> Service<'_> {
+    Service {
         name: format!("{}-{color}", values.app),
         color,
         preview: false,
-        port: check_port("servicePort", values.service_port())?,
+        port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]),
-    })
+    }
 }
 
-/// The Istio section; an error unless values has an `istio` block.
+/// The Istio section; values of `routing: istio` always have an `istio` block.
 pub(crate) fn istio(values: &Values) -> Result<IstioCtx<'_>, RenderError> {
-    let Some(istio) = &values.istio else {
-        return Err(RenderError::Unsupported {
-            field: "routing".to_owned(),
-            feature: "`routing: istio` without an `istio` block",
-            hint: "add `istio: { hosts: [api.example.com] }`",
-        });
-    };
-    if istio.hosts.is_empty() {
-        return Err(RenderError::Unsupported {
-            field: "istio.hosts".to_owned(),
-            feature: "an Istio route without hosts",
-            hint: "list at least one host name in `istio.hosts`",
-        });
-    }
-    let gateway = match (&istio.existing_gateway, &istio.gateway) {
-        (Some(_), Some(_)) => {
-            return Err(RenderError::Unsupported {
-                field: "istio.gateway".to_owned(),
-                feature: "both `istio.gateway` and `istio.existingGateway`",
-                hint: "remove one of them",
-            })
-        }
-        (Some(_), None) => None,
-        (None, gw) => {
-            let tls = gw.as_ref().and_then(|g| g.credential_name.as_deref());
-            let port = gw
-                .as_ref()
-                .and_then(|g| g.port)
-                .unwrap_or(if tls.is_some() { 443 } else { 80 });
+    let istio = values.istio.as_ref().ok_or(RenderError::MissingBlock {
+        block: "istio",
+        routing: values.routing,
+    })?;
+    let gateway = match &istio.existing_gateway {
+        Some(_) => None,
+        None => {
+            let gw = istio.gateway.as_ref();
+            let tls = gw.and_then(|g| g.credential_name.as_deref());
             let selector: BTreeMap<&str, &str> = match gw {
                 Some(g) if !g.selector.is_empty() => g
                     .selector
@@ -595,7 +453,9 @@ pub(crate) fn istio(values: &Values) -> Result<IstioCtx<'_>, RenderError> {
                 _ => BTreeMap::from([("istio", "ingressgateway")]),
             };
             Some(IstioGatewayCtx {
-                port: check_port("istio.gateway.port", port)?,
+                port: gw
+                    .and_then(|g| g.port)
+                    .unwrap_or(if tls.is_some() { 443 } else { 80 }),
                 port_name: if tls.is_some() { "https" } else { "http" },
                 protocol: if tls.is_some() { "HTTPS" } else { "HTTP" },
                 credential_name: tls,
@@ -603,38 +463,20 @@ pub(crate) fn istio(values: &Values) -> Result<IstioCtx<'_>, RenderError> {
             })
         }
     };
-    let test_route = match &istio.test_route {
+    // A header when one is given (and the cookie not asked for), else the cookie.
+    let test_route = match istio
+        .test_route
+        .as_ref()
+        .and_then(|t| t.header.as_ref().filter(|_| t.cookie != Some(true)))
+    {
         _ if !idle_runs(values) => None,
-        Some(crate::values::TestRoute {
-            header: Some(h),
-            cookie,
-        }) if *cookie != Some(true) => Some(TestRouteCtx {
+        Some(h) => Some(TestRouteCtx {
             subset: values.idle_color(),
             header: &h.name,
             regex: None,
             exact: Some(&h.value),
         }),
-        Some(crate::values::TestRoute {
-            cookie: Some(false),
-            header: None,
-        }) => {
-            return Err(RenderError::Unsupported {
-                field: "istio.testRoute".to_owned(),
-                feature: "a test route with neither the cookie nor a header",
-                hint: "remove `cookie: false`, or add `header: { name, value }`",
-            })
-        }
-        Some(crate::values::TestRoute {
-            cookie: Some(true),
-            header: Some(_),
-        }) => {
-            return Err(RenderError::Unsupported {
-                field: "istio.testRoute".to_owned(),
-                feature: "a test route with both the cookie and a header",
-                hint: "keep one of `cookie: true` and `header`",
-            })
-        }
-        _ => Some(TestRouteCtx {
+        None => Some(TestRouteCtx {
             subset: values.idle_color(),
             header: "cookie",
             regex: Some(TEST_COOKIE_REGEX),
@@ -644,34 +486,28 @@ pub(crate) fn istio(values: &Values) -> Result<IstioCtx<'_>, RenderError> {
     Ok(IstioCtx {
         name: &values.app,
         host: &values.app,
-        port: check_port("servicePort", values.service_port())?,
+        port: values.service_port(),
         hosts: istio.hosts.iter().map(String::as_str).collect(),
         gateway_ref: istio
             .existing_gateway
             .clone()
-            .unwrap_or_else(|| values.app.clone()),
+            .unwrap_or_else(|| values.app.to_string()),
         gateway,
         live_subset: values.live_color,
         test_route,
     })
 }
 
-/// The Gateway API HTTPRoute section; an error unless values has a `gatewayApi` block.
+/// The Gateway API HTTPRoute section; values of `routing: gateway-api` always have a
+/// `gatewayApi` block.
 pub(crate) fn http_route(values: &Values) -> Result<HttpRouteCtx<'_>, RenderError> {
-    let Some(api) = &values.gateway_api else {
-        return Err(RenderError::Unsupported {
-            field: "routing".to_owned(),
-            feature: "`routing: gateway-api` without a `gatewayApi` block",
-            hint: "add `gatewayApi: { parentRefs: [{ name: public, namespace: gateways }] }`",
-        });
-    };
-    if api.parent_refs.is_empty() {
-        return Err(RenderError::Unsupported {
-            field: "gatewayApi.parentRefs".to_owned(),
-            feature: "an HTTPRoute attached to no Gateway",
-            hint: "list at least one Gateway in `gatewayApi.parentRefs`",
-        });
-    }
+    let api = values
+        .gateway_api
+        .as_ref()
+        .ok_or(RenderError::MissingBlock {
+            block: "gatewayApi",
+            routing: values.routing,
+        })?;
     let (header, value) = api
         .preview_header
         .as_ref()
@@ -695,7 +531,7 @@ pub(crate) fn http_route(values: &Values) -> Result<HttpRouteCtx<'_>, RenderErro
             })
             .collect(),
         hostnames: api.hostnames.iter().map(String::as_str).collect(),
-        port: check_port("servicePort", values.service_port())?,
+        port: values.service_port(),
         blue: backend(Color::Blue),
         green: backend(Color::Green),
         preview: idle_runs(values).then(|| PreviewRule {
@@ -707,58 +543,43 @@ pub(crate) fn http_route(values: &Values) -> Result<HttpRouteCtx<'_>, RenderErro
 }
 
 /// The Ingress section, or `None` when values has no `ingress`.
-pub(crate) fn ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderError> {
-    let Some(ing) = &values.ingress else {
-        return Ok(None);
-    };
-    Ok(Some(Ingress {
-        name: values.app.clone(),
+pub(crate) fn ingress(values: &Values) -> Option<Ingress<'_>> {
+    let ing = values.ingress.as_ref()?;
+    Some(Ingress {
+        name: values.app.to_string(),
         host: &ing.host,
         path: ing.path.as_deref().unwrap_or("/"),
         class_name: ing.class_name.as_deref(),
         tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
-        service_name: values.app.clone(),
-        service_port: check_port("servicePort", values.service_port())?,
+        service_name: values.app.to_string(),
+        service_port: values.service_port(),
         annotations: values
             .annotations
             .iter()
             .chain(&ing.annotations)
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
-    }))
+    })
 }
 
 /// The preview Ingress section (to the preview Service), or `None` unless values enables it.
-pub(crate) fn preview_ingress(values: &Values) -> Result<Option<Ingress<'_>>, RenderError> {
-    let Some(ing) = values.preview.as_ref().and_then(|p| p.ingress.as_ref()) else {
-        return Ok(None);
-    };
-    if values
-        .ingress
-        .as_ref()
-        .is_some_and(|main| main.host == ing.host)
-    {
-        return Err(RenderError::InvalidValue {
-            field: "preview.ingress.host".to_owned(),
-            value: ing.host.clone(),
-            expected: "a host other than `ingress.host`, so previews never share the live host",
-        });
-    }
+pub(crate) fn preview_ingress(values: &Values) -> Option<Ingress<'_>> {
+    let ing = values.preview.as_ref().and_then(|p| p.ingress.as_ref())?;
     let name = format!("{}-preview", values.app);
-    Ok(Some(Ingress {
+    Some(Ingress {
         name: name.clone(),
         host: &ing.host,
         path: "/",
         class_name: ing.class_name.as_deref(),
         tls_secret_name: ing.tls.as_ref().map(|t| t.secret_name.as_str()),
         service_name: name,
-        service_port: check_port("servicePort", values.service_port())?,
+        service_port: values.service_port(),
         annotations: values
             .annotations
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
-    }))
+    })
 }
 
 /// SHA-256 (hex) of everything in values that goes into both colours' pod templates.
@@ -793,42 +614,22 @@ pub(crate) fn pod_config_checksum(values: &Values) -> String {
         annotations: &values.annotations,
     };
     let bytes = serde_json::to_vec(&shared).expect("plain data serializes to JSON");
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::checksum::sha256_hex(&bytes)
 }
 
 /// The `app.kubernetes.io/version` label of a colour: its tag, or the first 12 hex digits of
-/// its digest, made a valid label value (at most 63 characters, alphanumeric at both ends).
-pub(crate) fn version_label(color: Color, spec: &ColorSpec) -> Result<String, RenderError> {
+/// its digest, made a valid label value (at most 63 characters, alphanumeric at both ends;
+/// empty when nothing alphanumeric is left, which a label value may be).
+pub(crate) fn version_label(spec: &ColorSpec) -> String {
     if let Some(digest) = &spec.digest {
-        let hex = digest.split_once(':').map(|(_, hex)| hex).unwrap_or("");
-        let short: String = hex.chars().take(12).collect();
-        if short.len() == 12 && short.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Ok(short);
-        }
-        return Err(RenderError::InvalidValue {
-            field: format!("{color}.digest"),
-            value: digest.clone(),
-            expected: "a digest such as `sha256:` followed by 64 hex digits",
-        });
+        let hex = digest.split_once(':').map_or("", |(_, hex)| hex);
+        return hex.chars().take(12).collect();
     }
     let tag = spec.tag.as_deref().unwrap_or("");
-    let valid_chars = tag
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let truncated: String = tag.chars().take(MAX_LABEL_VALUE_LEN).collect();
-    let label = truncated.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    if valid_chars && !label.is_empty() {
-        return Ok(label.to_owned());
-    }
-    Err(RenderError::InvalidValue {
-        field: format!("{color}.tag"),
-        value: tag.to_owned(),
-        expected: "an image tag of letters, digits, `_`, `.` and `-` containing at least one \
-                   letter or digit",
-    })
+    truncated
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
 }
 
 /// Labels every resource carries: `app`, the recommended name and managed-by labels, and
@@ -839,117 +640,21 @@ fn base_labels(values: &Values) -> BTreeMap<&str, String> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    labels.insert("app", values.app.clone());
-    labels.insert("app.kubernetes.io/name", values.app.clone());
+    labels.insert("app", values.app.to_string());
+    labels.insert("app.kubernetes.io/name", values.app.to_string());
     labels.insert("app.kubernetes.io/managed-by", "greenlight".to_owned());
     labels
 }
 
-fn reject_reserved_labels(labels: &BTreeMap<String, String>) -> Result<(), RenderError> {
-    for (key, why) in RESERVED_LABELS {
-        if labels.contains_key(*key) {
-            return Err(RenderError::ReservedKey {
-                field: "labels",
-                key: (*key).to_owned(),
-                why,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The app name builds every resource and file name, so it must be a DNS-1035 label short
-/// enough for `<app>-preview`; that also keeps the file names free of `/` and `..`.
-fn check_app(app: &str) -> Result<(), RenderError> {
-    let bytes = app.as_bytes();
-    let ok = !bytes.is_empty()
-        && bytes.len() <= MAX_APP_LEN
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[bytes.len() - 1] != b'-';
-    if ok {
-        Ok(())
-    } else {
-        Err(RenderError::InvalidValue {
-            field: "app".to_owned(),
-            value: app.to_owned(),
-            expected: "a DNS-1035 label of at most 55 characters (lowercase letters, digits and \
-                       `-`, starting with a letter, not ending with `-`), so that \
-                       `<app>-preview` is a valid Service name",
-        })
-    }
-}
-
-fn check_replicas(field: &str, v: i64) -> Result<i64, RenderError> {
-    if (0..=i64::from(i32::MAX)).contains(&v) {
-        Ok(v)
-    } else {
-        Err(RenderError::InvalidValue {
-            field: field.to_owned(),
-            value: v.to_string(),
-            expected: "a whole number from 0 to 2147483647",
-        })
-    }
-}
-
-fn check_port(field: &str, port: u32) -> Result<u32, RenderError> {
-    if (1..=65535).contains(&port) {
-        Ok(port)
-    } else {
-        Err(RenderError::InvalidValue {
-            field: field.to_owned(),
-            value: port.to_string(),
-            expected: "a port number from 1 to 65535",
-        })
-    }
-}
-
-fn check_int32(field: String, v: Option<u32>) -> Result<Option<u32>, RenderError> {
-    match v {
-        Some(n) if i32::try_from(n).is_err() => Err(RenderError::InvalidValue {
-            field,
-            value: n.to_string(),
-            expected: "a whole number from 0 to 2147483647",
-        }),
-        other => Ok(other),
-    }
-}
-
-/// A user or group id; a user id of 0 (root) contradicts the enforced `runAsNonRoot`.
-fn check_id(field: &str, id: Option<i64>, zero_ok: bool) -> Result<Option<i64>, RenderError> {
-    match id {
-        Some(n) if n < 0 => Err(RenderError::InvalidValue {
-            field: field.to_owned(),
-            value: n.to_string(),
-            expected: "a non-negative id",
-        }),
-        Some(0) if !zero_ok => Err(RenderError::InvalidValue {
-            field: field.to_owned(),
-            value: "0".to_owned(),
-            expected: "a non-root user id (greater than 0): greenlight always sets \
-                       `runAsNonRoot: true`",
-        }),
-        other => Ok(other),
-    }
-}
-
-fn probe<'a>(field: &str, p: &'a Probe) -> Result<ProbeCtx<'a>, RenderError> {
-    Ok(ProbeCtx {
+fn probe(p: &Probe) -> ProbeCtx<'_> {
+    ProbeCtx {
         path: &p.path,
-        port: p
-            .port
-            .map(|port| check_port(&format!("{field}.port"), port))
-            .transpose()?,
-        initial_delay_seconds: check_int32(
-            format!("{field}.initialDelaySeconds"),
-            p.initial_delay_seconds,
-        )?,
-        period_seconds: check_int32(format!("{field}.periodSeconds"), p.period_seconds)?,
-        timeout_seconds: check_int32(format!("{field}.timeoutSeconds"), p.timeout_seconds)?,
-        failure_threshold: check_int32(format!("{field}.failureThreshold"), p.failure_threshold)?,
-    })
+        port: p.port,
+        initial_delay_seconds: p.initial_delay_seconds,
+        period_seconds: p.period_seconds,
+        timeout_seconds: p.timeout_seconds,
+        failure_threshold: p.failure_threshold,
+    }
 }
 
 fn resource_list(list: &ResourceList) -> BTreeMap<&'static str, &str> {
@@ -963,7 +668,11 @@ fn resource_list(list: &ResourceList) -> BTreeMap<&'static str, &str> {
     .collect()
 }
 
-fn env_var<'a>(name: &'a str, value: &'a EnvValue) -> Result<EnvVar<'a>, RenderError> {
+fn env_var<'a>(name: &'a str, value: &'a EnvValue) -> EnvVar<'a> {
+    let key_ref = |r: &'a crate::values::KeyRef| KeyRefCtx {
+        name: &r.name,
+        key: &r.key,
+    };
     let mut var = EnvVar {
         name,
         value: None,
@@ -974,47 +683,18 @@ fn env_var<'a>(name: &'a str, value: &'a EnvValue) -> Result<EnvVar<'a>, RenderE
     match value {
         EnvValue::Literal(lit) => var.value = Some(&lit.0),
         EnvValue::From(from) => {
-            let key_ref = |r: &'a crate::values::KeyRef| KeyRefCtx {
-                name: &r.name,
-                key: &r.key,
-            };
             var.secret_key_ref = from.secret_key_ref.as_ref().map(key_ref);
             var.config_map_key_ref = from.config_map_key_ref.as_ref().map(key_ref);
             var.field_ref = from.field_ref.as_deref();
-            let sources = usize::from(var.secret_key_ref.is_some())
-                + usize::from(var.config_map_key_ref.is_some())
-                + usize::from(var.field_ref.is_some());
-            if sources != 1 {
-                return Err(RenderError::Unsupported {
-                    field: format!("env.{name}"),
-                    feature: if sources == 0 {
-                        "an environment variable reference without a source"
-                    } else {
-                        "an environment variable reference with more than one source"
-                    },
-                    hint: "give exactly one of `secretKeyRef`, `configMapKeyRef` or `fieldRef`",
-                });
-            }
         }
     }
-    Ok(var)
+    var
 }
 
-fn env_from(index: usize, e: &EnvFrom) -> Result<EnvFromCtx<'_>, RenderError> {
-    if e.config_map.is_some() == e.secret.is_some() {
-        return Err(RenderError::Unsupported {
-            field: format!("envFrom[{index}]"),
-            feature: if e.config_map.is_some() {
-                "an envFrom entry with both a ConfigMap and a Secret"
-            } else {
-                "an envFrom entry without a ConfigMap or Secret"
-            },
-            hint: "give exactly one of `configMap` or `secret` per entry",
-        });
-    }
-    Ok(EnvFromCtx {
+fn env_from(e: &EnvFrom) -> EnvFromCtx<'_> {
+    EnvFromCtx {
         config_map: e.config_map.as_deref(),
         secret: e.secret.as_deref(),
         prefix: e.prefix.as_deref(),
-    })
+    }
 }

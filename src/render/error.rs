@@ -1,5 +1,5 @@
-//! The errors of rendering: template problems, output that fails its checks, and values the
-//! templates cannot express. Each variant carries the data a caller needs to report it; the
+//! The errors of rendering: template problems and output that fails its checks. Values are
+//! not checked here: `values::parse` is their one check. Each variant carries the data a caller needs to report it; the
 //! messages say what was wrong, where, and what to do.
 
 use std::fmt;
@@ -58,51 +58,14 @@ pub enum RenderError {
         problem: Box<RenderError>,
     },
 
-    /// The values use a shape the templates cannot express.
-    #[error("values `{field}`: {feature} is not supported; {hint}")]
-    Unsupported {
-        /// Path of the field in values, e.g. `env.DATABASE_URL`.
-        field: String,
-        /// What was asked for.
-        feature: &'static str,
-        /// What to write instead.
-        hint: &'static str,
-    },
-
-    /// A value is outside what the rendered Kubernetes objects accept.
-    #[error("values `{field}`: `{value}` is not valid: expected {expected}")]
-    InvalidValue {
-        /// Path of the field in values, e.g. `blue.replicas`.
-        field: String,
-        /// The offending value, as written.
-        value: String,
-        /// What would be accepted.
-        expected: &'static str,
-    },
-
-    /// A label or annotation key from values would overwrite one greenlight sets itself.
-    #[error(
-        "values `{field}.{key}`: `{key}` is set by greenlight itself ({why}); \
-         remove it from `{field}`"
-    )]
-    ReservedKey {
-        /// `labels` or `annotations`.
-        field: &'static str,
-        /// The reserved key.
-        key: String,
-        /// Why greenlight owns it.
-        why: &'static str,
-    },
-
-    /// The live colour has no image, so the Service would send production traffic nowhere.
-    #[error(
-        "values: the live colour `{color}` has no image (neither `{color}.tag` nor \
-         `{color}.digest` is set), so the Service would route traffic to no pods; set one, \
-         or set `liveColor` to the colour that has an image"
-    )]
-    LiveWithoutImage {
-        /// The live colour.
-        color: crate::values::Color,
+    /// Values lack the block their routing mode renders from: they did not come through
+    /// `values::parse`, which requires it.
+    #[error("values of `routing: {routing}` have no `{block}` block (values::parse requires one)")]
+    MissingBlock {
+        /// The block, e.g. `istio`.
+        block: &'static str,
+        /// The routing mode.
+        routing: crate::values::Routing,
     },
 }
 

@@ -67,7 +67,7 @@ struct Job {
 /// applied once by hand to wire the repository and listing them would make the folder manage
 /// itself.
 pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileMap, RenderError> {
-    let common = context::common(values)?;
+    let common = context::common(values);
     let base = tera::Context::from_serialize(&common).expect("the common context is a map");
     let jobs = plan(values)?;
 
@@ -93,7 +93,7 @@ pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileM
     };
     let text = render_one(templates, &base, &kustomization)?;
     files.insert(kustomization.file, text.into_bytes());
-    for job in wiring(values, env)? {
+    for job in wiring(values, env) {
         let text = render_one(templates, &base, &job)?;
         files.insert(job.file, text.into_bytes());
     }
@@ -101,10 +101,10 @@ pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileM
 }
 
 /// The GitOps wiring files (Flux Kustomization, Argo CD Application) values asks for.
-fn wiring(values: &Values, env: &str) -> Result<Vec<Job>, RenderError> {
+fn wiring(values: &Values, env: &str) -> Vec<Job> {
     let app = &values.app;
     let mut jobs = Vec::new();
-    if let Some(f) = context::flux(values, env)? {
+    if let Some(f) = context::flux(values, env) {
         jobs.push(Job {
             file: format!("{app}.flux-kustomization.yaml"),
             template: "flux-kustomization.yaml.tera",
@@ -116,7 +116,7 @@ fn wiring(values: &Values, env: &str) -> Result<Vec<Job>, RenderError> {
             section: section("flux", &f),
         });
     }
-    if let Some(a) = context::argocd(values, env)? {
+    if let Some(a) = context::argocd(values, env) {
         jobs.push(Job {
             file: format!("{app}.argocd-application.yaml"),
             template: "argocd-application.yaml.tera",
@@ -128,7 +128,7 @@ fn wiring(values: &Values, env: &str) -> Result<Vec<Job>, RenderError> {
             section: section("argocd", &a),
         });
     }
-    Ok(jobs)
+    jobs
 }
 
 /// The files to render, sorted by file name, without the kustomization.
@@ -137,13 +137,13 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
     let object = |kind: &'static str, name: String| Expect::Object {
         kind,
         name,
-        namespace: values.namespace.clone(),
+        namespace: values.namespace.to_string(),
     };
     let checksum = context::pod_config_checksum(values);
     let mut jobs = Vec::new();
 
     for color in Color::ALL {
-        if let Some(d) = context::deployment(values, color, &checksum)? {
+        if let Some(d) = context::deployment(values, color, &checksum) {
             jobs.push(Job {
                 file: format!("{app}-{color}.deployment.yaml"),
                 template: "deployment.yaml.tera",
@@ -156,7 +156,7 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
     match values.routing {
         Routing::Service => {
             for preview in [false, true] {
-                let s = context::service(values, preview)?;
+                let s = context::service(values, preview);
                 jobs.push(Job {
                     file: format!("{}.service.yaml", s.name),
                     template: "service.yaml.tera",
@@ -164,7 +164,7 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                     section: section("service", &s),
                 });
             }
-            if let Some(i) = context::ingress(values)? {
+            if let Some(i) = context::ingress(values) {
                 jobs.push(Job {
                     file: format!("{app}.ingress.yaml"),
                     template: "ingress.yaml.tera",
@@ -172,7 +172,7 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                     section: section("ingress", &i),
                 });
             }
-            if let Some(i) = context::preview_ingress(values)? {
+            if let Some(i) = context::preview_ingress(values) {
                 jobs.push(Job {
                     file: format!("{app}-preview.ingress.yaml"),
                     template: "ingress.yaml.tera",
@@ -182,7 +182,7 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
             }
         }
         Routing::Istio => {
-            let s = context::app_service(values)?;
+            let s = context::app_service(values);
             jobs.push(Job {
                 file: format!("{app}.service.yaml"),
                 template: "service.yaml.tera",
@@ -216,7 +216,7 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
         }
         Routing::GatewayApi => {
             for color in Color::ALL {
-                let s = context::color_service(values, color)?;
+                let s = context::color_service(values, color);
                 jobs.push(Job {
                     file: format!("{}.service.yaml", s.name),
                     template: "service.yaml.tera",

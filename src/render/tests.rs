@@ -323,9 +323,9 @@ fn allowlisted_variables_are_integers() {
     let v = full();
     let checksum = "0".repeat(64);
     let sections = serde_json::json!({
-        "deployment": context::deployment(&v, Color::Blue, &checksum).unwrap().unwrap(),
-        "service": context::service(&v, false).unwrap(),
-        "ingress": context::ingress(&v).unwrap().unwrap(),
+        "deployment": context::deployment(&v, Color::Blue, &checksum).unwrap(),
+        "service": context::service(&v, false),
+        "ingress": context::ingress(&v).unwrap(),
         "istio": context::istio(&istio_values()).unwrap(),
         "http_route": context::http_route(&gateway_api_values()).unwrap(),
     });
@@ -409,8 +409,9 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
     for (i, s) in HOSTILE.iter().enumerate() {
         let s = (*s).to_owned();
         let mut v = full();
-        v.namespace = s.clone();
-        v.image = s.clone();
+        // Names no rule lets through, to prove the templates quote them all the same.
+        v.namespace = crate::values::Namespace::unchecked(&s);
+        v.image = crate::values::ImageRepository::unchecked(&s);
         v.readiness_probe.path = s.clone();
         v.labels = BTreeMap::from([(s.clone(), s.clone())]);
         v.annotations = BTreeMap::from([(s.clone(), s.clone())]);
@@ -692,47 +693,16 @@ fn version_label_is_a_valid_label_value() {
         replicas: 1,
     };
     let long = format!("{}-{}", "a".repeat(62), "b".repeat(40));
-    assert_eq!(
-        context::version_label(Color::Blue, &spec(&long)).unwrap(),
-        "a".repeat(62)
-    );
-    assert_eq!(
-        context::version_label(Color::Blue, &spec("_1.0_")).unwrap(),
-        "1.0"
-    );
-    for bad in ["___", "a/b", "x\ny"] {
-        let err = context::version_label(Color::Green, &spec(bad)).unwrap_err();
-        assert!(
-            matches!(&err, RenderError::InvalidValue { field, .. } if field == "green.tag"),
-            "{err:?}"
-        );
-    }
-    let bad_digest = ColorSpec {
+    assert_eq!(context::version_label(&spec(&long)), "a".repeat(62));
+    assert_eq!(context::version_label(&spec("_1.0_")), "1.0");
+    // Nothing alphanumeric left: the empty label value, which Kubernetes accepts.
+    assert_eq!(context::version_label(&spec("___")), "");
+    let digest = ColorSpec {
         tag: None,
-        digest: Some("sha256:xyz".into()),
+        digest: Some(DIGEST.into()),
         replicas: 1,
     };
-    assert!(context::version_label(Color::Blue, &bad_digest).is_err());
-}
-
-#[test]
-fn reserved_label_and_annotation_keys_are_refused() {
-    for key in ["app", "color", "app.kubernetes.io/version"] {
-        let mut v = minimal();
-        v.labels.insert(key.into(), "x".into());
-        let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-        assert!(
-            matches!(&err, RenderError::ReservedKey { field: "labels", key: k, .. } if k == key),
-            "{err:?}"
-        );
-    }
-    let mut v = minimal();
-    v.annotations.insert("checksum/values".into(), "x".into());
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-    assert!(
-        err.to_string().contains("remove it from `annotations`"),
-        "{err}"
-    );
+    assert_eq!(context::version_label(&digest), &DIGEST[7..19]);
 }
 
 // ---- files present or not -------------------------------------------------------------
@@ -796,14 +766,6 @@ fn ingress_only_when_set_and_without_colour() {
     assert_eq!(annotations.len(), 2, "values + ingress annotations");
     let k = doc(&files, KUSTOMIZATION_FILE);
     assert_eq!(at(&k, &["resources"]).as_sequence().unwrap().len(), 5);
-}
-
-#[test]
-fn live_colour_without_image_is_refused() {
-    let mut v = minimal();
-    v.blue = ColorSpec::default();
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-    assert_eq!(err, RenderError::LiveWithoutImage { color: Color::Blue });
 }
 
 // ---- pod spec defaults and overrides --------------------------------------------------
@@ -1005,83 +967,6 @@ fn output_is_readable_block_yaml() {
 }
 
 // ---- errors ---------------------------------------------------------------------------
-
-#[test]
-fn invalid_numbers_and_names_are_refused() {
-    type Case = (fn(&mut Values), &'static str);
-    let cases: Vec<Case> = vec![
-        (|v| v.blue.replicas = -1, "blue.replicas"),
-        (
-            |v| v.green.replicas = i64::from(i32::MAX) + 1,
-            "green.replicas",
-        ),
-        (|v| v.port = 0, "port"),
-        (|v| v.service_port = Some(70000), "servicePort"),
-        (
-            |v| v.readiness_probe.port = Some(65536),
-            "readinessProbe.port",
-        ),
-        (
-            |v| v.readiness_probe.period_seconds = Some(u32::MAX),
-            "readinessProbe.periodSeconds",
-        ),
-        (|v| v.app = "Api".into(), "app"),
-        (|v| v.app = "../etc".into(), "app"),
-        (|v| v.app = "a".repeat(56), "app"),
-        (
-            |v| v.security_context.run_as_user = Some(0),
-            "securityContext.runAsUser",
-        ),
-        (
-            |v| v.pod_security_context.fs_group = Some(-5),
-            "podSecurityContext.fsGroup",
-        ),
-        (|v| v.green.digest = Some(DIGEST.into()), "green.digest"),
-    ];
-    for (change, want) in cases {
-        let mut v = minimal();
-        change(&mut v);
-        match render(&v, "production", &Templates::builtin()) {
-            Err(RenderError::InvalidValue { field, .. }) => assert_eq!(field, want),
-            other => panic!("{want}: expected InvalidValue, got {other:?}"),
-        }
-    }
-    let mut v = minimal();
-    v.app = "a".repeat(55);
-    render_ok(&v);
-}
-
-#[test]
-fn env_shapes_the_template_cannot_express_are_unsupported() {
-    let mut v = minimal();
-    v.env.insert(
-        "BOTH".into(),
-        EnvValue::From(EnvValueFrom {
-            secret_key_ref: Some(KeyRef {
-                name: "s".into(),
-                key: "k".into(),
-            }),
-            config_map_key_ref: None,
-            field_ref: Some("metadata.name".into()),
-        }),
-    );
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-    assert!(
-        matches!(&err, RenderError::Unsupported { field, .. } if field == "env.BOTH"),
-        "{err:?}"
-    );
-    let mut v = minimal();
-    v.env_from.push(EnvFrom {
-        config_map: None,
-        secret: None,
-        prefix: None,
-    });
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-    assert!(
-        matches!(&err, RenderError::Unsupported { field, .. } if field == "envFrom[0]"),
-        "{err:?}"
-    );
-}
 
 #[test]
 fn override_render_errors_name_the_template_and_cause() {
@@ -1481,14 +1366,6 @@ fn flux_and_argocd_point_at_the_environment_folder_and_stay_out_of_the_kustomiza
 }
 
 #[test]
-fn wiring_names_need_a_dns_friendly_environment() {
-    let err = render(&wired(), "Prod_EU", &Templates::builtin()).unwrap_err();
-    assert!(err.to_string().contains("Prod_EU"), "{err}");
-    // Without wiring blocks the environment name is not used.
-    assert!(render(&minimal(), "Prod_EU", &Templates::builtin()).is_ok());
-}
-
-#[test]
 fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service() {
     let mut v = minimal();
     v.ingress = Some(Ingress {
@@ -1526,10 +1403,6 @@ fn preview_ingress_is_rendered_only_when_enabled_and_reaches_the_preview_service
         changes.iter().all(|l| l.contains(".service.yaml")),
         "{changes:?}"
     );
-
-    v.preview.as_mut().unwrap().ingress.as_mut().unwrap().host = "api.example.com".into();
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
-    assert!(err.to_string().contains("preview.ingress.host"), "{err}");
 }
 
 /// The output check inside a template's output error.

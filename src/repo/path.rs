@@ -1,38 +1,19 @@
-//! Validation of the repository-relative paths greenlight reads and writes. It owns the rule
-//! that no path may escape the repository or reach into `.git`; it touches no disk and no git.
+//! The repository-relative paths greenlight reads and writes, as git trees name them: checked
+//! by the one path rule (`crate::grammar`), directory arguments normalised, names joined.
+//! It touches no disk and no git.
 
 use super::RepoError;
 
-/// Check that `path` is a safe repository-relative file path (`a/b/c.yaml`).
+/// Check that `path` is a safe repository-relative file path (`a/b/c.yaml`): the rule of
+/// [`crate::grammar::check_relative_path`].
 pub(crate) fn validate(path: &str) -> Result<(), RepoError> {
-    let refuse = |reason: &'static str| {
-        Err(RepoError::InvalidPath {
-            path: path.to_string(),
-            reason,
-        })
-    };
-    if path.is_empty() {
-        return refuse("the path is empty");
-    }
-    if path.contains('\0') {
-        return refuse("it contains a NUL byte");
-    }
-    if path.contains('\\') {
-        return refuse("it contains a backslash; use `/` between components");
-    }
-    if path.starts_with('/') {
-        return refuse("it is absolute; give it relative to the repository root");
-    }
-    for component in path.split('/') {
-        match component {
-            "" => return refuse("it has an empty component (`//` or a trailing `/`)"),
-            "." => return refuse("it has a `.` component"),
-            ".." => return refuse("it has a `..` component"),
-            c if c.eq_ignore_ascii_case(".git") => return refuse("it reaches into `.git`"),
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::grammar::check_relative_path(path).map_err(|invalid| RepoError::InvalidPath {
+        path: path.to_string(),
+        reason: match invalid {
+            crate::grammar::Invalid::Malformed { reason } => reason,
+            _ => "the path is empty",
+        },
+    })
 }
 
 /// Normalise a directory argument: `""`, `"."` and `"/"` mean the repository root (returned as

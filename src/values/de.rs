@@ -16,6 +16,7 @@ use super::diagnostic::{Diagnostic, DiagnosticKind};
 use super::path::KeyPath;
 use super::scalar::{self, PlainKind};
 use super::tree::{Entry, Node, NodeKind, Pos};
+use crate::suggest::{closest as suggest, list};
 
 /// Where a key found in the wrong mapping belongs, for the hint of an unknown key.
 const HOMES: &[(&str, &str)] = &[
@@ -207,35 +208,6 @@ impl de::Error for DeError {
     }
 }
 
-/// `a`, `b` and `c` → "`a`, `b`, `c`".
-pub(crate) fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub(crate) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| !matches!(c, '_' | '-'))
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let w = norm(word);
-    if let Some(exact) = candidates.iter().find(|c| norm(c) == w) {
-        return Some(exact);
-    }
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(&w, &norm(c)), *c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 /// The diagnostic of an unknown key `key` at `at` in a mapping that accepts `allowed`.
 fn unknown_key(file: &str, at: Pos, path: &KeyPath, key: &str, allowed: &[&str]) -> Diagnostic {
     let hint = match suggest(key, allowed) {
@@ -409,7 +381,7 @@ impl NodeDe<'_, '_> {
 
     fn integer(&self, min: i128, max: i128) -> Result<i128, DeError> {
         let expected = match self.path.last_key() {
-            Some("port" | "servicePort") => super::validate::PORT_EXPECTED.to_owned(),
+            Some("port" | "servicePort") => crate::grammar::PORT_EXPECTED.to_owned(),
             Some("replicas") => "a whole number of replicas, 0 or more".to_owned(),
             _ if min == i128::from(i64::MIN) => "a whole number".to_owned(),
             _ => format!("a whole number from {min} to {max}"),
@@ -856,7 +828,7 @@ mod tests {
         assert_eq!(d[0].message, "`-1` is out of range");
         assert_eq!(
             d[0].expected.as_deref(),
-            Some(crate::values::validate::PORT_EXPECTED)
+            Some(crate::grammar::PORT_EXPECTED)
         );
     }
 

@@ -85,7 +85,7 @@ pub enum VerificationFailure {
 /// one entry. Line endings (LF or CRLF) follow the file.
 pub fn edit(file: &str, text: &str, new: &Values) -> Result<String, EditError> {
     let (old, root) =
-        super::parse_with_tree(file, text).map_err(|source| EditError::Parse { source })?;
+        super::parse_with_tree(file, text, None).map_err(|source| EditError::Parse { source })?;
 
     let mut allowed = old.clone();
     allowed.live_color = new.live_color;
@@ -211,8 +211,12 @@ fn plan_color(color: Color, old: &ColorSpec, new: &ColorSpec, root: &Node, ops: 
     let added_tag = old.tag.is_none() && new.tag.is_some();
     let added_digest = old.digest.is_none() && new.digest.is_some();
     let swap = match (removed_tag, added_digest, removed_digest, added_tag) {
-        (true, true, false, false) => Some(("tag", "digest", new.digest.clone())),
-        (false, false, true, true) => Some(("digest", "tag", new.tag.clone())),
+        (true, true, false, false) => {
+            Some(("tag", "digest", new.digest.as_deref().map(str::to_owned)))
+        }
+        (false, false, true, true) => {
+            Some(("digest", "tag", new.tag.as_deref().map(str::to_owned)))
+        }
         _ => None,
     }
     // Renaming onto a key that is present (with an empty value) would duplicate it.
@@ -225,13 +229,23 @@ fn plan_color(color: Color, old: &ColorSpec, new: &ColorSpec, root: &Node, ops: 
         });
     } else {
         for (key, old_v, new_v, default_style) in [
-            ("tag", &old.tag, &new.tag, ScalarStyle::DoubleQuoted),
-            ("digest", &old.digest, &new.digest, ScalarStyle::Plain),
+            (
+                "tag",
+                old.tag.as_deref(),
+                new.tag.as_deref(),
+                ScalarStyle::DoubleQuoted,
+            ),
+            (
+                "digest",
+                old.digest.as_deref(),
+                new.digest.as_deref(),
+                ScalarStyle::Plain,
+            ),
         ] {
             match new_v {
-                Some(v) if old_v.as_ref() != Some(v) => ops.push(Op::Set {
+                Some(v) if old_v != Some(v) => ops.push(Op::Set {
                     path: vec![name, key],
-                    value: NewValue::Text(v.clone()),
+                    value: NewValue::Text(v.to_owned()),
                     style_if_new: sibling_style(key, default_style),
                 }),
                 None if has_key(key) => ops.push(Op::Remove {
@@ -741,7 +755,7 @@ readinessProbe: { path: /healthz }
     fn adds_a_key_to_an_empty_flow_mapping() {
         let text = FLOW.replace("green: { replicas: 0 }", "green: {}");
         let mut v = values(&text);
-        v.green.digest = Some(format!("sha256:{}", "a".repeat(64)));
+        v.green.digest = Some(format!("sha256:{}", "a".repeat(64)).into());
         let out = edit("t.yaml", &text, &v).unwrap();
         assert!(
             out.contains(&format!("green: {{ digest: sha256:{} }}", "a".repeat(64))),
@@ -798,7 +812,7 @@ readinessProbe: { path: /healthz }
         let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
         let mut v = values(BLOCK);
         v.blue.tag = None;
-        v.blue.digest = Some(digest.clone());
+        v.blue.digest = Some(digest.clone().into());
         let out = edit("t.yaml", BLOCK, &v).unwrap();
         let line = format!("  digest: \"{digest}\"");
         assert_eq!(
@@ -813,7 +827,7 @@ readinessProbe: { path: /healthz }
 
         let mut v = values(FLOW);
         v.blue.tag = None;
-        v.blue.digest = Some(digest.clone());
+        v.blue.digest = Some(digest.clone().into());
         let out = edit("t.yaml", FLOW, &v).unwrap();
         assert!(
             out.contains(&format!("blue: {{ digest: \"{digest}\", replicas: 4 }}")),
@@ -826,7 +840,7 @@ readinessProbe: { path: /healthz }
         let text = BLOCK.replace("  tag: '1.3.9'\n", "  tag: '1.3.9'\n  digest:\n");
         let mut v = values(&text);
         v.green.tag = None;
-        v.green.digest = Some(format!("sha256:{}", "b".repeat(64)));
+        v.green.digest = Some(format!("sha256:{}", "b".repeat(64)).into());
         let out = edit("t.yaml", &text, &v).unwrap();
         let expected = text.replace("  tag: '1.3.9'\n", "").replace(
             "  digest:\n",

@@ -10,11 +10,12 @@ mod de;
 mod diagnostic;
 mod edit;
 pub mod model;
+mod names;
 mod path;
 mod scalar;
 mod schema;
 mod tree;
-pub mod validate;
+mod validate;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, ValuesError};
 pub use edit::{edit, EditError, VerificationFailure};
@@ -63,11 +64,21 @@ fn check_characters(file: &str, text: &str) -> Result<(), ValuesError> {
 ///
 /// Every problem of the first failing pass is reported, sorted by position.
 pub fn parse(file: &str, text: &str) -> Result<Values, ValuesError> {
-    parse_with_tree(file, text).map(|(values, _)| values)
+    parse_with_tree(file, text, None).map(|(values, _)| values)
+}
+
+/// [`parse`] for the values of environment `env`, which also checks the names built from the
+/// environment's name (the Flux Kustomization / Argo CD Application `<app>-<env>`).
+pub fn parse_in(env: &str, file: &str, text: &str) -> Result<Values, ValuesError> {
+    parse_with_tree(file, text, Some(env)).map(|(values, _)| values)
 }
 
 /// [`parse`], also returning the spanned tree that edits and locations need.
-pub(crate) fn parse_with_tree(file: &str, text: &str) -> Result<(Values, tree::Node), ValuesError> {
+pub(crate) fn parse_with_tree(
+    file: &str,
+    text: &str,
+    env: Option<&str>,
+) -> Result<(Values, tree::Node), ValuesError> {
     check_characters(file, text)?;
     let root = tree::build(file, text).map_err(ValuesError::new)?;
     let Some(root) = root.filter(|r| !r.is_null()) else {
@@ -87,7 +98,7 @@ pub(crate) fn parse_with_tree(file: &str, text: &str) -> Result<(Values, tree::N
         }]));
     };
     let values: Values = de::from_tree(file, &root).map_err(ValuesError::new)?;
-    let problems = validate::check(file, &root, &values);
+    let problems = validate::check(file, &root, &values, env);
     if problems.is_empty() {
         Ok((values, root))
     } else {

@@ -14,18 +14,44 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
+pub use super::names::{AppName, Digest, ImageRepository, Namespace, Tag};
+
+/// Label keys greenlight sets itself on what it renders, and why; values may not set them.
+pub const RESERVED_LABELS: &[(&str, &str)] = &[
+    ("app", "the Services select pods by it"),
+    ("color", "the Services select pods by it"),
+    ("app.kubernetes.io/name", "it names the application"),
+    (
+        "app.kubernetes.io/instance",
+        "it names the colour's Deployment",
+    ),
+    (
+        "app.kubernetes.io/version",
+        "it is derived from the colour's image",
+    ),
+    (
+        "app.kubernetes.io/managed-by",
+        "it marks greenlight's output",
+    ),
+];
+
+/// The pod-template annotation greenlight sets to the checksum of the pods' shared
+/// configuration; values may not set it.
+pub const CHECKSUM_ANNOTATION: &str = "checksum/values";
+
 /// One application in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Values {
-    /// Application name (DNS-1123 label); names every rendered resource.
-    pub app: String,
+    /// Application name (DNS-1035 label, at most 55 characters); names every rendered
+    /// resource.
+    pub app: AppName,
     /// Namespace the resources are rendered into (DNS-1123 label).
-    pub namespace: String,
+    pub namespace: Namespace,
     /// The colour that receives production traffic.
     pub live_color: Color,
     /// Image repository without tag or digest, e.g. `registry.example.com/shop/api`.
-    pub image: String,
+    pub image: ImageRepository,
     /// The blue colour's image and replica count.
     pub blue: ColorSpec,
     /// The green colour's image and replica count.
@@ -145,10 +171,10 @@ impl std::str::FromStr for Color {
 pub struct ColorSpec {
     /// Image tag, e.g. `1.5.0`. Mutually exclusive with `digest`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
+    pub tag: Option<Tag>,
     /// Image digest, `sha256:<64 hex>`. Mutually exclusive with `tag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     /// Replica count (≥ 0); 0 means the colour is scaled down. Signed so that a negative
     /// value gets a located error instead of a type error.
     #[serde(default)]
@@ -475,6 +501,12 @@ impl Routing {
             Routing::Istio => "istio",
             Routing::GatewayApi => "gateway-api",
         }
+    }
+}
+
+impl fmt::Display for Routing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,9 +1,7 @@
-//! Semantic rules of values files: name grammars (DNS-1123, OCI references, label keys,
-//! quantities), ranges, and the consistency of the colour blocks.
-//!
-//! The `check_*` functions are public so that other modules can vet user input (a `--tag`
-//! given on the command line) with the same grammar the values file gets. The file-level pass
-//! reports every problem, located through the spanned tree. Nothing here parses YAML or edits.
+//! The file-level check of a values file: every semantic rule of the values model (the
+//! grammars of `crate::grammar` applied to each field, ranges, and the consistency of the
+//! blocks), located through the spanned tree so every problem names file, line and column.
+//! All problems are reported at once. Nothing here parses YAML or edits.
 
 use saphyr_parser::ScalarStyle;
 
@@ -12,734 +10,11 @@ use super::model::{ColorSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, R
 use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
 use super::tree::{Node, Pos};
+use crate::grammar::*;
 
-/// The expected form of every port.
-pub const PORT_EXPECTED: &str = "a port number from 1 to 65535";
-
-/// Longest `app` name, so that `<app>-preview` and `<app>-green` stay valid names.
-pub const MAX_APP_LEN: usize = 47;
-
-/// Why a name, reference or quantity is not valid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Invalid {
-    /// Nothing was given.
-    #[error("is empty")]
-    Empty,
-    /// Longer than the grammar allows.
-    #[error("is {len} characters long, more than {max}")]
-    TooLong {
-        /// Length in characters.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A fixed-length part has the wrong length.
-    #[error("has {len} {what}, not {expected}")]
-    WrongLength {
-        /// What was counted.
-        what: &'static str,
-        /// How many there are.
-        len: usize,
-        /// How many there must be.
-        expected: usize,
-    },
-    /// A character the grammar does not allow.
-    #[error("contains {}", show(*ch))]
-    BadChar {
-        /// The first offending character.
-        ch: char,
-    },
-    /// Starts with a character that may only appear inside.
-    #[error("starts with {}", show(*ch))]
-    BadStart {
-        /// The first character.
-        ch: char,
-    },
-    /// Ends with a character that may only appear inside.
-    #[error("ends with {}", show(*ch))]
-    BadEnd {
-        /// The last character.
-        ch: char,
-    },
-    /// A structural problem, described.
-    #[error("{reason}")]
-    Malformed {
-        /// What is wrong with the structure.
-        reason: &'static str,
-    },
-    /// An image repository that carries a tag.
-    #[error("includes the tag `{tag}`")]
-    HasTag {
-        /// The tag found after `:`.
-        tag: String,
-    },
-    /// An image repository that carries a digest.
-    #[error("includes the digest `{digest}`")]
-    HasDigest {
-        /// The digest found after `@`.
-        digest: String,
-    },
-    /// A negative quantity.
-    #[error("is negative")]
-    Negative,
-    /// A host given as an IP address.
-    #[error("is an IP address")]
-    IpAddress,
-}
-
-fn show(ch: char) -> String {
-    match ch {
-        ' ' => "a space".to_owned(),
-        '\t' => "a tab".to_owned(),
-        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
-        '`' => "a backquote".to_owned(),
-        c => format!("`{c}`"),
-    }
-}
-
-fn check_len(s: &str, max: usize) -> Result<(), Invalid> {
-    let len = s.chars().count();
-    if len == 0 {
-        Err(Invalid::Empty)
-    } else if len > max {
-        Err(Invalid::TooLong { len, max })
-    } else {
-        Ok(())
-    }
-}
-
-/// Characters allowed everywhere, then which may not start or end the name.
-fn check_chars(
-    s: &str,
-    allowed: impl Fn(char) -> bool,
-    edge: impl Fn(char) -> bool,
-) -> Result<(), Invalid> {
-    if let Some(ch) = s.chars().find(|c| !allowed(*c)) {
-        return Err(Invalid::BadChar { ch });
-    }
-    match (s.chars().next(), s.chars().last()) {
-        (Some(ch), _) if !edge(ch) => Err(Invalid::BadStart { ch }),
-        (_, Some(ch)) if !edge(ch) => Err(Invalid::BadEnd { ch }),
-        _ => Ok(()),
-    }
-}
-
-fn lower_alnum(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
-}
-
-/// A DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub fn check_dns1123_label(s: &str) -> Result<(), Invalid> {
-    check_len(s, 63)?;
-    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)
-}
-
-/// A DNS-1123 subdomain: dot-separated DNS-1123 labels, at most 253 characters.
-pub fn check_dns1123_subdomain(s: &str) -> Result<(), Invalid> {
-    check_len(s, 253)?;
-    check_chars(s, |c| lower_alnum(c) || c == '-' || c == '.', lower_alnum)?;
-    for part in s.split('.') {
-        if part.is_empty() {
-            return Err(Invalid::Malformed {
-                reason: "has an empty part between dots",
-            });
-        }
-        check_chars(part, |_| true, lower_alnum)?;
-    }
-    Ok(())
-}
-
-/// An Ingress host: a DNS-1123 subdomain, optionally with a leading `*.` wildcard; not an IP.
-pub fn check_host(s: &str) -> Result<(), Invalid> {
-    let name = s.strip_prefix("*.").unwrap_or(s);
-    if name.parse::<std::net::IpAddr>().is_ok() {
-        return Err(Invalid::IpAddress);
-    }
-    if name.contains('*') {
-        return Err(Invalid::Malformed {
-            reason: "has a `*` that is not a leading `*.`",
-        });
-    }
-    check_dns1123_subdomain(name)
-}
-
-/// An HTTP header name as routes match it: lowercase letters, digits and `-`, starting and
-/// ending with a letter or digit, at most 256 characters (Istio matches lowercase names).
-pub fn check_header_name(s: &str) -> Result<(), Invalid> {
-    check_len(s, 256)?;
-    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)
-}
-
-/// An HTTP header value to match exactly: printable ASCII, at most 4096 characters.
-pub fn check_header_value(s: &str) -> Result<(), Invalid> {
-    check_len(s, 4096)?;
-    check_chars(s, |c| c == ' ' || c.is_ascii_graphic(), |c| c != ' ')
-}
-
-/// An Istio gateway reference: `name` or `namespace/name`.
-pub fn check_gateway_ref(s: &str) -> Result<(), Invalid> {
-    match s.split_once('/') {
-        Some((ns, name)) => {
-            check_dns1123_label(ns)?;
-            check_dns1123_subdomain(name)
-        }
-        None => check_dns1123_subdomain(s),
-    }
-}
-
-/// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn check_tag(s: &str) -> Result<(), Invalid> {
-    check_len(s, 128)?;
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    check_chars(s, |c| word(c) || c == '.' || c == '-', |_| true)?;
-    match s.chars().next() {
-        Some(ch) if !word(ch) => Err(Invalid::BadStart { ch }),
-        _ => Ok(()),
-    }
-}
-
-/// An image digest: `sha256:` followed by 64 lowercase hex digits.
-pub fn check_digest(s: &str) -> Result<(), Invalid> {
-    let Some(hex) = s.strip_prefix("sha256:") else {
-        return Err(if s.is_empty() {
-            Invalid::Empty
-        } else {
-            Invalid::Malformed {
-                reason: "does not start with `sha256:`",
-            }
-        });
-    };
-    if let Some(ch) = hex
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || ('a'..='f').contains(c)))
-    {
-        return Err(Invalid::BadChar { ch });
-    }
-    if hex.len() != 64 {
-        return Err(Invalid::WrongLength {
-            what: "hex digits after `sha256:`",
-            len: hex.len(),
-            expected: 64,
-        });
-    }
-    Ok(())
-}
-
-/// An OCI image repository without tag or digest (the distribution reference grammar):
-/// an optional registry host with optional port, then lowercase path components
-/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` joined by `/`; at most 255 characters.
-pub fn check_image_repository(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err(Invalid::Empty);
-    }
-    if let Some((_, digest)) = s.split_once('@') {
-        return Err(Invalid::HasDigest {
-            digest: digest.to_owned(),
-        });
-    }
-    let last = s.rsplit('/').next().unwrap_or(s);
-    if let Some((_, tag)) = last.split_once(':') {
-        return Err(Invalid::HasTag {
-            tag: tag.to_owned(),
-        });
-    }
-    check_len(s, 255)?;
-    let (domain, path) = match s.split_once('/') {
-        Some((first, rest))
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.chars().any(|c| c.is_ascii_uppercase()) =>
-        {
-            (Some(first), rest)
-        }
-        _ => (None, s),
-    };
-    if let Some(domain) = domain {
-        check_registry(domain)?;
-    }
-    for component in path.split('/') {
-        check_path_component(component)?;
-    }
-    Ok(())
-}
-
-fn check_registry(domain: &str) -> Result<(), Invalid> {
-    let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
-        let Some((v6, after)) = rest.split_once(']') else {
-            return Err(Invalid::Malformed {
-                reason: "has a registry address with `[` but no `]`",
-            });
-        };
-        if v6.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(Invalid::Malformed {
-                reason: "has a registry address in `[...]` that is not an IPv6 address",
-            });
-        }
-        match after {
-            "" => return Ok(()),
-            _ => match after.strip_prefix(':') {
-                Some(port) => ("", Some(port)),
-                None => {
-                    return Err(Invalid::Malformed {
-                        reason: "has text after the registry's `]` that is not a port",
-                    })
-                }
-            },
-        }
-    } else {
-        match domain.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (domain, None),
-        }
-    };
-    if let Some(port) = port {
-        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::Malformed {
-                reason: "has a registry port that is not a number",
-            });
-        }
-    }
-    if host.is_empty() && domain.starts_with('[') {
-        return Ok(());
-    }
-    for part in host.split('.') {
-        if part.is_empty() {
-            return Err(Invalid::Malformed {
-                reason: "has a registry host with an empty part between dots",
-            });
-        }
-        check_chars(
-            part,
-            |c| c.is_ascii_alphanumeric() || c == '-',
-            |c| c.is_ascii_alphanumeric(),
-        )?;
-    }
-    Ok(())
-}
-
-fn check_path_component(c: &str) -> Result<(), Invalid> {
-    if c.is_empty() {
-        return Err(Invalid::Malformed {
-            reason: "has an empty path component (`//`, or `/` at the start or end)",
-        });
-    }
-    check_chars(
-        c,
-        |ch| lower_alnum(ch) || matches!(ch, '.' | '_' | '-'),
-        lower_alnum,
-    )?;
-    // Runs of separators between alphanumeric words must be `.`, `_`, `__` or `-`+.
-    let bad_run = c
-        .split(lower_alnum)
-        .filter(|run| !run.is_empty())
-        .any(|run| !(matches!(run, "." | "_" | "__") || run.bytes().all(|b| b == b'-')));
-    if bad_run {
-        return Err(Invalid::Malformed {
-            reason: "separates words in a path component with something other than \
-                     `.`, `_`, `__` or dashes",
-        });
-    }
-    Ok(())
-}
-
-/// A Kubernetes resource quantity: a non-negative decimal number with an optional suffix
-/// (`n u m k M G T P E`, `Ki Mi Gi Ti Pi Ei`, or a decimal exponent `e3`/`E-2`).
-pub fn check_quantity(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err(Invalid::Empty);
-    }
-    if s.starts_with('-') {
-        return Err(Invalid::Negative);
-    }
-    let unsigned = s.strip_prefix('+').unwrap_or(s);
-    let number_end = unsigned
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(unsigned.len());
-    let (number, suffix) = unsigned.split_at(number_end);
-    let digits = number.bytes().filter(u8::is_ascii_digit).count();
-    if digits == 0 || number.matches('.').count() > 1 {
-        return Err(Invalid::Malformed {
-            reason: "does not start with a number",
-        });
-    }
-    let exponent_ok = |e: &str| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
-    };
-    let ok = match suffix {
-        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => true,
-        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => true,
-        _ => suffix.strip_prefix(['e', 'E']).is_some_and(exponent_ok),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Invalid::Malformed {
-            reason: "has an unknown unit suffix",
-        })
-    }
-}
-
-fn name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
-}
-
-/// A label or annotation key: an optional DNS-1123 subdomain prefix and `/`, then a name of
-/// at most 63 characters `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`.
-pub fn check_qualified_name(s: &str) -> Result<(), Invalid> {
-    let name = match s.split_once('/') {
-        Some((prefix, name)) => {
-            if name.contains('/') {
-                return Err(Invalid::Malformed {
-                    reason: "has more than one `/`",
-                });
-            }
-            check_dns1123_subdomain(prefix).map_err(|_| Invalid::Malformed {
-                reason: "has a prefix before `/` that is not a DNS-1123 subdomain",
-            })?;
-            if name.is_empty() {
-                return Err(Invalid::Malformed {
-                    reason: "has no name after `/`",
-                });
-            }
-            name
-        }
-        None => s,
-    };
-    check_len(name, 63)?;
-    check_chars(name, name_char, |c| c.is_ascii_alphanumeric())
-}
-
-/// A label value: empty, or at most 63 characters `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`.
-pub fn check_label_value(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Ok(());
-    }
-    check_len(s, 63)?;
-    check_chars(s, name_char, |c| c.is_ascii_alphanumeric())
-}
-
-/// An environment variable name: `[-._a-zA-Z][-._a-zA-Z0-9]*`.
-pub fn check_env_name(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err(Invalid::Empty);
-    }
-    check_chars(
-        s,
-        |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'),
-        |_| true,
-    )?;
-    match s.chars().next() {
-        Some(ch) if ch.is_ascii_digit() => Err(Invalid::BadStart { ch }),
-        _ => Ok(()),
-    }
-}
-
-/// A key inside a ConfigMap or Secret: `[-._a-zA-Z0-9]+`, at most 253 characters.
-pub fn check_config_key(s: &str) -> Result<(), Invalid> {
-    check_len(s, 253)?;
-    check_chars(
-        s,
-        |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'),
-        |_| true,
-    )
-}
-
-/// An HTTP path: starts with `/`, no whitespace or control characters.
-pub fn check_http_path(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err(Invalid::Empty);
-    }
-    if let Some(ch) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Invalid::BadChar { ch });
-    }
-    match s.chars().next() {
-        Some('/') => Ok(()),
-        Some(ch) => Err(Invalid::BadStart { ch }),
-        None => Err(Invalid::Empty),
-    }
-}
-
-/// The pod fields an environment variable may read (`fieldRef`).
-const FIELD_REFS: &[&str] = &[
-    "metadata.name",
-    "metadata.namespace",
-    "metadata.uid",
-    "metadata.labels['<key>']",
-    "metadata.annotations['<key>']",
-    "spec.nodeName",
-    "spec.serviceAccountName",
-    "status.hostIP",
-    "status.hostIPs",
-    "status.podIP",
-    "status.podIPs",
-];
-
-/// A pod field an environment variable may read.
-pub fn check_field_ref(s: &str) -> Result<(), Invalid> {
-    let subscript = |prefix: &str| {
-        s.strip_prefix(prefix)
-            .and_then(|r| r.strip_prefix("['"))
-            .and_then(|r| r.strip_suffix("']"))
-            .is_some_and(|key| check_qualified_name(key).is_ok())
-    };
-    if FIELD_REFS.contains(&s) || subscript("metadata.labels") || subscript("metadata.annotations")
-    {
-        Ok(())
-    } else if s.is_empty() {
-        Err(Invalid::Empty)
-    } else {
-        Err(Invalid::Malformed {
-            reason: "is not a pod field that Kubernetes exposes to containers",
-        })
-    }
-}
-
-/// An `app` name: a DNS-1123 label of at most 47 characters, so that `<app>-preview` and
-/// `<app>-green` stay valid names.
-pub fn check_app_name(s: &str) -> Result<(), Invalid> {
-    check_dns1123_label(s)?;
-    check_len(s, MAX_APP_LEN)
-}
-
-/// One grammar as the file-level pass applies it: what it is called in messages, the check,
-/// the accepted form, and a likely fix.
-struct Rule {
-    what: &'static str,
-    check: fn(&str) -> Result<(), Invalid>,
-    expected: &'static str,
-    hint: fn(&str, &Invalid) -> Option<String>,
-}
-
-fn no_hint(_: &str, _: &Invalid) -> Option<String> {
-    None
-}
-
-fn dns_hint(_: &str, e: &Invalid) -> Option<String> {
-    match e {
-        Invalid::BadChar { ch } if ch.is_ascii_uppercase() => {
-            Some("use lowercase letters".to_owned())
-        }
-        Invalid::BadChar { ch: '_' } => Some("use `-` instead of `_`".to_owned()),
-        _ => None,
-    }
-}
-
-fn image_hint(image: &str, e: &Invalid) -> Option<String> {
-    match e {
-        Invalid::HasTag { tag } => Some(format!(
-            "write `image: {}` and move the tag into the colour block: `tag: \"{tag}\"`",
-            &image[..image.len() - tag.len() - 1]
-        )),
-        Invalid::HasDigest { digest } => Some(format!(
-            "write `image: {}` and move the digest into the colour block: `digest: {digest}`",
-            &image[..image.len() - digest.len() - 1]
-        )),
-        Invalid::BadChar { ch } if ch.is_ascii_uppercase() => {
-            Some("repository paths are lowercase".to_owned())
-        }
-        _ => None,
-    }
-}
-
-fn quantity_hint(q: &str, _: &Invalid) -> Option<String> {
-    let number = q.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &q[number.len()..];
-    let unit = suffix.chars().next()?.to_ascii_uppercase();
-    if !"KMGTPE".contains(unit) {
-        return None;
-    }
-    let decimal = if unit == 'K' { 'k' } else { unit };
-    match suffix.to_ascii_lowercase().as_str() {
-        "kb" | "mb" | "gb" | "tb" | "pb" | "eb" => Some(format!(
-            "quantities have no `B`: write `{number}{unit}i` (powers of 1024) or \
-             `{number}{decimal}` (powers of 1000)"
-        )),
-        "ki" | "mi" | "gi" | "ti" | "pi" | "ei" => Some(format!("write `{number}{unit}i`")),
-        "k" if suffix == "K" => Some(format!("write `{number}k` or `{number}Ki`")),
-        _ => None,
-    }
-}
-
-fn field_ref_hint(field: &str, _: &Invalid) -> Option<String> {
-    super::de::suggest(field, FIELD_REFS).map(|s| format!("did you mean `{s}`?"))
-}
-
-const APP: Rule = Rule {
-    what: "app name",
-    check: check_app_name,
-    expected: "a DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a \
-               letter or digit, at most 47 characters (so that `<app>-preview` and \
-               `<app>-green` stay valid names)",
-    hint: dns_hint,
-};
-const DNS_LABEL: Rule = Rule {
-    what: "DNS-1123 label",
-    check: check_dns1123_label,
-    expected: "a DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a \
-               letter or digit, at most 63 characters",
-    hint: dns_hint,
-};
-const SUBDOMAIN: Rule = Rule {
-    what: "DNS-1123 subdomain",
-    check: check_dns1123_subdomain,
-    expected: "a DNS-1123 subdomain: dot-separated words of lowercase letters, digits and `-`, \
-               at most 253 characters",
-    hint: dns_hint,
-};
-const HOST: Rule = Rule {
-    what: "host name",
-    check: check_host,
-    expected: "a DNS-1123 subdomain such as `api.example.com`, optionally starting with `*.`",
-    hint: dns_hint,
-};
-const HTTP_PATH: Rule = Rule {
-    what: "HTTP path",
-    check: check_http_path,
-    expected: "a path starting with `/`, without spaces, such as `/healthz`",
-    hint: no_hint,
-};
-const IMAGE: Rule = Rule {
-    what: "image repository",
-    check: check_image_repository,
-    expected: "an image repository without tag or digest, such as \
-               `registry.example.com/shop/api`",
-    hint: image_hint,
-};
-const TAG: Rule = Rule {
-    what: "image tag",
-    check: check_tag,
-    expected: "letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, at most 128 \
-               characters",
-    hint: no_hint,
-};
-const DIGEST: Rule = Rule {
-    what: "image digest",
-    check: check_digest,
-    expected: "`sha256:` followed by 64 lowercase hex digits",
-    hint: no_hint,
-};
-const QUANTITY: Rule = Rule {
-    what: "quantity",
-    check: check_quantity,
-    expected: "a Kubernetes quantity such as `100m`, `0.5`, `1`, `256Mi` or `1G` (units: n u m \
-               k M G T P E, Ki Mi Gi Ti Pi Ei)",
-    hint: quantity_hint,
-};
-const QUALIFIED_NAME: Rule = Rule {
-    what: "key",
-    check: check_qualified_name,
-    expected: "an optional DNS-1123 subdomain and `/`, then at most 63 letters, digits, `-`, `_` \
-               and `.`, starting and ending with a letter or digit (such as `example.com/team`)",
-    hint: no_hint,
-};
-const LABEL_VALUE: Rule = Rule {
-    what: "label value",
-    check: check_label_value,
-    expected: "empty, or at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a \
-               letter or digit",
-    hint: no_hint,
-};
-const ENV_NAME: Rule = Rule {
-    what: "variable name",
-    check: check_env_name,
-    expected: "letters, digits, `_`, `-` and `.`, not starting with a digit (such as \
-               `LOG_LEVEL`)",
-    hint: no_hint,
-};
-const CONFIG_KEY: Rule = Rule {
-    what: "ConfigMap or Secret key",
-    check: check_config_key,
-    expected: "letters, digits, `-`, `_` and `.`, at most 253 characters",
-    hint: no_hint,
-};
-const FIELD_REF: Rule = Rule {
-    what: "pod field",
-    check: check_field_ref,
-    expected: "a pod field such as `metadata.name`, `metadata.namespace`, \
-               `metadata.labels['<key>']`, `spec.nodeName` or `status.podIP`",
-    hint: field_ref_hint,
-};
-
-const HEADER_NAME: Rule = Rule {
-    what: "header name",
-    check: check_header_name,
-    expected: "lowercase letters, digits and `-`, such as `x-preview`",
-    hint: dns_hint,
-};
-const HEADER_VALUE: Rule = Rule {
-    what: "header value",
-    check: check_header_value,
-    expected: "printable ASCII text, at most 4096 characters",
-    hint: no_hint,
-};
-/// Source kinds a Flux Kustomization may reference.
-const FLUX_SOURCE_KINDS: &[&str] = &[
-    "GitRepository",
-    "OCIRepository",
-    "Bucket",
-    "ExternalArtifact",
-];
-
-fn strsim_closest(value: &str, choices: &[&str]) -> Option<String> {
-    choices
-        .iter()
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&value.to_lowercase(), &c.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
-/// A Go duration as Flux accepts it: `([0-9]+(\.[0-9]+)?(ms|s|m|h))+`, such as `10m` or `1h30m`.
-pub fn check_duration(s: &str) -> Result<(), Invalid> {
-    check_len(s, 64)?;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        let valid_number = !number.is_empty()
-            && !number.starts_with('.')
-            && !number.ends_with('.')
-            && number.matches('.').count() <= 1;
-        if !valid_number {
-            return Err(Invalid::Malformed {
-                reason: "is not a number followed by a unit",
-            });
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u))
-            .ok_or(Invalid::Malformed {
-                reason: "has a number without a unit of `ms`, `s`, `m` or `h`",
-            })?;
-        rest = &rest[unit.len()..];
-    }
-    Ok(())
-}
-
-const DURATION: Rule = Rule {
-    what: "duration",
-    check: check_duration,
-    expected: "a duration such as `10m`, `30s` or `1h30m` (units ms, s, m, h)",
-    hint: no_hint,
-};
-const GATEWAY_REF: Rule = Rule {
-    what: "gateway reference",
-    check: check_gateway_ref,
-    expected: "a Gateway name, or `namespace/name` such as `istio-system/public`",
-    hint: dns_hint,
-};
-
-/// Every semantic problem of `v`, located through `root`.
-pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
+/// Every semantic problem of `v`, located through `root`; with the environment `v` belongs to,
+/// also those of the names built from it.
+pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> Vec<Diagnostic> {
     let mut c = Checker {
         file,
         root,
@@ -800,13 +75,25 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
         }
     }
     c.routing(v);
-    c.wiring(v);
+    c.wiring(v, env);
     for (key, value) in &v.labels {
-        c.rule(&top("labels").key(key), key, &QUALIFIED_NAME, true);
-        c.rule(&top("labels").key(key), value, &LABEL_VALUE, false);
+        let path = top("labels").key(key);
+        c.rule(&path, key, &QUALIFIED_NAME, true);
+        c.rule(&path, value, &LABEL_VALUE, false);
+        if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
+            c.owned_key(&path, key, why);
+        }
     }
     for key in v.annotations.keys() {
-        c.rule(&top("annotations").key(key), key, &QUALIFIED_NAME, true);
+        let path = top("annotations").key(key);
+        c.rule(&path, key, &QUALIFIED_NAME, true);
+        if key == super::CHECKSUM_ANNOTATION {
+            c.owned_key(
+                &path,
+                key,
+                "it holds the checksum that rolls the pods when their configuration changes",
+            );
+        }
     }
     let pod = &v.pod_security_context;
     let container = &v.security_context;
@@ -817,13 +104,23 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values) -> Vec<Diagnostic> {
         ("securityContext", "runAsUser", container.run_as_user),
         ("securityContext", "runAsGroup", container.run_as_group),
     ] {
-        if let Some(id) = id.filter(|id| *id < 0) {
-            c.push_value(
-                &KeyPath::keys(&[block, key]),
+        let path = KeyPath::keys(&[block, key]);
+        match id {
+            Some(id) if id < 0 => c.push_value(
+                &path,
                 format!("`{id}` is negative"),
                 "a user or group id of 0 or more",
                 None,
-            );
+            ),
+            // The pods always run with `runAsNonRoot: true`: user 0 could never start.
+            Some(0) if key == "runAsUser" => c.push_value(
+                &path,
+                "`0` is root, and greenlight's pods never run as root (`runAsNonRoot: true`)"
+                    .to_owned(),
+                "a user id above 0",
+                Some("pick the image's non-root user, e.g. `runAsUser: 10001`".to_owned()),
+            ),
+            _ => {}
         }
     }
     c.diags
@@ -998,12 +295,34 @@ impl Checker<'_> {
     }
 
     /// The `flux` and `argocd` blocks.
-    fn wiring(&mut self, v: &Values) {
+    fn wiring(&mut self, v: &Values, env: Option<&str>) {
+        // The Flux Kustomization / Argo CD Application is named `<app>-<env>`.
+        for (block, present) in [("flux", v.flux.is_some()), ("argocd", v.argocd.is_some())] {
+            let Some(env) = env.filter(|_| present) else {
+                continue;
+            };
+            if let Err(e) = check_wiring_name(&v.app, env) {
+                let name = wiring_name(&v.app, env);
+                let at = self.pos_of_key(&KeyPath::keys(&[block]));
+                self.push(
+                    at,
+                    &KeyPath::keys(&[block]),
+                    format!(
+                        "`{name}`, the name `{block}` gives the object it renders \
+                         (`<app>-<environment>`), is not a valid name: it {e}"
+                    ),
+                    "an environment path of lowercase letters, digits, `-`, `.` and `/`",
+                    Some(format!(
+                        "rename the folder environments/{env} in lowercase, or drop `{block}`"
+                    )),
+                );
+            }
+        }
         if let Some(flux) = &v.flux {
             let at = |key: &str| KeyPath::keys(&["flux", key]);
             let kind = &flux.source_ref.kind;
             if !FLUX_SOURCE_KINDS.contains(&kind.as_str()) {
-                let hint = strsim_closest(kind, FLUX_SOURCE_KINDS);
+                let hint = crate::suggest::did_you_mean(kind, FLUX_SOURCE_KINDS);
                 self.push_value(
                     &at("sourceRef").key("kind"),
                     format!("{} is not a Flux source kind", shown(kind)),
@@ -1113,6 +432,18 @@ impl Checker<'_> {
     ) {
         let at = self.pos_of_value(path);
         self.push(at, path, message, expected, hint);
+    }
+
+    /// A key greenlight sets itself, refused where values sets it.
+    fn owned_key(&mut self, path: &KeyPath, key: &str, why: &str) {
+        let at = self.pos_of_key(path);
+        self.push(
+            at,
+            path,
+            format!("`{key}` is set by greenlight: {why}"),
+            "a key of your own",
+            Some("remove it".to_owned()),
+        );
     }
 
     /// Apply `rule` to `value`, reported at the key of `path` (for map keys) or its value.
@@ -1248,16 +579,20 @@ impl Checker<'_> {
         let block = KeyPath::keys(&[name]);
         self.rule(&block.key("path"), &p.path, &HTTP_PATH, false);
         self.port(&block.key("port"), p.port);
-        for (key, value) in [
-            ("periodSeconds", p.period_seconds),
-            ("timeoutSeconds", p.timeout_seconds),
-            ("failureThreshold", p.failure_threshold),
+        for (key, value, min) in [
+            ("initialDelaySeconds", p.initial_delay_seconds, 0),
+            ("periodSeconds", p.period_seconds, 1),
+            ("timeoutSeconds", p.timeout_seconds, 1),
+            ("failureThreshold", p.failure_threshold, 1),
         ] {
-            if value == Some(0) {
+            let Some(value) = value else { continue };
+            // Kubernetes stores these as 32-bit integers.
+            let max = i32::MAX as u32;
+            if value < min || value > max {
                 self.push_value(
                     &block.key(key),
-                    "`0` is too small".to_owned(),
-                    "a whole number of 1 or more",
+                    format!("`{value}` is out of range"),
+                    &format!("a whole number from {min} to {max}"),
                     None,
                 );
             }
@@ -1267,7 +602,7 @@ impl Checker<'_> {
     fn env(&mut self, v: &Values) {
         for (name, value) in &v.env {
             let path = KeyPath::keys(&["env", name]);
-            self.rule(&path, name, &ENV_NAME, true);
+            self.rule(&path, name, &VARIABLE_NAME, true);
             let EnvValue::From(from) = value else {
                 continue;
             };
@@ -1289,7 +624,8 @@ impl Checker<'_> {
                         format!("the value reference names {} sources", given.len())
                     },
                     "exactly one of `secretKeyRef`, `configMapKeyRef` or `fieldRef`",
-                    (given.len() > 1).then(|| format!("keep one of {}", super::de::list(&given))),
+                    (given.len() > 1)
+                        .then(|| format!("keep one of {}", crate::suggest::list(&given))),
                 );
             }
             for (key, r) in [
@@ -1329,7 +665,7 @@ impl Checker<'_> {
                 }
             }
             if let Some(prefix) = from.prefix.as_deref().filter(|p| !p.is_empty()) {
-                self.rule(&item.key("prefix"), prefix, &ENV_NAME, false);
+                self.rule(&item.key("prefix"), prefix, &VARIABLE_NAME, false);
             }
         }
     }
@@ -1365,236 +701,6 @@ fn shown(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn table(check: fn(&str) -> Result<(), Invalid>, valid: &[&str], invalid: &[(&str, Invalid)]) {
-        for v in valid {
-            assert_eq!(check(v), Ok(()), "{v:?} should be valid");
-        }
-        for (v, why) in invalid {
-            assert_eq!(check(v).as_ref(), Err(why), "{v:?}");
-        }
-    }
-
-    #[test]
-    fn dns1123_labels() {
-        let long = "a".repeat(64);
-        table(
-            check_dns1123_label,
-            &["a", "api", "my-app-2", "0abc", &"a".repeat(63)],
-            &[
-                ("", Invalid::Empty),
-                (&long, Invalid::TooLong { len: 64, max: 63 }),
-                ("My-app", Invalid::BadChar { ch: 'M' }),
-                ("my_app", Invalid::BadChar { ch: '_' }),
-                ("my.app", Invalid::BadChar { ch: '.' }),
-                ("-app", Invalid::BadStart { ch: '-' }),
-                ("app-", Invalid::BadEnd { ch: '-' }),
-            ],
-        );
-    }
-
-    #[test]
-    fn dns1123_subdomains() {
-        let long = format!("{}.com", "a".repeat(250));
-        table(
-            check_dns1123_subdomain,
-            &["a", "nginx", "api.example.com", "my-secret.v2"],
-            &[
-                ("", Invalid::Empty),
-                (&long, Invalid::TooLong { len: 254, max: 253 }),
-                (
-                    "a..b",
-                    Invalid::Malformed {
-                        reason: "has an empty part between dots",
-                    },
-                ),
-                ("a.-b", Invalid::BadStart { ch: '-' }),
-                ("a-.b", Invalid::BadEnd { ch: '-' }),
-                (".a", Invalid::BadStart { ch: '.' }),
-                ("Api.com", Invalid::BadChar { ch: 'A' }),
-            ],
-        );
-    }
-
-    #[test]
-    fn hosts() {
-        table(
-            check_host,
-            &["api.example.com", "*.example.com", "localhost"],
-            &[
-                ("10.0.0.1", Invalid::IpAddress),
-                (
-                    "a.*.com",
-                    Invalid::Malformed {
-                        reason: "has a `*` that is not a leading `*.`",
-                    },
-                ),
-                ("api_x.com", Invalid::BadChar { ch: '_' }),
-            ],
-        );
-    }
-
-    #[test]
-    fn image_repositories() {
-        table(
-            check_image_repository,
-            &[
-                "api",
-                "library/nginx",
-                "registry.example.com/shop/api",
-                "localhost/api",
-                "localhost:5000/api",
-                "registry.example.com:5000/a/b/c",
-                "[::1]:5000/api",
-                "Registry.Example.com/api",
-                "ghcr.io/org/my_image__x.y-z--w",
-            ],
-            &[
-                ("", Invalid::Empty),
-                ("api:1.2", Invalid::HasTag { tag: "1.2".into() }),
-                (
-                    "registry.example.com:5000/api:latest",
-                    Invalid::HasTag {
-                        tag: "latest".into(),
-                    },
-                ),
-                (
-                    "api@sha256:abc",
-                    Invalid::HasDigest {
-                        digest: "sha256:abc".into(),
-                    },
-                ),
-                ("Shop", Invalid::BadChar { ch: 'S' }),
-                ("shop/API", Invalid::BadChar { ch: 'A' }),
-                (
-                    "shop//api",
-                    Invalid::Malformed {
-                        reason: "has an empty path component (`//`, or `/` at the start or end)",
-                    },
-                ),
-                (
-                    "shop/api/",
-                    Invalid::Malformed {
-                        reason: "has an empty path component (`//`, or `/` at the start or end)",
-                    },
-                ),
-                ("shop/-api", Invalid::BadStart { ch: '-' }),
-                (
-                    "shop/a..b",
-                    Invalid::Malformed {
-                        reason: "separates words in a path component with something other than \
-                             `.`, `_`, `__` or dashes",
-                    },
-                ),
-                (
-                    "shop/a___b",
-                    Invalid::Malformed {
-                        reason: "separates words in a path component with something other than \
-                             `.`, `_`, `__` or dashes",
-                    },
-                ),
-                ("reg-.com/api", Invalid::BadEnd { ch: '-' }),
-                (
-                    "reg.com:x/api",
-                    Invalid::Malformed {
-                        reason: "has a registry port that is not a number",
-                    },
-                ),
-                (
-                    &format!("r.io/{}", "a".repeat(252)),
-                    Invalid::TooLong { len: 257, max: 255 },
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn tags() {
-        table(
-            check_tag,
-            &[
-                "1.5.0",
-                "v1",
-                "latest",
-                "_x",
-                "1.5.0-rc.1_build",
-                &"a".repeat(128),
-            ],
-            &[
-                ("", Invalid::Empty),
-                (".x", Invalid::BadStart { ch: '.' }),
-                ("-x", Invalid::BadStart { ch: '-' }),
-                ("1.0+build", Invalid::BadChar { ch: '+' }),
-                ("a b", Invalid::BadChar { ch: ' ' }),
-                (&"a".repeat(129), Invalid::TooLong { len: 129, max: 128 }),
-            ],
-        );
-    }
-
-    #[test]
-    fn digests() {
-        let hex = "0123456789abcdef".repeat(4);
-        table(
-            check_digest,
-            &[&format!("sha256:{hex}")],
-            &[
-                ("", Invalid::Empty),
-                (
-                    &hex,
-                    Invalid::Malformed {
-                        reason: "does not start with `sha256:`",
-                    },
-                ),
-                (
-                    &format!("sha256:{}", hex.to_uppercase()),
-                    Invalid::BadChar { ch: 'A' },
-                ),
-                (
-                    &format!("sha256:{}", &hex[1..]),
-                    Invalid::WrongLength {
-                        what: "hex digits after `sha256:`",
-                        len: 63,
-                        expected: 64,
-                    },
-                ),
-                (
-                    &format!("sha512:{hex}"),
-                    Invalid::Malformed {
-                        reason: "does not start with `sha256:`",
-                    },
-                ),
-            ],
-        );
-    }
-
-    #[test]
-    fn quantities() {
-        let unit = Invalid::Malformed {
-            reason: "has an unknown unit suffix",
-        };
-        let nan = Invalid::Malformed {
-            reason: "does not start with a number",
-        };
-        table(
-            check_quantity,
-            &[
-                "0", "1", "100m", "0.5", ".5", "1.", "256Mi", "1Gi", "2Ti", "1k", "1M", "1e3",
-                "1E-2", "5n", "3u", "+1", "1.5Gi", "12Ei",
-            ],
-            &[
-                ("", Invalid::Empty),
-                ("-1", Invalid::Negative),
-                ("256MB", unit.clone()),
-                ("1gi", unit.clone()),
-                ("1K", unit.clone()),
-                ("1e", unit.clone()),
-                ("1 Gi", unit),
-                ("Mi", nan.clone()),
-                ("1.2.3", nan.clone()),
-                (".", nan),
-            ],
-        );
-    }
-
     #[test]
     fn ports_are_checked_in_range() {
         let root = crate::values::tree::build("t", "port: 0\n")
@@ -1620,124 +726,62 @@ mod tests {
             .all(|d| d.expected.as_deref() == Some(PORT_EXPECTED)));
     }
 
+    const MINIMAL: &str = "app: api\nnamespace: shop\nliveColor: blue\nimage: registry.example.com/api\n\
+                           blue: { tag: \"1.0\", replicas: 1 }\ngreen: { replicas: 0 }\nport: 8080\n\
+                           readinessProbe: { path: /healthz }\n";
+
     #[test]
-    fn qualified_names() {
-        table(
-            check_qualified_name,
-            &[
-                "app",
-                "team",
-                "example.com/team",
-                "app.kubernetes.io/name",
-                "A_b.c-D",
-                "a",
-            ],
-            &[
-                ("", Invalid::Empty),
-                ("-a", Invalid::BadStart { ch: '-' }),
-                ("a_", Invalid::BadEnd { ch: '_' }),
-                ("a b", Invalid::BadChar { ch: ' ' }),
-                (
-                    "a/b/c",
-                    Invalid::Malformed {
-                        reason: "has more than one `/`",
-                    },
-                ),
-                (
-                    "Example.com/x",
-                    Invalid::Malformed {
-                        reason: "has a prefix before `/` that is not a DNS-1123 subdomain",
-                    },
-                ),
-                (
-                    "/x",
-                    Invalid::Malformed {
-                        reason: "has a prefix before `/` that is not a DNS-1123 subdomain",
-                    },
-                ),
-                (
-                    "example.com/",
-                    Invalid::Malformed {
-                        reason: "has no name after `/`",
-                    },
-                ),
-                (&"a".repeat(64), Invalid::TooLong { len: 64, max: 63 }),
-            ],
+    fn names_built_from_the_environment_are_checked_with_it() {
+        let wired =
+            format!("{MINIMAL}flux: {{ sourceRef: {{ kind: GitRepository, name: gitops }} }}\n");
+        let err = crate::values::parse_in("Prod_EU", "v.yaml", &wired).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!((d.line, d.column, d.path.as_str()), (9, 1, "flux"));
+        assert!(
+            d.message
+                .starts_with("`api-Prod_EU`, the name `flux` gives"),
+            "{d:?}"
         );
+        assert!(d.hint.as_deref().unwrap().contains("environments/Prod_EU"));
+        crate::values::parse_in("prod/eu", "v.yaml", &wired).unwrap();
+        // Without wiring blocks the environment's name builds no object name.
+        crate::values::parse_in("Prod_EU", "v.yaml", MINIMAL).unwrap();
     }
 
     #[test]
-    fn label_values() {
-        table(
-            check_label_value,
-            &["", "v1", "1.10", "a-b_c.D"],
-            &[
-                ("a b", Invalid::BadChar { ch: ' ' }),
-                ("-a", Invalid::BadStart { ch: '-' }),
-                ("a/b", Invalid::BadChar { ch: '/' }),
-                (&"a".repeat(64), Invalid::TooLong { len: 64, max: 63 }),
-            ],
-        );
-    }
-
-    #[test]
-    fn env_names() {
-        table(
-            check_env_name,
-            &["LOG_LEVEL", "_x", "a.b-c", "-x", ".x", "x1"],
-            &[
-                ("", Invalid::Empty),
-                ("1X", Invalid::BadStart { ch: '1' }),
-                ("A B", Invalid::BadChar { ch: ' ' }),
-                ("A=B", Invalid::BadChar { ch: '=' }),
-            ],
-        );
-    }
-
-    #[test]
-    fn http_paths() {
-        table(
-            check_http_path,
-            &["/", "/healthz", "/api/v1?x=1"],
-            &[
-                ("", Invalid::Empty),
-                ("healthz", Invalid::BadStart { ch: 'h' }),
-                ("/a b", Invalid::BadChar { ch: ' ' }),
-                ("/a\n", Invalid::BadChar { ch: '\n' }),
-            ],
-        );
-    }
-
-    #[test]
-    fn field_refs() {
-        let not_field = Invalid::Malformed {
-            reason: "is not a pod field that Kubernetes exposes to containers",
-        };
-        table(
-            check_field_ref,
-            &[
-                "metadata.name",
-                "status.podIP",
-                "metadata.labels['app.kubernetes.io/name']",
-            ],
-            &[
-                ("", Invalid::Empty),
-                ("metadata.nam", not_field.clone()),
-                ("metadata.labels['bad key']", not_field),
-            ],
-        );
-    }
-
-    #[test]
-    fn invalid_reads_as_a_sentence_fragment() {
-        assert_eq!(Invalid::BadChar { ch: ' ' }.to_string(), "contains a space");
-        assert_eq!(
-            Invalid::TooLong { len: 64, max: 63 }.to_string(),
-            "is 64 characters long, more than 63"
-        );
-        assert_eq!(
-            Invalid::HasTag { tag: "1.2".into() }.to_string(),
-            "includes the tag `1.2`"
-        );
+    fn keys_greenlight_sets_and_root_are_refused_where_render_would_need_them() {
+        for (extra, path) in [
+            ("labels: { color: x }\n", "labels.color"),
+            (
+                "labels: { app.kubernetes.io/version: x }\n",
+                "labels.\"app.kubernetes.io/version\"",
+            ),
+            (
+                "annotations: { checksum/values: x }\n",
+                "annotations.checksum/values",
+            ),
+            (
+                "securityContext: { runAsUser: 0 }\n",
+                "securityContext.runAsUser",
+            ),
+            (
+                "podSecurityContext: { runAsUser: 0 }\n",
+                "podSecurityContext.runAsUser",
+            ),
+            (
+                "livenessProbe: { path: /l, initialDelaySeconds: 3000000000 }\n",
+                "livenessProbe.initialDelaySeconds",
+            ),
+        ] {
+            let err = crate::values::parse("v.yaml", &format!("{MINIMAL}{extra}")).unwrap_err();
+            assert_eq!(err.diagnostics.len(), 1, "{extra}: {err}");
+            assert_eq!(err.diagnostics[0].path, path, "{extra}: {err}");
+        }
+        // Group 0 is fine: only the user must not be root.
+        crate::values::parse(
+            "v.yaml",
+            &format!("{MINIMAL}securityContext: {{ runAsGroup: 0 }}\n"),
+        )
+        .unwrap();
     }
 }

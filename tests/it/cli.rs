@@ -526,7 +526,8 @@ fn unknown_environment_and_bad_values_are_usage_errors() {
     );
     let r = s.greenlight(&["stage", "../etc", "--tag", "1"]).code(2);
     assert!(
-        r.stderr.contains("invalid environment name"),
+        r.stderr
+            .contains("`../etc` is not a valid environment name: it has a `.` or `..` component"),
         "{}",
         r.stderr
     );

@@ -318,8 +318,8 @@ proptest! {
             .replace("TAG_BLUE", &format!("{open}v1.4.0{close}"))
             .replace("TAG_GREEN", &format!("{open}v1.5.0{close}"));
         let mut v: Values = parse("v.yaml", &text).unwrap();
-        v.blue.tag = Some(new_blue.clone());
-        v.green.tag = Some(new_green.clone());
+        v.blue.tag = Some(greenlight::values::Tag::parse(&new_blue).unwrap());
+        v.green.tag = Some(greenlight::values::Tag::parse(&new_green).unwrap());
         let out = edit("v.yaml", &text, &v).unwrap();
         let back = parse("v.yaml", &out).unwrap();
         prop_assert_eq!(back.blue.tag.as_deref(), Some(new_blue.as_str()));

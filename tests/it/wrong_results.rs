@@ -282,16 +282,21 @@ fn a_bad_tag_is_an_argument_error_before_any_edit() {
         .code(2);
     assert_eq!(
         r.stderr.lines().next().unwrap(),
-        "error: --tag: `v1:2` is not an image tag: it contains `:`"
+        "error: --tag: `v1:2` is not a valid image tag: it contains `:`"
     );
-    assert!(r.stderr.contains("hint: a tag is 1 to 128"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("hint: expected letters, digits, `_`, `.` and `-`"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("values.yaml"), "{}", r.stderr);
     let r = s
         .greenlight(&["stage", "production", "--digest", "sha256:abc"])
         .code(2);
     assert!(
         r.stderr
-            .starts_with("error: --digest: `sha256:abc` is not an image digest"),
+            .starts_with("error: --digest: `sha256:abc` is not a valid image digest"),
         "{}",
         r.stderr
     );
@@ -470,7 +475,7 @@ fn an_environment_name_is_read_the_same_way_by_every_command() {
     ] {
         let r = s.greenlight(args).code(2);
         assert!(
-            r.stderr.contains("invalid environment name"),
+            r.stderr.contains("is not a valid environment name"),
             "{}",
             r.stderr
         );
