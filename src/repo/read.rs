@@ -1,0 +1,243 @@
+//! Reading a repository: branches and their tips, the tree of a commit, the files of a
+//! path, a folder or a name anywhere under a folder, and how commits relate. Reads only.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{FileMode, ObjectType, Tree, TreeWalkMode};
+
+use super::{path, Oid, Repo, RepoError};
+
+impl Repo {
+    /// The branch `HEAD` points at, e.g. `refs/heads/main`, also when it has no commit yet.
+    pub fn head_branch(&self) -> Result<String, RepoError> {
+        let head = self
+            .inner
+            .find_reference("HEAD")
+            .map_err(RepoError::git("read HEAD"))?;
+        match head.symbolic_target_bytes() {
+            Some(target) => Ok(String::from_utf8_lossy(target).into_owned()),
+            None => Err(RepoError::DetachedHead {
+                git_dir: self.git_dir().to_path_buf(),
+            }),
+        }
+    }
+
+    /// The commit `refname` points at, or `None` when it does not exist (or is unborn).
+    pub fn branch_tip(&self, refname: &str) -> Result<Option<Oid>, RepoError> {
+        let reference = match self.inner.find_reference(refname) {
+            Ok(r) => r,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::InvalidSpec => {
+                return Err(RepoError::InvalidRefName {
+                    refname: refname.to_string(),
+                })
+            }
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "read the branch",
+                    source,
+                })
+            }
+        };
+        match reference.resolve() {
+            Ok(direct) => Ok(direct.target()),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(source) => Err(RepoError::Git {
+                operation: "read the branch",
+                source,
+            }),
+        }
+    }
+
+    pub(super) fn tree_of(&self, commit: Oid) -> Result<Tree<'_>, RepoError> {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(RepoError::git("read the commit's tree"))
+    }
+
+    /// The content of the file at `path` in `commit`, or `None` when there is no file there.
+    pub fn read_file(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, RepoError> {
+        path::validate(path)?;
+        let tree = self.tree_of(commit)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a path",
+                    source,
+                })
+            }
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Ok(None);
+        }
+        if entry.filemode() == i32::from(FileMode::Link) {
+            return Err(RepoError::Symlink {
+                path: path.to_owned(),
+            });
+        }
+        let blob = self
+            .inner
+            .find_blob(entry.id())
+            .map_err(RepoError::git("read a file"))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// The size in bytes of the file at `path` in `commit`, read from the object header
+    /// (the content is not inflated), or `None` when there is no such file.
+    pub fn file_size(&self, commit: Oid, path: &str) -> Result<Option<u64>, RepoError> {
+        path::validate(path)?;
+        let tree = self.tree_of(commit)?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => entry,
+            Ok(_) => return Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a path",
+                    source,
+                })
+            }
+        };
+        let odb = self
+            .inner
+            .odb()
+            .map_err(RepoError::git("open the object database"))?;
+        let (size, _) = odb
+            .read_header(entry.id())
+            .map_err(RepoError::git("read a file's size"))?;
+        Ok(Some(size as u64))
+    }
+
+    /// The subtree at `dir` (`""` is the root), or `None` when there is none.
+    fn subtree(&self, commit: Oid, dir: &str) -> Result<Option<Tree<'_>>, RepoError> {
+        let root = self.tree_of(commit)?;
+        if dir.is_empty() {
+            return Ok(Some(root));
+        }
+        let entry = match root.get_path(Path::new(dir)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(RepoError::Git {
+                    operation: "look up a directory",
+                    source,
+                })
+            }
+        };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        self.inner
+            .find_tree(entry.id())
+            .map(Some)
+            .map_err(RepoError::git("read a directory"))
+    }
+
+    /// The files directly under `dir` in `commit` (not recursive), keyed by their full
+    /// repository-relative path. Empty when `dir` does not exist.
+    pub fn read_dir_files(
+        &self,
+        commit: Oid,
+        dir: &str,
+    ) -> Result<BTreeMap<String, Vec<u8>>, RepoError> {
+        let dir = path::normalize_dir(dir)?;
+        let mut files = BTreeMap::new();
+        let Some(tree) = self.subtree(commit, dir)? else {
+            return Ok(files);
+        };
+        for entry in tree.iter() {
+            if entry.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            if entry.filemode() == i32::from(FileMode::Link) {
+                return Err(RepoError::Symlink {
+                    path: path::join(dir, &name),
+                });
+            }
+            let blob = self
+                .inner
+                .find_blob(entry.id())
+                .map_err(RepoError::git("read a file"))?;
+            files.insert(path::join(dir, &name), blob.content().to_vec());
+        }
+        Ok(files)
+    }
+
+    /// Every file under `dir` (recursively) whose name is `file_name`, as sorted
+    /// repository-relative paths. Used to discover environments in bare repositories.
+    pub fn find_files(
+        &self,
+        commit: Oid,
+        dir: &str,
+        file_name: &str,
+    ) -> Result<Vec<String>, RepoError> {
+        self.find_files_where(commit, dir, &|name| name == file_name)
+    }
+
+    /// Every file under `dir` at `commit` whose file name `keep` accepts, as repo-relative
+    /// paths, sorted.
+    pub fn find_files_where(
+        &self,
+        commit: Oid,
+        dir: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, RepoError> {
+        let dir = path::normalize_dir(dir)?;
+        let Some(tree) = self.subtree(commit, dir)? else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && keep(&String::from_utf8_lossy(entry.name_bytes()))
+            {
+                found.push(path::join(
+                    dir,
+                    &format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes())),
+                ));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(RepoError::git("walk the tree"))?;
+        found.sort();
+        Ok(found)
+    }
+
+    /// The first line of commit `id`'s message.
+    pub fn commit_subject(&self, id: Oid) -> Result<String, RepoError> {
+        let commit = self
+            .inner
+            .find_commit(id)
+            .map_err(RepoError::git("read a commit"))?;
+        Ok(String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned())
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        self.inner
+            .graph_descendant_of(descendant, ancestor)
+            .map_err(RepoError::git("compare commits"))
+    }
+
+    /// How many commits `local` has that `upstream` lacks, and the other way round.
+    pub fn ahead_behind(&self, local: Oid, upstream: Oid) -> Result<(usize, usize), RepoError> {
+        self.inner
+            .graph_ahead_behind(local, upstream)
+            .map_err(RepoError::git("compare commits"))
+    }
+}
+
+fn is_missing(e: &git2::Error) -> bool {
+    matches!(
+        e.code(),
+        git2::ErrorCode::NotFound | git2::ErrorCode::UnbornBranch
+    )
+}
