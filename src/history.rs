@@ -1,13 +1,16 @@
 //! Release history read back from commit trailers. It owns the one definition of the
-//! `Greenlight-*` trailer keys, both for building a commit message's trailer block and for
-//! reading it back, and walks history lazily (newest first, through every parent) so a caller
-//! that needs only the newest promotion reads only the commits up to it. It writes nothing
+//! `Greenlight-*` trailer keys and of a release commit's message (subject, body, trailer
+//! block), both for writing it and for reading it back, walks history lazily (newest first,
+//! through every parent) so a caller that needs only the newest promotion reads only the
+//! commits up to it, and folds the records of an environment into the release state the
+//! guards and `status` read. It writes nothing
 //! and prints nothing; `repo` and this module are the only users of git2.
 
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
 use git2::Oid;
 
+use crate::release::{Action, RecordedAction, ReleaseState};
 use crate::repo::{Repo, RepoError};
 
 /// Trailer key: what greenlight did (`stage`, `promote`, `rollback`, `scale-down`, ...).
@@ -251,6 +254,94 @@ pub fn records<'r>(
     };
     walk.enqueue(tip);
     Ok(walk)
+}
+
+/// What one walk of an environment's history yields: the guards' state and the full records
+/// of the newest promotion and the newest traffic switch (for `status`).
+#[derive(Default)]
+pub struct HistoryScan {
+    /// The state the release guards need.
+    pub state: ReleaseState,
+    /// The newest promotion, as recorded.
+    pub last_promotion: Option<ReleaseRecord>,
+    /// The newest promotion or rollback (a traffic switch), as recorded.
+    pub last_flip: Option<ReleaseRecord>,
+}
+
+impl HistoryScan {
+    /// Takes in the next older record of this environment; true once nothing older matters.
+    fn fold(&mut self, record: ReleaseRecord) -> bool {
+        let (Some(action), Some(live)) = (
+            Action::parse(&record.action),
+            record.live.as_deref().and_then(|l| l.parse().ok()),
+        ) else {
+            return self.complete();
+        };
+        let recorded = RecordedAction {
+            action,
+            live,
+            previous: record.previous.as_deref().and_then(|p| p.parse().ok()),
+            image: record.image.clone(),
+            commit: crate::repo::short(&record.commit),
+            time: record.time,
+        };
+        if self.state.last_transition.is_none() && action != Action::ScaleDown {
+            self.state.last_transition = Some(recorded.clone());
+        }
+        if self.last_flip.is_none() && matches!(action, Action::Promote | Action::Rollback) {
+            self.last_flip = Some(record.clone());
+        }
+        if self.state.last_promotion.is_none() && action == Action::Promote {
+            self.state.last_promotion = Some(recorded);
+            self.last_promotion = Some(record);
+        }
+        self.complete()
+    }
+
+    fn complete(&self) -> bool {
+        self.state.last_transition.is_some()
+            && self.state.last_promotion.is_some()
+            && self.last_flip.is_some()
+    }
+}
+
+/// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
+/// stage/promote/rollback, promotion and traffic switch. Stops walking once all are known.
+pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> Result<HistoryScan, RepoError> {
+    let mut scan = HistoryScan::default();
+    for record in records(repo, tip, Some(env))? {
+        if scan.fold(record?) {
+            break;
+        }
+    }
+    Ok(scan)
+}
+
+/// [`scan_history`] for many environments in one walk of history (so `status` of a fleet
+/// reads each commit once), stopping once every environment is complete.
+pub fn scan_histories(
+    repo: &Repo,
+    tip: Oid,
+    envs: &[String],
+) -> Result<BTreeMap<String, HistoryScan>, RepoError> {
+    let mut scans: BTreeMap<String, HistoryScan> = envs
+        .iter()
+        .map(|e| (e.clone(), HistoryScan::default()))
+        .collect();
+    let mut open = scans.len();
+    for record in records(repo, tip, None)? {
+        if open == 0 {
+            break;
+        }
+        let record = record?;
+        if let Some(scan) = scans.get_mut(&record.environment) {
+            let was_complete = scan.complete();
+            if scan.fold(record) && !was_complete {
+                open -= 1;
+            }
+        }
+    }
+    Ok(scans)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod checksum;
 pub mod cli;
 pub mod diff;
+pub mod error;
 pub mod forge;
 pub mod grammar;
 pub mod history;

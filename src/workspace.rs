@@ -126,9 +126,8 @@ pub fn utf8_text(path: &str, bytes: Vec<u8>) -> Result<String> {
     })
 }
 
-impl WorkspaceError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Classified for WorkspaceError {
+    fn hint(&self) -> Option<String> {
         match self {
             WorkspaceError::InvalidUtf8 { .. } => Some(
                 "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); YAML files are text"
@@ -643,6 +642,7 @@ fn remove_empty_folders(base: &Path, file: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified as _;
 
     #[test]
     fn env_names() {

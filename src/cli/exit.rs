@@ -7,12 +7,8 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::ops::{OpsError, PublishError, Refused};
-use crate::release::Refusal;
-use crate::repo::transport::TransportError;
-use crate::repo::RepoError;
+use crate::error::Class;
 use crate::values::ValuesError;
-use crate::workspace::WorkspaceError;
 
 /// Success, or nothing to do.
 pub const OK: u8 = 0;
@@ -25,49 +21,23 @@ pub const REFUSED: u8 = 3;
 /// The branch moved under us (after all retries) or another git conflict.
 pub const CONFLICT: u8 = 4;
 
-/// The exit code for an error: the first typed error in its chain decides.
-pub fn code(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if cause.downcast_ref::<Refused>().is_some() || cause.downcast_ref::<Refusal>().is_some() {
-            return REFUSED;
-        }
-        if let Some(e) = cause.downcast_ref::<RepoError>() {
-            return match e {
-                RepoError::BranchMoved { .. } | RepoError::NotFastForward { .. } => CONFLICT,
-                _ => USAGE,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<OpsError>() {
-            return e.exit_code();
-        }
-        if let Some(e) = cause.downcast_ref::<PublishError>() {
-            return e.exit_code();
-        }
+/// The exit code of a class of errors.
+pub fn code_of(class: Class) -> u8 {
+    match class {
+        Class::Usage => USAGE,
+        Class::Refused => REFUSED,
+        Class::Conflict => CONFLICT,
     }
-    USAGE
 }
 
-/// The hint of the first typed error in the chain that has one.
+/// The exit code for an error: the class of the first classified error in its chain.
+pub fn code(err: &anyhow::Error) -> u8 {
+    code_of(crate::error::class(err))
+}
+
+/// What to do about an error: the first hint in its chain.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|cause| {
-        if let Some(e) = cause.downcast_ref::<Refused>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<RepoError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<WorkspaceError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<OpsError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<PublishError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<TransportError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<crate::forge::ForgeError>() {
-            e.hint()
-        } else {
-            None
-        }
-    })
+    crate::error::hint(err)
 }
 
 /// Prints `error: …`, each `caused by: …`, and `hint: …` to stderr.
@@ -223,6 +193,10 @@ impl ErrorReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::{OpsError, PublishError, Refused};
+    use crate::release::Refusal;
+    use crate::repo::transport::TransportError;
+    use crate::repo::RepoError;
     use anyhow::Context as _;
 
     fn wrapped<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
@@ -234,11 +208,19 @@ mod tests {
 
     #[test]
     fn each_error_class_has_its_documented_exit_code() {
-        let refusal = Refusal::ExpectedLiveMismatch {
-            expected: crate::values::Color::Green,
-            actual: crate::values::Color::Blue,
+        let refusal = Refused {
+            environment: "production".into(),
+            refusal: Refusal::ExpectedLiveMismatch {
+                expected: crate::values::Color::Green,
+                actual: crate::values::Color::Blue,
+            },
         };
         assert_eq!(code(&wrapped(refusal)), REFUSED);
+        let drift = OpsError::RenderedDrift {
+            environment: "production".into(),
+            drift: Vec::new(),
+        };
+        assert_eq!(code(&wrapped(drift)), REFUSED);
         let moved = RepoError::BranchMoved {
             refname: "refs/heads/main".into(),
             expected: None,

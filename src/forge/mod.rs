@@ -160,9 +160,8 @@ pub enum ForgeError {
     },
 }
 
-impl ForgeError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Classified for ForgeError {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             ForgeError::MissingToken { kind, .. } => format!(
                 "create a token that may open {}s on the repository and export it; or drop \
@@ -717,6 +716,7 @@ fn encode(project: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified as _;
 
     #[test]
     fn forges_are_found_from_every_url_form() {

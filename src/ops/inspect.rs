@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    load_values, mutate::scan_histories, render_env, rendered_files, templates, CheckoutBehind,
-    ColorStatus, Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport,
-    VerifyReport, SCHEMA_VERSION,
+    load_values, render_env, rendered_files, templates, CheckoutBehind, ColorStatus, Drift,
+    DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
 };
 use super::{DiffReport, HistoryReport, Progress};
 use crate::diff;
@@ -180,7 +179,7 @@ pub fn status(
     let mut scans = match location {
         Location::Git(g) => {
             let tip = g.tip.expect("committed() checked the tip");
-            scan_histories(&g.repo, tip, &selected)?
+            crate::history::scan_histories(&g.repo, tip, &selected)?
         }
         Location::Plain(_) => BTreeMap::new(),
     };

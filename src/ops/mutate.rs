@@ -3,18 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest as _, Sha256};
-
 use super::{
     load_values, render_env, rendered_files, templates, CommitTree, Outcome, ReleaseReport,
     SCHEMA_VERSION,
 };
 use crate::diff::{self, Diff};
-use crate::history::{self, ReleaseRecord, Trailers};
-use crate::release::{
-    self, Action, Decision, PromoteRequest, RecordedAction, ReleaseState, ScaleDownRequest,
-    StageRequest,
-};
+use crate::history::{self, Trailers};
+use crate::release::{self, Action, Decision, PromoteRequest, ScaleDownRequest, StageRequest};
 use crate::repo::{CommitRequest, Oid, Repo};
 use crate::values::{self, Color};
 use crate::workspace;
@@ -41,94 +36,6 @@ impl ReleaseCommand {
             ReleaseCommand::ScaleDown(_) => Action::ScaleDown,
         }
     }
-}
-
-/// What one walk of an environment's history yields: the guards' state and the full records
-/// of the newest promotion and the newest traffic switch (for `status`).
-#[derive(Default)]
-pub struct HistoryScan {
-    /// The state the release guards need.
-    pub state: ReleaseState,
-    /// The newest promotion, as recorded.
-    pub last_promotion: Option<ReleaseRecord>,
-    /// The newest promotion or rollback (a traffic switch), as recorded.
-    pub last_flip: Option<ReleaseRecord>,
-}
-
-impl HistoryScan {
-    /// Takes in the next older record of this environment; true once nothing older matters.
-    fn fold(&mut self, record: ReleaseRecord) -> bool {
-        let (Some(action), Some(live)) = (
-            Action::parse(&record.action),
-            record.live.as_deref().and_then(|l| l.parse().ok()),
-        ) else {
-            return self.complete();
-        };
-        let recorded = RecordedAction {
-            action,
-            live,
-            previous: record.previous.as_deref().and_then(|p| p.parse().ok()),
-            image: record.image.clone(),
-            commit: super::short(&record.commit),
-            time: record.time,
-        };
-        if self.state.last_transition.is_none() && action != Action::ScaleDown {
-            self.state.last_transition = Some(recorded.clone());
-        }
-        if self.last_flip.is_none() && matches!(action, Action::Promote | Action::Rollback) {
-            self.last_flip = Some(record.clone());
-        }
-        if self.state.last_promotion.is_none() && action == Action::Promote {
-            self.state.last_promotion = Some(recorded);
-            self.last_promotion = Some(record);
-        }
-        self.complete()
-    }
-
-    fn complete(&self) -> bool {
-        self.state.last_transition.is_some()
-            && self.state.last_promotion.is_some()
-            && self.last_flip.is_some()
-    }
-}
-
-/// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
-/// stage/promote/rollback, promotion and traffic switch. Stops walking once all are known.
-pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> anyhow::Result<HistoryScan> {
-    let mut scan = HistoryScan::default();
-    for record in history::records(repo, tip, Some(env))? {
-        if scan.fold(record?) {
-            break;
-        }
-    }
-    Ok(scan)
-}
-
-/// [`scan_history`] for many environments in one walk of history (so `status` of a fleet
-/// reads each commit once), stopping once every environment is complete.
-pub fn scan_histories(
-    repo: &Repo,
-    tip: Oid,
-    envs: &[String],
-) -> anyhow::Result<BTreeMap<String, HistoryScan>> {
-    let mut scans: BTreeMap<String, HistoryScan> = envs
-        .iter()
-        .map(|e| (e.clone(), HistoryScan::default()))
-        .collect();
-    let mut open = scans.len();
-    for record in history::records(repo, tip, None)? {
-        if open == 0 {
-            break;
-        }
-        let record = record?;
-        if let Some(scan) = scans.get_mut(&record.environment) {
-            let was_complete = scan.complete();
-            if scan.fold(record) && !was_complete {
-                open -= 1;
-            }
-        }
-    }
-    Ok(scans)
 }
 
 /// One release command evaluated on one commit: the report, and the commit to write.
@@ -181,7 +88,7 @@ pub(super) fn plan(
     }
     workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
-    let state = scan_history(repo, tip, env)?.state;
+    let state = history::scan_history(repo, tip, env)?.state;
     let v = &loaded.values;
     let decision = match command {
         ReleaseCommand::Stage(r) => release::stage(v, &state, r),
@@ -287,7 +194,7 @@ pub(super) fn plan(
         live: Some(change.live.to_string()),
         previous: Some(change.previous.to_string()),
         image: change.image.clone(),
-        values_sha256: Some(hex_sha256(new_text.as_bytes())),
+        values_sha256: Some(crate::checksum::sha256_hex(new_text.as_bytes())),
     };
     let mut body = report.message.clone();
     for note in &report.notes {
@@ -303,10 +210,4 @@ pub(super) fn plan(
         }),
         concerns,
     })
-}
-
-/// Lowercase hex SHA-256 of `bytes`.
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -20,6 +20,7 @@ use super::{
     PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
 };
 use crate::diff::{self, Diff};
+use crate::error::{Class, Classified};
 use crate::forge::{self, ForgeKind, PrSummary, PullRequestSpec};
 use crate::release::Action;
 use crate::render::FileMap;
@@ -159,19 +160,17 @@ pub enum PublishError {
     },
 }
 
-impl PublishError {
-    /// The process exit code: 4 when others kept winning the race, else 2.
-    pub fn exit_code(&self) -> u8 {
+impl Classified for PublishError {
+    fn class(&self) -> Class {
         match self {
             PublishError::RetriesExhausted { .. }
             | PublishError::UnpushedCommits { .. }
-            | PublishError::RemoteLacksBranch { .. } => 4,
-            _ => 2,
+            | PublishError::RemoteLacksBranch { .. } => Class::Conflict,
+            _ => Class::Usage,
         }
     }
 
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             PublishError::RetriesExhausted { .. } => {
                 "run the command again (raise --push-retries when many pipelines push to the \

@@ -171,7 +171,7 @@ fn commit_environments(
 ) -> anyhow::Result<(String, Vec<String>)> {
     let refname = repo.head_branch()?;
     let tip = repo.branch_tip(&refname)?;
-    let committed = tip.map(|commit| super::CommitTree { repo, commit });
+    let committed = tip.map(|commit| super::CommitTree::new(repo, commit));
     let templates = match &committed {
         Some(tree) => templates(tree)?,
         None => Templates::builtin(),

@@ -184,9 +184,17 @@ fn describe_tip(tip: &Option<Oid>) -> String {
     }
 }
 
-impl RepoError {
-    /// A sentence that tells the user what to do about this error, when there is one.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Classified for RepoError {
+    fn class(&self) -> crate::error::Class {
+        match self {
+            RepoError::BranchMoved { .. } | RepoError::NotFastForward { .. } => {
+                crate::error::Class::Conflict
+            }
+            _ => crate::error::Class::Usage,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             RepoError::NotARepository { .. } => Some(
                 "run greenlight inside a clone of the GitOps repository, or pass its path \
@@ -281,7 +289,9 @@ impl RepoError {
             },
         }
     }
+}
 
+impl RepoError {
     pub(crate) fn git(operation: &'static str) -> impl FnOnce(git2::Error) -> RepoError {
         move |source| RepoError::Git { operation, source }
     }
@@ -302,6 +312,7 @@ impl RepoError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified as _;
 
     #[test]
     fn branch_moved_names_both_tips() {

@@ -407,6 +407,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Classified as _;
 
     /// `date -d '2005-04-07T22:13:13+02:00' +%s`
     const APRIL_7_2005: i64 = 1_112_904_793;

@@ -122,10 +122,7 @@ impl Repo {
         }
     }
 
-    fn checkout_of(
-        &self,
-        planned: &PreparedChanges,
-    ) -> Result<Option<&Path>, RepoError> {
+    fn checkout_of(&self, planned: &PreparedChanges) -> Result<Option<&Path>, RepoError> {
         if planned.update_worktree {
             self.checked_out_workdir(&planned.refname)
         } else {

@@ -39,6 +39,11 @@ pub use identity::{parse_git_date, GitTime, Identity, Person};
 use pending::PendingCheckout;
 use worktree::PathChange;
 
+/// The first 12 characters of a commit id, as greenlight shows commits.
+pub fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
 /// An open git repository (bare or with a checkout).
 pub struct Repo {
     inner: Repository,

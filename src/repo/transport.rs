@@ -95,9 +95,8 @@ pub enum TransportError {
     },
 }
 
-impl TransportError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+impl crate::error::Classified for TransportError {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             TransportError::GitNotFound { .. } => {
                 "remote operations run the git program: install git and make sure it is on PATH"

@@ -147,9 +147,9 @@ fn one_walk_for_the_fleet_finds_what_one_walk_per_environment_finds() {
     let envs: Vec<String> = ["dev", "production", "qa", "staging"]
         .map(String::from)
         .to_vec();
-    let fleet = greenlight::ops::scan_histories(&repo, tip, &envs).unwrap();
+    let fleet = greenlight::history::scan_histories(&repo, tip, &envs).unwrap();
     for env in &envs {
-        let one = greenlight::ops::scan_history(&repo, tip, env).unwrap();
+        let one = greenlight::history::scan_history(&repo, tip, env).unwrap();
         let all = &fleet[env];
         assert_eq!(one.state, all.state, "{env}");
         assert_eq!(one.last_promotion, all.last_promotion, "{env}");

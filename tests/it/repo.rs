@@ -1,6 +1,7 @@
 //! `repo` and `history` against real git: repositories are made and inspected with the git
 //! CLI in temporary directories, with a cleared, fixed environment.
 
+use greenlight::error::Classified as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,106 @@
+//! The errors of the operations layer that callers tell apart: a command pointed at the
+//! wrong kind of repository, a guard's refusal in one environment, drift that stops a release.
+
+use std::path::PathBuf;
+
+use super::Drift;
+use crate::error::{Class, Classified};
+
+/// Errors of the operations layer that callers tell apart.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// A command that commits was pointed at a directory that is not a git repository.
+    #[error("{path} is not a git repository")]
+    NotARepository {
+        /// The directory.
+        path: PathBuf,
+        /// The command that needs git.
+        command: &'static str,
+    },
+    /// The branch has no commit to start from.
+    #[error("branch {refname} has no commits yet")]
+    UnbornBranch {
+        /// The branch.
+        refname: String,
+    },
+    /// `render` writes files, which a bare repository has none of.
+    #[error("{path} is a bare repository: render writes files into a working tree")]
+    BareRender {
+        /// The repository.
+        path: PathBuf,
+    },
+    /// A release command found `rendered/<env>/` different from what the environment's
+    /// values render (a hand edit committed, or a render not committed): its commit would
+    /// silently undo that, so it refuses.
+    #[error(
+        "rendered/{environment}/ is not what its values render: {}",
+        drift.iter().map(|d| format!("{} ({})", d.path, d.problem.as_str())).collect::<Vec<_>>().join(", ")
+    )]
+    RenderedDrift {
+        /// The environment.
+        environment: String,
+        /// The files that differ.
+        drift: Vec<Drift>,
+    },
+    /// The target of `init` already has that environment.
+    #[error("{path} already exists")]
+    AlreadyExists {
+        /// The values file.
+        path: String,
+    },
+}
+
+impl Classified for OpsError {
+    fn class(&self) -> Class {
+        match self {
+            OpsError::RenderedDrift { .. } => Class::Refused,
+            _ => Class::Usage,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            OpsError::NotARepository { command, .. } => format!(
+                "`{command}` commits its change; run it in a git repository (or pass --repo DIR), \
+                 or create one with `greenlight init DIR --app NAME --env NAME`"
+            ),
+            OpsError::UnbornBranch { .. } => {
+                "commit the environments first (greenlight init does that for you)".to_owned()
+            }
+            OpsError::BareRender { .. } => "use `greenlight verify` to check a bare repository, \
+                 or a release command to change it"
+                .to_owned(),
+            OpsError::RenderedDrift { environment, .. } => format!(
+                "a release commit would silently undo that, live colour included; see it with \
+                 `greenlight verify`, then either keep values as the truth (`greenlight render \
+                 {environment} && git add -A rendered/{environment} && git commit`) or move \
+                 the hand edit into environments/{environment}/values.yaml, and run the \
+                 command again"
+            ),
+            OpsError::AlreadyExists { .. } => {
+                "choose another --env name, or edit the existing values file".to_owned()
+            }
+        })
+    }
+}
+
+/// A release guard refused the command in one environment (exit 3). It reads as the
+/// refusal; its hint names the environment.
+#[derive(Debug, thiserror::Error)]
+#[error("{refusal}")]
+pub struct Refused {
+    /// The environment.
+    pub environment: String,
+    /// Which guard refused, and why.
+    pub refusal: crate::release::Refusal,
+}
+
+impl Classified for Refused {
+    fn class(&self) -> Class {
+        Class::Refused
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.refusal.hint(&self.environment)
+    }
+}
