@@ -1,7 +1,8 @@
 //! How an error ends a command, for the people and bots reading it: every error type that a
 //! caller must tell apart says its [`Class`] and, when it knows one, a hint — what to do
-//! about it — through one trait, [`Classified`]. Only `cli::exit` turns classes into exit
-//! codes. This module decides nothing else and prints nothing.
+//! about it — through one trait, [`Classified`]. Only `cli::exit` finds them in an error's
+//! chain and turns classes into exit codes. This module decides nothing else and prints
+//! nothing; it depends on no other module but `grammar`.
 
 /// What kind of failure an error is, as a CI bot acts on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,37 +27,28 @@ pub trait Classified: std::error::Error {
     }
 }
 
-/// `cause` as a classified error, if it is one of the types that are: the one list of them.
-fn as_classified<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn Classified> {
-    macro_rules! first_of {
-        ($($ty:ty),* $(,)?) => {
-            $(if let Some(e) = cause.downcast_ref::<$ty>() {
-                return Some(e);
-            })*
-        };
+/// Something a person must fix that no other error type describes (a command-line value, a
+/// combination of options), said with what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    /// What is wrong, naming the value.
+    pub message: String,
+    /// What to do instead.
+    pub hint: Option<String>,
+}
+
+impl Classified for UsageError {
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
     }
-    first_of!(
-        crate::ops::Refused,
-        crate::ops::OpsError,
-        crate::ops::PublishError,
-        crate::repo::RepoError,
-        crate::repo::transport::TransportError,
-        crate::workspace::WorkspaceError,
-        crate::forge::ForgeError,
-    );
-    None
 }
 
-/// The class of `err`: that of the first classified error in its chain (usage otherwise).
-pub fn class(err: &anyhow::Error) -> Class {
-    err.chain()
-        .find_map(as_classified)
-        .map_or(Class::Usage, Classified::class)
-}
-
-/// The hint of the first error in the chain of `err` that has one.
-pub fn hint(err: &anyhow::Error) -> Option<String> {
-    err.chain()
-        .filter_map(as_classified)
-        .find_map(Classified::hint)
+impl From<crate::grammar::Refusal> for UsageError {
+    fn from(r: crate::grammar::Refusal) -> UsageError {
+        UsageError {
+            hint: Some(r.hint.unwrap_or_else(|| format!("expected {}", r.expected))),
+            message: r.message,
+        }
+    }
 }

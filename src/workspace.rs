@@ -214,16 +214,12 @@ impl DiskTree {
             return Ok(());
         }
         let root = self.root.canonicalize().map_err(DiskTree::io(&self.root))?;
-        match full.canonicalize() {
-            Ok(target) if target.starts_with(&root) => Ok(()),
-            Ok(target) => Err(WorkspaceError::SymlinkEscapes {
+        match leads_outside(&root, full) {
+            Some(target) => Err(WorkspaceError::SymlinkEscapes {
                 path: rel.to_owned(),
                 target,
             }),
-            Err(_) => Err(WorkspaceError::SymlinkEscapes {
-                path: rel.to_owned(),
-                target: fs::read_link(full).unwrap_or_default(),
-            }),
+            None => Ok(()),
         }
     }
 
@@ -458,26 +454,33 @@ pub fn check_inside(root: &Path, env: &str) -> Result<()> {
     check_env_name(env)?;
     let canonical_root = root.canonicalize().map_err(DiskTree::io(root))?;
     for top in [ENVIRONMENTS_DIR, RENDERED_DIR] {
-        let mut path = root.join(top);
-        let check = |p: &Path| -> Result<()> {
-            match p.canonicalize() {
-                Ok(resolved) if !resolved.starts_with(&canonical_root) => {
-                    Err(WorkspaceError::EscapesRepository {
-                        name: env.to_owned(),
-                        resolved,
-                        root: canonical_root.clone(),
-                    })
-                }
-                _ => Ok(()),
-            }
-        };
-        check(&path)?;
-        for segment in env.split('/') {
+        let mut path = root.to_path_buf();
+        for segment in std::iter::once(top).chain(env.split('/')) {
             path.push(segment);
-            check(&path)?;
+            // A folder that does not exist yet leads nowhere.
+            if !fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
+            if let Some(resolved) = leads_outside(&canonical_root, &path) {
+                return Err(WorkspaceError::EscapesRepository {
+                    name: env.to_owned(),
+                    resolved,
+                    root: canonical_root,
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// Where `path`, a symbolic link, leads when that is outside `root` (canonical) or nowhere:
+/// the one rule for links in a repository's folders and files.
+fn leads_outside(root: &Path, path: &Path) -> Option<PathBuf> {
+    match path.canonicalize() {
+        Ok(target) if target.starts_with(root) => None,
+        Ok(target) => Some(target),
+        Err(_) => Some(fs::read_link(path).unwrap_or_default()),
+    }
 }
 
 /// How every file greenlight renders begins: the mark that tells its own files under
@@ -704,6 +707,17 @@ mod tests {
         assert!(!discover(&DiskTree::new(d.path()))
             .unwrap()
             .contains(&"evil".to_owned()));
+        // A link of the top folder is caught too, and a link that stays inside is fine.
+        std::os::unix::fs::symlink(outside.path(), d.path().join("rendered")).unwrap();
+        let err = check_inside(d.path(), "staging").unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::EscapesRepository { .. }),
+            "{err}"
+        );
+        fs::remove_file(d.path().join("rendered")).unwrap();
+        fs::create_dir_all(d.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(d.path().join("elsewhere"), d.path().join("rendered")).unwrap();
+        check_inside(d.path(), "staging").unwrap();
     }
 
     #[test]

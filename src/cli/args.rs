@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::error::UsageError;
+
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
@@ -69,29 +71,9 @@ pub enum ColorChoice {
     Never,
 }
 
-/// A command-line value refused by its value parser: printed like every other error
-/// (`error: …` and `hint: …`), and as the JSON error document with `--output json`.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ArgError {
-    /// What is wrong with the value, naming it.
-    pub message: String,
-    /// What to write instead.
-    pub hint: Option<String>,
-}
-
-impl From<crate::grammar::Refusal> for ArgError {
-    fn from(r: crate::grammar::Refusal) -> ArgError {
-        ArgError {
-            hint: Some(r.hint.unwrap_or_else(|| format!("expected {}", r.expected))),
-            message: r.message,
-        }
-    }
-}
-
 /// clap value parser for an environment name (`staging`, `production/eu-west/api`): the
 /// same rule for every command; one trailing `/` (a shell completing the folder) is dropped.
-pub(crate) fn env_arg(s: &str) -> Result<String, ArgError> {
+pub(crate) fn env_arg(s: &str) -> Result<String, UsageError> {
     let name = s.strip_suffix('/').unwrap_or(s);
     crate::grammar::ENVIRONMENT.apply(name)?;
     Ok(name.to_owned())
@@ -99,17 +81,17 @@ pub(crate) fn env_arg(s: &str) -> Result<String, ArgError> {
 
 /// clap value parser for `--tag`: an image tag, by the rule values files follow, so a bad
 /// argument is refused as one before anything is read or edited.
-pub(crate) fn tag_arg(s: &str) -> Result<crate::values::Tag, ArgError> {
+pub(crate) fn tag_arg(s: &str) -> Result<crate::values::Tag, UsageError> {
     Ok(crate::values::Tag::parse(s)?)
 }
 
 /// clap value parser for `--digest`: `sha256:` and 64 lowercase hex digits.
-pub(crate) fn digest_arg(s: &str) -> Result<crate::values::Digest, ArgError> {
+pub(crate) fn digest_arg(s: &str) -> Result<crate::values::Digest, UsageError> {
     Ok(crate::values::Digest::parse(s)?)
 }
 
 /// clap value parser for `--expect-tag`: a tag or a digest.
-pub(crate) fn version_arg(s: &str) -> Result<String, ArgError> {
+pub(crate) fn version_arg(s: &str) -> Result<String, UsageError> {
     match s.starts_with("sha256:") {
         true => digest_arg(s).map(|d| d.to_string()),
         false => tag_arg(s).map(|t| t.to_string()),
@@ -117,7 +99,7 @@ pub(crate) fn version_arg(s: &str) -> Result<String, ArgError> {
 }
 
 /// clap value parser for `--from-tag`: `VERSION-COLOR`, the version an image tag.
-pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, ArgError> {
+pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, UsageError> {
     Ok(crate::release::StageRequest::from_release_tag(s)?)
 }
 

@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::error::Class;
+use crate::error::{Class, Classified};
 use crate::values::ValuesError;
 
 /// Success, or nothing to do.
@@ -21,6 +21,42 @@ pub const REFUSED: u8 = 3;
 /// The branch moved under us (after all retries) or another git conflict.
 pub const CONFLICT: u8 = 4;
 
+/// `cause` as a classified error, if it is one of the types that are: the one list of them.
+fn as_classified<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn Classified> {
+    macro_rules! first_of {
+        ($($ty:ty),* $(,)?) => {
+            $(if let Some(e) = cause.downcast_ref::<$ty>() {
+                return Some(e);
+            })*
+        };
+    }
+    first_of!(
+        crate::error::UsageError,
+        crate::ops::Refused,
+        crate::ops::OpsError,
+        crate::ops::PublishError,
+        crate::repo::RepoError,
+        crate::repo::transport::TransportError,
+        crate::workspace::WorkspaceError,
+        crate::forge::ForgeError,
+    );
+    None
+}
+
+/// The class of `err`: that of the first classified error in its chain (usage otherwise).
+pub fn class(err: &anyhow::Error) -> Class {
+    err.chain()
+        .find_map(as_classified)
+        .map_or(Class::Usage, Classified::class)
+}
+
+/// What to do about an error: the hint of the first error in its chain that has one.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    err.chain()
+        .filter_map(as_classified)
+        .find_map(Classified::hint)
+}
+
 /// The exit code of a class of errors.
 pub fn code_of(class: Class) -> u8 {
     match class {
@@ -32,12 +68,7 @@ pub fn code_of(class: Class) -> u8 {
 
 /// The exit code for an error: the class of the first classified error in its chain.
 pub fn code(err: &anyhow::Error) -> u8 {
-    code_of(crate::error::class(err))
-}
-
-/// What to do about an error: the first hint in its chain.
-pub fn hint(err: &anyhow::Error) -> Option<String> {
-    crate::error::hint(err)
+    code_of(class(err))
 }
 
 /// Prints `error: …`, each `caused by: …`, and `hint: …` to stderr.
@@ -79,7 +110,8 @@ pub fn argument_error(err: &clap::Error, cli: &clap::Command) -> std::process::E
         .map_or("greenlight", |c| c.get_name());
     // A value our own parsers refused reads like every other error; clap's own errors
     // (unknown flags, missing values) keep clap's words.
-    let ours = std::error::Error::source(err).and_then(|e| e.downcast_ref::<super::ArgError>());
+    let ours =
+        std::error::Error::source(err).and_then(|e| e.downcast_ref::<crate::error::UsageError>());
     let (message, hint) = match ours {
         Some(e) => {
             let arg = match err.get(ContextKind::InvalidArg) {

@@ -32,7 +32,7 @@ pub(crate) use args::{
     digest_arg, env_arg, now, parse_duration, release_tag_arg, status_clock, tag_arg, version_arg,
     DEFAULT_WARM,
 };
-pub use args::{ArgError, ColorChoice, Global, MutateArgs, Output};
+pub use args::{ColorChoice, Global, MutateArgs, Output};
 pub use output::Printer;
 pub(crate) use output::{
     plural, print_diff, print_fleet, print_history, print_release, print_status,
@@ -169,5 +169,14 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Completions(a) => completions::run(a, g, p),
         Command::Man(a) => completions::run_man(a, g, p),
         Command::Schema(a) => completions::run_schema(a, g, p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
     }
 }

@@ -42,6 +42,17 @@ pub fn run(a: VerifyArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     } else {
         print_drift(p, &report);
     }
+    if !report.uncommitted.is_empty() && !p.json() {
+        let n = report.uncommitted.len();
+        p.out(&format!(
+            "note: this checked {}; {n} {} under environments/ and rendered/ {} uncommitted \
+             edits it did not see ({}): `greenlight verify --worktree` checks them",
+            report.source,
+            super::plural(n, "file", "files"),
+            super::plural(n, "has", "have"),
+            report.uncommitted.join(", ")
+        ));
+    }
     Ok(if report.ok {
         super::exit::OK
     } else {

@@ -88,6 +88,13 @@ pub fn verify(
         Location::Git(g) => super::checkout_behind(&g.repo),
         Location::Plain(_) => None,
     };
+    // Checking the commit in a checkout with edits: say which edits the check did not see.
+    let uncommitted = match location {
+        Location::Git(g) if !worktree => g
+            .repo
+            .uncommitted(&[workspace::ENVIRONMENTS_DIR, workspace::RENDERED_DIR])?,
+        _ => Vec::new(),
+    };
     let snapshot = if worktree {
         location.working()?
     } else {
@@ -128,6 +135,7 @@ pub fn verify(
         environments: envs.len(),
         drift,
         checkout_behind,
+        uncommitted,
     })
 }
 

@@ -34,7 +34,7 @@ pub use publish::{
     default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
     DEFAULT_RETRIES,
 };
-pub use render::render_envs;
+pub use render::{render_envs, render_objects};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
 

@@ -107,3 +107,22 @@ pub fn render_envs(
         foreign,
     })
 }
+
+/// `render ENV --stdout`: the objects of one environment as its kustomization lists them,
+/// rendered from the working folder's values (or the branch tip in a bare repository), each
+/// with its repository path. Writes nothing.
+pub fn render_objects(location: &Location, env: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let snapshot = location.working()?;
+    let selected = workspace::select(snapshot.as_ref(), &[env.to_owned()], false)?;
+    let env = &selected[0];
+    let templates = templates(snapshot.as_ref())?;
+    let loaded = load_values(snapshot.as_ref(), env)?;
+    let files = render::render(&loaded.values, env, &templates)
+        .with_context(|| format!("rendering environment {env}"))?;
+    let dir = workspace::rendered_dir(env);
+    Ok(files
+        .into_iter()
+        .filter(|(name, _)| render::is_listed(name))
+        .map(|(name, bytes)| (format!("{dir}/{name}"), bytes))
+        .collect())
+}

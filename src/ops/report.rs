@@ -160,6 +160,9 @@ pub struct VerifyReport {
     /// In a checkout an interrupted greenlight left behind its branch: what is not written
     /// yet (the check fails until it is).
     pub checkout_behind: Option<CheckoutBehind>,
+    /// When the commit was checked in a checkout: the files under `environments/` and
+    /// `rendered/` with uncommitted edits, which this check did not see (`--worktree` does).
+    pub uncommitted: Vec<String>,
 }
 
 /// One file of `rendered/` that is not what values render.

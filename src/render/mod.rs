@@ -53,6 +53,19 @@ pub type FileMap = BTreeMap<String, Vec<u8>>;
 /// The name of the kustomization file in every rendered folder.
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 
+/// How the file of the Flux Kustomization that applies a rendered folder ends.
+const FLUX_WIRING_SUFFIX: &str = ".flux-kustomization.yaml";
+/// How the file of the Argo CD Application that syncs a rendered folder ends.
+const ARGO_WIRING_SUFFIX: &str = ".argocd-application.yaml";
+
+/// Whether rendered `file` is one of the objects its folder's kustomization lists: not the
+/// kustomization itself, nor the GitOps wiring that is applied once by hand.
+pub fn is_listed(file: &str) -> bool {
+    file != KUSTOMIZATION_FILE
+        && !file.ends_with(FLUX_WIRING_SUFFIX)
+        && !file.ends_with(ARGO_WIRING_SUFFIX)
+}
+
 /// One file to render: which template, with which extra context section, promising what.
 struct Job {
     file: String,
@@ -106,7 +119,7 @@ fn wiring(values: &Values, env: &str) -> Vec<Job> {
     let mut jobs = Vec::new();
     if let Some(f) = context::flux(values, env) {
         jobs.push(Job {
-            file: format!("{app}.flux-kustomization.yaml"),
+            file: format!("{app}{FLUX_WIRING_SUFFIX}"),
             template: "flux-kustomization.yaml.tera",
             expect: Expect::Object {
                 kind: "Kustomization",
@@ -118,7 +131,7 @@ fn wiring(values: &Values, env: &str) -> Vec<Job> {
     }
     if let Some(a) = context::argocd(values, env) {
         jobs.push(Job {
-            file: format!("{app}.argocd-application.yaml"),
+            file: format!("{app}{ARGO_WIRING_SUFFIX}"),
             template: "argocd-application.yaml.tera",
             expect: Expect::Object {
                 kind: "Application",

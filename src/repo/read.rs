@@ -227,6 +227,33 @@ impl Repo {
             .map_err(RepoError::git("compare commits"))
     }
 
+    /// The files under `dirs` whose checkout or index differs from `HEAD` (edited, added,
+    /// deleted, untracked), sorted; empty in a bare repository.
+    pub fn uncommitted(&self, dirs: &[&str]) -> Result<Vec<String>, RepoError> {
+        if self.is_bare() {
+            return Ok(Vec::new());
+        }
+        let mut options = git2::StatusOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false);
+        for dir in dirs {
+            options.pathspec(format!("{dir}/"));
+        }
+        let statuses = self
+            .git()
+            .statuses(Some(&mut options))
+            .map_err(RepoError::git("read the checkout's status"))?;
+        let mut paths: Vec<String> = statuses
+            .iter()
+            .filter(|e| e.status() != git2::Status::CURRENT)
+            .filter_map(|e| e.path().ok().map(str::to_owned))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    }
+
     /// How many commits `local` has that `upstream` lacks, and the other way round.
     pub fn ahead_behind(&self, local: Oid, upstream: Oid) -> Result<(usize, usize), RepoError> {
         self.inner

@@ -97,27 +97,26 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
 }
 
 /// Brings the checkout and the index of the repository at `git_dir` to the new content of
-/// `changes`, calling `commit_point` (the branch move) where git's own `commit` moves its
-/// branch: after the new index is written to the index lock, before the lock is renamed over
-/// the index.
+/// `changes`, calling `commit_point` (the branch move) while git's index lock is held, as
+/// git's own commands do.
 ///
 /// Order, for crash safety:
 /// 1. every new file is written in full to a temporary file (in the scratch folder inside
 ///    the git directory, when that is on the same file system as the file; else beside it);
 /// 2. the index lock (`index.lock`) is taken as git takes it, so no git command writes the
-///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the new index, with
-///    entries from the temporary files' metadata, is written into it;
-/// 3. `commit_point` runs; if it fails, the temporary files and the lock are removed and
-///    nothing else has changed;
-/// 4. the lock is renamed over the index: from here the index matches the branch;
-/// 5. the temporary files are renamed into place and deleted paths removed.
+///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the index is read;
+/// 3. `commit_point` runs; if it fails, the temporary files are removed and the lock given
+///    up: nothing has changed;
+/// 4. the temporary files are renamed into place and deleted paths removed;
+/// 5. the index, with entries carrying the final files' metadata (so `git diff-files` sees
+///    them clean without re-reading them), is written into the lock, which is renamed over
+///    the index: from here the index matches the branch.
 ///
 /// So whenever no `index.lock` is left, the index is in step with the branch, and a plain
 /// `git commit` after a kill never reverts the release; each file is at its old or new
 /// content, never a truncated one, and the caller's pending record lets the next run finish
-/// step 5 (a lock left by a kill between 1 and 4 stops git and greenlight alike, as a killed
-/// git's does). A renamed file's ctime differs from its prepared entry's, so git re-reads
-/// its content once and finds it clean.
+/// steps 4 and 5 (a lock left by a kill stops git and greenlight alike, as a killed git's
+/// does).
 pub(crate) fn apply(
     workdir: &Path,
     git_dir: &Path,
@@ -126,13 +125,10 @@ pub(crate) fn apply(
 ) -> Result<(), RepoError> {
     let scratch = git_dir.join(SCRATCH_DIR);
     let mut staged = Staged::default();
-    let mut entries = Vec::with_capacity(changes.len());
     let written = changes.iter().try_for_each(|change| {
-        if let Some((bytes, id, mode)) = change.new {
+        if let Some((bytes, _, mode)) = change.new {
             let full = workdir.join(change.path);
-            let tmp = staged.write(&full, &scratch, bytes, mode == FileMode::BlobExecutable)?;
-            let meta = fs::symlink_metadata(&tmp).map_err(RepoError::io("inspect", &tmp))?;
-            entries.push(index_entry(change.path, id, mode, &meta));
+            staged.write(&full, &scratch, bytes, mode == FileMode::BlobExecutable)?;
         }
         Ok(())
     });
@@ -147,39 +143,56 @@ pub(crate) fn apply(
             return Err(e);
         }
     };
-    let prepared = (|| {
-        let mut index = lock.copy_of_index()?;
-        for entry in &entries {
-            index
-                .add(entry)
-                .map_err(RepoError::git("update the index"))?;
+    let prepared = lock.copy_of_index().and_then(|index| {
+        commit_point()?;
+        Ok(index)
+    });
+    let mut index = match prepared {
+        Ok(index) => index,
+        Err(e) => {
+            staged.discard();
+            lock.release();
+            return Err(e);
         }
-        for change in changes.iter().filter(|c| c.new.is_none()) {
-            // Not there (an untracked path): nothing to remove.
-            let _ = index.remove_path(Path::new(change.path));
+    };
+    // The branch has moved: from here a failure leaves the pending record for the next run,
+    // and gives the lock up so that run (or git) can write the index.
+    let finished = (|| {
+        for (tmp, full) in staged.files.drain(..) {
+            fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
         }
-        lock.fill(&mut index)?;
-        commit_point()
+        for change in changes {
+            let full = workdir.join(change.path);
+            match change.new {
+                Some((_, id, mode)) => {
+                    let meta =
+                        fs::symlink_metadata(&full).map_err(RepoError::io("inspect", &full))?;
+                    index
+                        .add(&index_entry(change.path, id, mode, &meta))
+                        .map_err(RepoError::git("update the index"))?;
+                }
+                None => {
+                    match fs::remove_file(&full) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(RepoError::io("delete", &full)(e)),
+                    }
+                    remove_empty_parents(workdir, change.path);
+                    // Not there (an untracked path): nothing to remove.
+                    let _ = index.remove_path(Path::new(change.path));
+                }
+            }
+        }
+        lock.fill(&mut index)
     })();
-    if let Err(e) = prepared {
-        staged.discard();
-        lock.release();
-        return Err(e);
-    }
-    lock.commit()?;
-    for (tmp, full) in staged.files.drain(..) {
-        fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
-    }
-    for change in changes.iter().filter(|c| c.new.is_none()) {
-        let full = workdir.join(change.path);
-        match fs::remove_file(&full) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(RepoError::io("delete", &full)(e)),
+    match finished {
+        Ok(()) => lock.commit(),
+        Err(e) => {
+            staged.discard();
+            lock.release();
+            Err(e)
         }
-        remove_empty_parents(workdir, change.path);
     }
-    Ok(())
 }
 
 /// The folder inside the git directory where greenlight writes its temporary files.
@@ -507,18 +520,24 @@ mod tests {
         assert!(!git_dir.join("index.lock").exists());
         assert_eq!(entry(&on_disk()), Some(old));
 
-        // At the commit point the new index waits in git's lock, nothing else has changed;
-        // right after it, the index is the new one.
+        // At the commit point git's index lock is held and nothing else has changed; right
+        // after it, file and index are the new ones, the entry's stat data that of the file.
         apply(workdir, git_dir, &changes, || {
             assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"old\n");
             assert_eq!(entry(&on_disk()), Some(old));
-            let waiting = Index::open(&git_dir.join("index.lock")).unwrap();
-            assert_eq!(entry(&waiting), Some(id));
+            assert!(git_dir.join("index.lock").exists());
             Ok(())
         })
         .unwrap();
         assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"new\n");
         assert_eq!(entry(&on_disk()), Some(id));
+        let written = on_disk().get_path(Path::new("a.yaml"), 0).unwrap();
+        let meta = fs::metadata(workdir.join("a.yaml")).unwrap();
+        let (ctime, mtime, ..) = stat(&meta);
+        assert_eq!(
+            (written.ctime, written.mtime, written.file_size),
+            (ctime, mtime, meta.len() as u32)
+        );
         assert!(!git_dir.join("index.lock").exists());
         assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
 

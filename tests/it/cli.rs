@@ -840,3 +840,27 @@ fn init_refuses_options_that_would_not_be_plain_values() {
         .code(2);
     assert!(r.stderr.contains("--app"), "{}", r.stderr);
 }
+
+#[test]
+fn verify_of_the_commit_names_the_edits_it_did_not_see() {
+    let s = sandbox();
+    s.greenlight(&["verify"]).ok();
+    let path = "rendered/production/api.service.yaml";
+    s.write(path, &s.read(path).replace("blue", "green"));
+    s.write("environments/staging/values.yaml", "app: x\n");
+    let r = s.greenlight(&["verify"]).ok();
+    assert!(r.stdout.starts_with("ok: "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "2 files under environments/ and rendered/ have uncommitted edits it did not see \
+             (environments/staging/values.yaml, rendered/production/api.service.yaml): \
+             `greenlight verify --worktree` checks them"
+        ),
+        "{}",
+        r.stdout
+    );
+    let report = json(&s.greenlight(&["verify", "--output", "json"]).ok());
+    assert_eq!(report["uncommitted"].as_array().unwrap().len(), 2);
+    // --worktree sees them (and fails on the bad values file).
+    s.greenlight(&["verify", "--worktree"]).code(2);
+}

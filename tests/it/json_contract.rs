@@ -116,6 +116,7 @@ struct Verify {
     environments: usize,
     drift: Vec<Drift>,
     checkout_behind: Option<CheckoutBehind>,
+    uncommitted: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -447,6 +448,7 @@ fn every_report_matches_the_documented_contract() {
         (1, "verify")
     );
     assert!(verify.checkout_behind.is_none());
+    assert!(verify.uncommitted.is_empty());
     assert!(verify.ok && verify.drift.is_empty() && verify.environments == 1);
     assert!(verify.source.starts_with("commit "));
 

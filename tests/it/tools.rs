@@ -256,3 +256,57 @@ fn rendered_objects_validate_against_the_kubernetes_schema() {
          kubernetes-validate`:\n{output}"
     );
 }
+
+#[test]
+fn render_stdout_streams_one_environment_for_the_tools_and_writes_nothing() {
+    if !available(
+        &KUBERNETES_VALIDATE,
+        "render_stdout_streams_one_environment_for_the_tools_and_writes_nothing",
+    ) {
+        return;
+    }
+    let s = crate::common::sandbox::Sandbox::with_values(crate::common::sandbox::VALUES);
+    // An edit not rendered yet: --stdout shows what values render now, and writes nothing.
+    let path = "environments/production/values.yaml";
+    s.write(path, &s.read(path).replace("replicas: 3", "replicas: 5"));
+    let before = s.git(&["status", "--porcelain"]);
+    let r = s.greenlight(&["render", "production", "--stdout"]).ok();
+    assert_eq!(s.git(&["status", "--porcelain"]), before, "nothing written");
+    let sources: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("# Source: "))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "rendered/production/api-blue.deployment.yaml",
+            "rendered/production/api-preview.service.yaml",
+            "rendered/production/api.service.yaml"
+        ]
+    );
+    assert_eq!(r.stdout.matches("\n---\n").count() + 1, 3, "{}", r.stdout);
+    assert!(r.stdout.contains("replicas: 5"), "{}", r.stdout);
+    let stream = s._tmp.path().join("stream.yaml");
+    std::fs::write(&stream, &r.stdout).unwrap();
+    let (ok, output) = run(Command::new(KUBERNETES_VALIDATE.program)
+        .args(["--strict", "--kubernetes-version", KUBERNETES_VERSION])
+        .arg(&stream));
+    assert!(ok, "{output}");
+    assert_eq!(
+        output.matches(" passed for resource ").count(),
+        3,
+        "{output}"
+    );
+    // One environment, in YAML only.
+    let r = s.greenlight(&["render", "--stdout"]).code(2);
+    assert!(
+        r.stderr.contains("--stdout prints one environment"),
+        "{}",
+        r.stderr
+    );
+    let r = s
+        .greenlight(&["render", "production", "--stdout", "--output", "json"])
+        .code(2);
+    assert!(r.stderr.contains("leave out --output json"), "{}", r.stderr);
+}
