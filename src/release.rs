@@ -729,7 +729,8 @@ mod tests {
     use super::*;
 
     fn values() -> Values {
-        serde_yaml::from_str(
+        crate::values::parse(
+            "values.yaml",
             "app: api\nnamespace: shop\nliveColor: blue\nimage: registry.example.com/api\n\
              blue: { tag: \"1.4.0\", replicas: 4 }\ngreen: { tag: \"1.3.0\", replicas: 0 }\n\
              port: 8080\nreadinessProbe: { path: /healthz }\n",

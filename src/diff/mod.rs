@@ -28,38 +28,37 @@ pub const DEFAULT_CONTEXT: usize = 3;
 
 /// Compares two file maps by path and returns every file that differs, sorted by path.
 ///
-/// Files with identical bytes on both sides are omitted. The values of `kind: Secret`
-/// documents are redacted first (a changed value shows as a changed hash). For YAML files (`.yaml`, `.yml`,
-/// `.json`) the Kubernetes resources on both sides are matched by [`ResourceId`] across all
-/// changed files, so a resource moved to another file is reported only if its content changed.
+/// Files with identical bytes on both sides are omitted. Every file that differs is masked
+/// first (see `secrets`): the values under `data` and `stringData` of each `kind: Secret`
+/// document are redacted (a changed value shows as a changed hash), so no output of the diff
+/// can show them. For YAML files (`.yaml`, `.yml`, `.json`) the Kubernetes resources on both
+/// sides are matched by [`ResourceId`] across all changed files, so a resource moved to another
+/// file is reported only if its content changed.
 pub fn diff(old: &FileMap, new: &FileMap) -> Diff {
-    let (old, new) = (&masked(old), &masked(new));
     let paths: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    let mut files: Vec<FileDiff> = paths
-        .into_iter()
-        .filter_map(|path| {
-            let before = old.get(path).map(Vec::as_slice);
-            let after = new.get(path).map(Vec::as_slice);
-            (before != after).then(|| text::file_diff(path, before, after))
-        })
-        .collect();
-    resources::attach(&mut files, old, new);
+    let mut files = Vec::new();
+    let mut documents = Vec::new();
+    for path in paths {
+        let (before, after) = (old.get(path), new.get(path));
+        if before == after {
+            continue;
+        }
+        let before = before.map(|bytes| secrets::mask(bytes));
+        let after = after.map(|bytes| secrets::mask(bytes));
+        files.push(text::file_diff(
+            path,
+            before.as_ref().map(|side| &*side.bytes),
+            after.as_ref().map(|side| &*side.bytes),
+        ));
+        documents.push((documents_of(before), documents_of(after)));
+    }
+    resources::attach(&mut files, documents);
     Diff { files }
 }
 
-/// `files` with the data of every `kind: Secret` redacted (see `secrets`), so no diff output
-/// can show it.
-fn masked(files: &FileMap) -> FileMap {
-    files
-        .iter()
-        .map(|(path, bytes)| {
-            let text = std::str::from_utf8(bytes)
-                .ok()
-                .filter(|t| t.contains("Secret"))
-                .map(|t| secrets::mask(t).into_bytes());
-            (path.clone(), text.unwrap_or_else(|| bytes.clone()))
-        })
-        .collect()
+/// The documents of one side of a changed file: none when the file is absent on that side.
+fn documents_of(side: Option<secrets::Masked<'_>>) -> resources::Documents {
+    side.map_or(Some(Vec::new()), |side| side.documents)
 }
 
 /// Everything that differs between two file maps.

@@ -1,31 +1,33 @@
-//! Per-resource comparison: the Kubernetes documents of the changed YAML files, matched by
-//! [`ResourceId`] across files, and the changed leaf fields of each modified resource.
+//! Per-resource comparison: the Kubernetes documents of the changed YAML files (parsed, and
+//! their Secrets redacted, before they come here), matched by [`ResourceId`] across files, and
+//! the changed leaf fields of each modified resource.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{FieldChange, FileDiff, FileMap, ResourceChange, ResourceId, ResourceStatus};
+use super::{FieldChange, FileDiff, ResourceChange, ResourceId, ResourceStatus};
 
 /// Where one resource document sits on one side: its file's index in the diff, and its tree.
 type Occurrence = (usize, Value);
 
-/// Fills the `resources` of every file in `files`, the changed files between `old` and `new`.
+/// The documents of one side of a changed file, as [`crate::yaml`] reads them: empty when the
+/// file is absent on that side, `None` when it is not YAML text.
+pub(super) type Documents = Option<Vec<Value>>;
+
+/// Fills the `resources` of every file in `files`, the changed files, from `documents`: the
+/// old and new documents of each file, in the same order.
 ///
 /// A file whose present sides do not all parse as YAML takes no part at all: its resources
 /// are unknown, and claiming them added or removed would mislead.
-pub(super) fn attach(files: &mut [FileDiff], old: &FileMap, new: &FileMap) {
+pub(super) fn attach(files: &mut [FileDiff], documents: Vec<(Documents, Documents)>) {
     let mut by_id: BTreeMap<ResourceId, (Vec<Occurrence>, Vec<Occurrence>)> = BTreeMap::new();
-    for (index, file) in files.iter().enumerate() {
+    for (index, (file, sides)) in files.iter().zip(documents).enumerate() {
         if file.binary || !is_yaml_path(&file.path) {
             continue;
         }
-        let (Some(old_docs), Some(new_docs)) = (
-            parse_side(old.get(&file.path)),
-            parse_side(new.get(&file.path)),
-        ) else {
+        let (Some(old_docs), Some(new_docs)) = sides else {
             continue;
         };
         for doc in old_docs {
@@ -95,73 +97,6 @@ fn is_yaml_path(path: &str) -> bool {
     [".yaml", ".yml", ".json"]
         .iter()
         .any(|extension| path.ends_with(extension))
-}
-
-/// The documents of one side; an absent side has none, an unparseable one gives `None`.
-fn parse_side(bytes: Option<&Vec<u8>>) -> Option<Vec<Value>> {
-    match bytes {
-        Some(bytes) => parse_documents(bytes),
-        None => Some(Vec::new()),
-    }
-}
-
-/// Every document of a YAML stream as a JSON tree (with `<<` merge keys applied, as
-/// Kubernetes does), or `None` if any document fails to parse.
-pub(super) fn parse_documents(bytes: &[u8]) -> Option<Vec<Value>> {
-    let mut docs = Vec::new();
-    for document in serde_yaml::Deserializer::from_slice(bytes) {
-        let mut value = serde_yaml::Value::deserialize(document).ok()?;
-        value.apply_merge().ok()?;
-        docs.push(to_json(value));
-    }
-    Some(docs)
-}
-
-/// Converts a YAML tree to JSON without loss that matters for comparing: non-string keys
-/// become their YAML spelling, floats JSON cannot hold (`.nan`, `.inf`) become strings, and a
-/// `!tag`ged value becomes `{"!tag": value}` so a changed tag is still a change.
-fn to_json(value: serde_yaml::Value) -> Value {
-    match value {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
-        serde_yaml::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
-            }
-        }
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(items) => {
-            Value::Array(items.into_iter().map(to_json).collect())
-        }
-        serde_yaml::Value::Mapping(mapping) => {
-            let mut object = Map::new();
-            for (key, value) in mapping {
-                object.insert(key_string(key), to_json(value));
-            }
-            Value::Object(object)
-        }
-        serde_yaml::Value::Tagged(tagged) => {
-            let mut object = Map::new();
-            object.insert(tagged.tag.to_string(), to_json(tagged.value));
-            Value::Object(object)
-        }
-    }
-}
-
-fn key_string(key: serde_yaml::Value) -> String {
-    match key {
-        serde_yaml::Value::String(s) => s,
-        serde_yaml::Value::Null => "null".to_string(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        complex => to_json(complex).to_string(),
-    }
 }
 
 /// The id of a document that is a resource: a mapping with a string `kind`.

@@ -17,7 +17,8 @@ const FILE_MODE: &str = "100644";
 const NO_BLOB: &str = "0000000";
 const EMPTY_BLOB: &str = "e69de29";
 
-/// Builds the [`FileDiff`] of one path; at least one side is present and the sides differ.
+/// Builds the [`FileDiff`] of one path; at least one side is present. The sides may be equal
+/// when masking made them so (a comment changed in a Secret): the file then has no hunks.
 pub(super) fn file_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> FileDiff {
     let status = match (old, new) {
         (None, _) => FileStatus::Added,

@@ -3,10 +3,10 @@
 //! name, namespace), or a kustomization listing exactly the other files. This catches a
 //! broken override and, as a second line of defence, any value that escaped its quoting.
 
-use serde::Deserialize as _;
-use serde_yaml::Value;
+use serde_json::Value;
 
 use super::error::{OutputProblem, RenderError};
+use crate::yaml;
 
 /// What a rendered file must contain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,18 +34,14 @@ pub(crate) fn check_file(file: &str, text: &str, expect: &Expect) -> Result<(), 
         document,
         problem,
     };
-    let mut docs = Vec::new();
-    for (i, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let doc = Value::deserialize(de).map_err(|e| {
-            fail(
-                i + 1,
-                OutputProblem::NotYaml {
-                    message: e.to_string(),
-                },
-            )
-        })?;
-        docs.push(doc);
-    }
+    let docs = yaml::parse_documents(text).map_err(|e| {
+        fail(
+            e.document,
+            OutputProblem::NotYaml {
+                message: e.to_string(),
+            },
+        )
+    })?;
     let doc = match docs.as_slice() {
         [Value::Null] if !has_content(text) => {
             return Err(fail(1, OutputProblem::DocumentCount { found: 0 }))
@@ -63,8 +59,8 @@ fn unportable(c: char) -> bool {
     matches!(u32::from(c), 0x7F..=0x84 | 0x86..=0x9F | 0xFFFE | 0xFFFF)
 }
 
-/// Fail on the first string (key or value) under `v` with an [`unportable`] character;
-/// `path` is the dotted path to `v`.
+/// Fail on the first string (key or value, keys in sorted order) under `v` with an
+/// [`unportable`] character; `path` is the dotted path to `v`.
 fn check_portable(v: &Value, path: &mut String) -> Result<(), OutputProblem> {
     let found = |s: &str, path: &str| match s.chars().find(|c| unportable(*c)) {
         Some(character) => Err(OutputProblem::UnportableCharacter {
@@ -75,31 +71,29 @@ fn check_portable(v: &Value, path: &mut String) -> Result<(), OutputProblem> {
     };
     match v {
         Value::String(s) => found(s, path),
-        Value::Sequence(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
             let r = check_portable(item, path);
             path.truncate(len);
             r
         }),
-        Value::Mapping(map) => map.iter().try_for_each(|(k, item)| {
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
             let len = path.len();
-            let key = k.as_str().map_or_else(|| format!("{k:?}"), str::to_owned);
             if !path.is_empty() {
                 path.push('.');
             }
-            path.push_str(&key);
-            let r = found(&key, path).and_then(|()| check_portable(item, path));
+            path.push_str(key);
+            let r = found(key, path).and_then(|()| check_portable(item, path));
             path.truncate(len);
             r
         }),
-        Value::Tagged(tagged) => check_portable(&tagged.value, path),
         Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
     }
 }
 
 /// Whether `text` holds anything but blank lines, comments and document markers (the YAML
-/// parser reports such a text as one null document).
+/// parser reports a text of only `---` as one null document).
 fn has_content(text: &str) -> bool {
     text.lines()
         .map(str::trim)
@@ -107,7 +101,7 @@ fn has_content(text: &str) -> bool {
 }
 
 fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
-    if !doc.is_mapping() {
+    if !doc.is_object() {
         return Err(OutputProblem::NotAMapping);
     }
     let api_version = string_at(doc, &["apiVersion"], "apiVersion")?;
@@ -130,7 +124,7 @@ fn check_document(doc: &Value, expect: &Expect) -> Result<(), OutputProblem> {
         Expect::Kustomization { resources } => {
             equal("apiVersion", "kustomize.config.k8s.io/v1beta1", api_version)?;
             equal("kind", "Kustomization", kind)?;
-            let listed: Vec<&str> = match doc.get("resources").and_then(Value::as_sequence) {
+            let listed: Vec<&str> = match doc.get("resources").and_then(Value::as_array) {
                 Some(seq) => seq.iter().filter_map(Value::as_str).collect(),
                 None => {
                     return Err(OutputProblem::MissingField { field: "resources" });
@@ -252,8 +246,24 @@ mod tests {
         let (_, p) = problem("kind: [\n", &svc());
         assert!(matches!(p, OutputProblem::NotYaml { .. }), "{p:?}");
         let dup = format!("{GOOD}kind: Secret\n");
-        let (_, p) = problem(&dup, &svc());
-        assert!(matches!(p, OutputProblem::NotYaml { .. }), "{p:?}");
+        assert_eq!(
+            problem(&dup, &svc()),
+            (
+                1,
+                OutputProblem::NotYaml {
+                    message: "duplicate key `kind` in one mapping at line 7 column 1".into()
+                }
+            )
+        );
+        let (document, p) = problem(&format!("{GOOD}---\nkind: [\n"), &svc());
+        assert_eq!(document, 2, "the error names the document it is in");
+        let OutputProblem::NotYaml { message } = p else {
+            panic!("{p:?}")
+        };
+        assert!(
+            message.contains("at line 9 column 1 (in the `[` opened at line 8 column 7)"),
+            "{message}"
+        );
     }
 
     #[test]

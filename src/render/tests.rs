@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml::Value as Yaml;
+use serde_json::Value as Yaml;
 use tera::ast::{ExprVal, Node};
 
 use super::*;
@@ -209,7 +209,7 @@ fn text(files: &FileMap, name: &str) -> String {
 }
 
 fn doc(files: &FileMap, name: &str) -> Yaml {
-    serde_yaml::from_str(&text(files, name)).expect("rendered file parses")
+    crate::yaml::parse_document(&text(files, name)).expect("rendered file parses")
 }
 
 fn at<'v>(doc: &'v Yaml, path: &[&str]) -> &'v Yaml {
@@ -358,16 +358,14 @@ fn injection_in_annotation_and_env_stays_one_scalar() {
         "only the real kind key:\n{raw}"
     );
 
-    let docs: Vec<Yaml> = serde_yaml::Deserializer::from_str(&raw)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect();
+    let docs = crate::yaml::parse_documents(&raw).expect("rendered file parses");
     assert_eq!(docs.len(), 1);
     let d = &docs[0];
     assert_eq!(str_at(d, &["kind"]), "Deployment");
     assert_eq!(str_at(d, &["metadata", "annotations", "note"]), hostile);
     assert_eq!(
         at(d, &["metadata", "annotations"])
-            .as_mapping()
+            .as_object()
             .unwrap()
             .len(),
         1
@@ -375,8 +373,8 @@ fn injection_in_annotation_and_env_stays_one_scalar() {
     let container = at(d, &["spec", "template", "spec", "containers", "0"]);
     assert_eq!(str_at(container, &["env", "0", "name"]), "MOTD");
     assert_eq!(str_at(container, &["env", "0", "value"]), hostile);
-    assert_eq!(at(container, &["env"]).as_sequence().unwrap().len(), 1);
-    assert_eq!(at(container, &["env", "0"]).as_mapping().unwrap().len(), 2);
+    assert_eq!(at(container, &["env"]).as_array().unwrap().len(), 1);
+    assert_eq!(at(container, &["env", "0"]).as_object().unwrap().len(), 2);
 }
 
 const HOSTILE: &[&str] = &[
@@ -434,7 +432,9 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
             .unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
         for (name, bytes) in &files {
             let raw = std::str::from_utf8(bytes).unwrap();
-            let docs = serde_yaml::Deserializer::from_str(raw).count();
+            let docs = crate::yaml::parse_documents(raw)
+                .unwrap_or_else(|e| panic!("case {i}: {name}: {e}"))
+                .len();
             assert_eq!(docs, 1, "case {i}: {name} has {docs} documents");
             if name != KUSTOMIZATION_FILE {
                 assert_eq!(str_at(&doc(&files, name), &["metadata", "namespace"]), s);
@@ -463,7 +463,7 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
         assert_eq!(str_at(&ing, &["metadata", "annotations", &key]), s);
         assert_eq!(
             at(&ing, &["metadata", "annotations"])
-                .as_mapping()
+                .as_object()
                 .unwrap()
                 .len(),
             2,
@@ -575,7 +575,7 @@ fn selectors_are_minimal_and_follow_the_live_colour() {
     let files = render_ok(&minimal());
     let d = doc(&files, "api-green.deployment.yaml");
     let selector = at(&d, &["spec", "selector", "matchLabels"])
-        .as_mapping()
+        .as_object()
         .unwrap();
     assert_eq!(selector.len(), 2);
     assert_eq!(
@@ -723,7 +723,7 @@ fn idle_colour_without_image_has_no_deployment() {
     );
     let k = doc(&files, KUSTOMIZATION_FILE);
     let listed: Vec<&str> = at(&k, &["resources"])
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .map(|r| r.as_str().unwrap())
@@ -762,10 +762,10 @@ fn ingress_only_when_set_and_without_colour() {
         ),
         "Prefix"
     );
-    let annotations = at(&ing, &["metadata", "annotations"]).as_mapping().unwrap();
+    let annotations = at(&ing, &["metadata", "annotations"]).as_object().unwrap();
     assert_eq!(annotations.len(), 2, "values + ingress annotations");
     let k = doc(&files, KUSTOMIZATION_FILE);
-    assert_eq!(at(&k, &["resources"]).as_sequence().unwrap().len(), 5);
+    assert_eq!(at(&k, &["resources"]).as_array().unwrap().len(), 5);
 }
 
 // ---- pod spec defaults and overrides --------------------------------------------------
@@ -816,7 +816,7 @@ fn secure_defaults_and_resource_defaults() {
     assert_eq!(str_at(sc, &["capabilities", "drop", "0"]), "ALL");
     assert_eq!(str_at(c, &["volumeMounts", "0", "mountPath"]), "/tmp");
     assert_eq!(str_at(pod, &["volumes", "0", "name"]), "tmp");
-    assert!(at(pod, &["volumes", "0", "emptyDir"]).is_mapping());
+    assert!(at(pod, &["volumes", "0", "emptyDir"]).is_object());
 }
 
 #[test]
@@ -834,7 +834,7 @@ fn full_values_reach_the_pod_spec() {
     );
     let c = at(pod, &["containers", "0"]);
     let names: Vec<&str> = at(c, &["env"])
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .map(|e| e["name"].as_str().unwrap())
@@ -1111,7 +1111,7 @@ fn istio_renders_gateway_virtual_service_destination_rule_and_app_service() {
     );
     let svc = doc(&files, "api.service.yaml");
     let selector: BTreeMap<String, String> =
-        serde_yaml::from_value(at(&svc, &["spec", "selector"]).clone()).unwrap();
+        serde_json::from_value(at(&svc, &["spec", "selector"]).clone()).unwrap();
     assert_eq!(selector, BTreeMap::from([("app".into(), "api".into())]));
 
     let dr = doc(&files, "api.destinationrule.yaml");
@@ -1139,7 +1139,7 @@ fn istio_test_route_precedes_the_default_route_while_idle_runs() {
     let vs = doc(&files, "api.virtualservice.yaml");
     assert_eq!(at(&vs, &["spec", "gateways", "0"]), "api");
     assert_eq!(at(&vs, &["spec", "hosts", "0"]), "api.example.com");
-    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    let http = at(&vs, &["spec", "http"]).as_array().unwrap();
     assert_eq!(http.len(), 2);
     let test = &http[0];
     assert_eq!(
@@ -1168,7 +1168,7 @@ fn istio_test_route_disappears_when_idle_is_scaled_to_zero() {
     let mut v = istio_values();
     v.green.replicas = 0;
     let vs = doc(&render_ok(&v), "api.virtualservice.yaml");
-    let http = at(&vs, &["spec", "http"]).as_sequence().unwrap();
+    let http = at(&vs, &["spec", "http"]).as_array().unwrap();
     assert_eq!(http.len(), 1);
     assert_eq!(
         at(&http[0], &["route", "0", "destination", "subset"]),
@@ -1243,14 +1243,14 @@ fn gateway_api_weights_live_100_and_routes_the_preview_header_to_idle() {
         "gateways"
     );
     assert_eq!(at(&route, &["spec", "hostnames", "0"]), "api.example.com");
-    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    let rules = at(&route, &["spec", "rules"]).as_array().unwrap();
     assert_eq!(rules.len(), 2);
     let header = at(&rules[0], &["matches", "0", "headers", "0"]);
     assert_eq!(at(header, &["type"]), "Exact");
     assert_eq!(at(header, &["name"]), "x-greenlight-preview");
     assert_eq!(at(header, &["value"]), "true");
     assert_eq!(at(&rules[0], &["backendRefs", "0", "name"]), "api-green");
-    let backends = at(&rules[1], &["backendRefs"]).as_sequence().unwrap();
+    let backends = at(&rules[1], &["backendRefs"]).as_array().unwrap();
     let weights: Vec<(String, u64)> = backends
         .iter()
         .map(|b| {
@@ -1269,7 +1269,7 @@ fn gateway_api_preview_rule_disappears_when_idle_is_scaled_to_zero() {
     let mut v = gateway_api_values();
     v.green.replicas = 0;
     let route = doc(&render_ok(&v), "api.httproute.yaml");
-    let rules = at(&route, &["spec", "rules"]).as_sequence().unwrap();
+    let rules = at(&route, &["spec", "rules"]).as_array().unwrap();
     assert_eq!(rules.len(), 1);
     assert!(rules[0].get("matches").is_none());
 }

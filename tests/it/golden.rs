@@ -153,16 +153,14 @@ fn hostile_strings_come_back_exactly_from_every_rendered_file() {
     );
     let files = crate::common::render_case(&dir).expect("hostile strings render");
     for (name, bytes) in &files {
-        let docs: Vec<serde_yaml::Value> =
-            serde_yaml::Deserializer::from_str(std::str::from_utf8(bytes).expect("utf-8"))
-                .map(|d| serde::Deserialize::deserialize(d).expect("valid YAML"))
-                .collect();
+        let docs = greenlight::yaml::parse_documents(std::str::from_utf8(bytes).expect("utf-8"))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(docs.len(), 1, "{name}: exactly one document");
         if name == "kustomization.yaml" {
             continue;
         }
         let annotations: BTreeMap<String, String> =
-            serde_yaml::from_value(docs[0]["metadata"]["annotations"].clone())
+            serde_json::from_value(docs[0]["metadata"]["annotations"].clone())
                 .unwrap_or_else(|e| panic!("{name}: annotations: {e}"));
         let mut want = values.annotations.clone();
         if name.ends_with(".ingress.yaml") {
@@ -173,7 +171,7 @@ fn hostile_strings_come_back_exactly_from_every_rendered_file() {
         if name.ends_with(".deployment.yaml") {
             let env = &docs[0]["spec"]["template"]["spec"]["containers"][0]["env"];
             let env: BTreeMap<String, String> = env
-                .as_sequence()
+                .as_array()
                 .expect("env list")
                 .iter()
                 .map(|e| {

@@ -199,15 +199,42 @@ fn every_hostile_input_is_refused_cleanly_and_changes_nothing() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Hand-made Secrets committed under rendered/ (which a render then removes): whatever their
+/// layout, the diff shows their keys with redacted values and never the values.
 #[test]
 fn secret_data_never_shows_in_diffs() {
     let s = Sandbox::with_values(VALUES);
-    s.write(
-        "rendered/production/db.secret.yaml",
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\ndata:\n  password: c3VwZXJzZWNyZXQ=\nstringData:\n  url: postgres://app:hunter2@db/shop\n",
-    );
+    let files = [
+        (
+            "rendered/production/db.secret.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\ndata:\n  password: c3VwZXJzZWNyZXQ=\nstringData:\n  url: postgres://app:hunter2@db/shop\n",
+        ),
+        (
+            "rendered/production/flow.secret.yaml",
+            "apiVersion: v1\nkind: Secret  # hand-made\nmetadata: {name: flow, namespace: shop}\ndata: {password: Zmxvd3NlY3JldA==}\n",
+        ),
+        (
+            "rendered/production/bundle.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  mode: visible-setting\n---\napiVersion: v1\nkind: \"Secret\"\ndata:\n  token: &token YnVuZGxlLXRva2Vu\nstringData:\n  again: *token\n  note: bundled-plaintext\nmetadata:\n  name: bundle\n  namespace: shop\n  annotations:\n    copy: *token\n",
+        ),
+        (
+            "rendered/production/broken.yaml",
+            "apiVersion: v1\nkind: Secret\ndata:\n  password: YnJva2VuLXNlY3JldA==\n  oops: [\n",
+        ),
+    ];
+    for (path, text) in files {
+        s.write(path, text);
+    }
     s.git(&["add", "-A"]);
-    s.git(&["commit", "-q", "-m", "a hand-made secret"]);
+    s.git(&["commit", "-q", "-m", "hand-made secrets"]);
+    let secrets = [
+        "c3VwZXJzZWNyZXQ=",
+        "hunter2",
+        "Zmxvd3NlY3JldA==",
+        "YnVuZGxlLXRva2Vu",
+        "bundled-plaintext",
+        "YnJva2VuLXNlY3JldA==",
+    ];
     for args in [
         vec!["diff", "production"],
         vec!["diff", "production", "--output", "json"],
@@ -215,11 +242,29 @@ fn secret_data_never_shows_in_diffs() {
     ] {
         let r = s.greenlight(&args);
         let all = format!("{}{}", r.stdout, r.stderr);
-        for secret in ["c3VwZXJzZWNyZXQ=", "hunter2"] {
+        for secret in secrets {
             assert!(!all.contains(secret), "{args:?} printed {secret}:\n{all}");
         }
         if args[0] == "diff" {
-            assert!(all.contains("<redacted sha256:"), "{args:?}:\n{all}");
+            for shown in [
+                "password: \"<redacted sha256:",
+                "url: \"<redacted sha256:",
+                "token: \"<redacted sha256:",
+                "copy: \"<redacted sha256:",
+                "mode: visible-setting",
+                "greenlight hides this file",
+            ] {
+                // JSON escapes the quotes.
+                let shown = if args.contains(&"json") {
+                    shown.replace('"', "\\\"")
+                } else {
+                    shown.to_owned()
+                };
+                assert!(
+                    all.contains(&shown),
+                    "{args:?} does not show {shown}:\n{all}"
+                );
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::common::sandbox::{bin, Run};
 
@@ -46,14 +46,14 @@ fn archive_name(target: &str) -> String {
 
 fn yaml(rel: &str) -> Value {
     let text = fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    greenlight::yaml::parse_document(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// The targets the release workflow builds, from its build matrix.
 fn workflow_targets() -> Vec<String> {
     let wf = yaml(".github/workflows/release.yml");
     wf["jobs"]["build"]["strategy"]["matrix"]["include"]
-        .as_sequence()
+        .as_array()
         .expect("release.yml: jobs.build.strategy.matrix.include is a list")
         .iter()
         .map(|row| {
@@ -741,9 +741,9 @@ fn run_action(
     let action = yaml("action.yml");
     assert_eq!(action["runs"]["using"], "composite");
     let mut input: BTreeMap<String, String> = BTreeMap::new();
-    for (name, spec) in action["inputs"].as_mapping().unwrap() {
+    for (name, spec) in action["inputs"].as_object().unwrap() {
         let default = spec["default"].as_str().unwrap_or_default();
-        input.insert(name.as_str().unwrap().to_owned(), default.to_owned());
+        input.insert(name.clone(), default.to_owned());
     }
     for (k, v) in inputs {
         assert!(input.contains_key(*k), "action.yml has no input {k}");
@@ -792,7 +792,7 @@ fn run_action(
         fs::create_dir_all(d).unwrap();
     }
     for (i, step) in action["runs"]["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .enumerate()
@@ -855,12 +855,9 @@ fn run_action(
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1");
-        if let Some(env) = step["env"].as_mapping() {
+        if let Some(env) = step["env"].as_object() {
             for (k, v) in env {
-                cmd.env(
-                    k.as_str().unwrap(),
-                    expand(v.as_str().unwrap(), &run.outputs),
-                );
+                cmd.env(k, expand(v.as_str().unwrap(), &run.outputs));
             }
         }
         let result = Run::from(cmd.output().unwrap());

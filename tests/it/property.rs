@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use greenlight::render::{render, RenderError, Templates};
 use greenlight::values::{self, EnvValue, Literal, Values};
 use proptest::prelude::*;
-use serde_yaml::Value;
+use serde_json::Value;
 
 const BASE: &str = "\
 app: api
@@ -79,12 +79,8 @@ fn base() -> Values {
 }
 
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).expect("rendered output is YAML"))
-        .collect()
+    greenlight::yaml::parse_documents(text).expect("rendered output is YAML")
 }
-
-use serde::Deserialize as _;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
@@ -112,7 +108,7 @@ proptest! {
         let d = &docs[0];
         prop_assert_eq!(d["kind"].as_str(), Some("Deployment"));
         prop_assert_eq!(d["metadata"]["annotations"]["example.com/hostile"].as_str(), Some(s.as_str()));
-        let env = d["spec"]["template"]["spec"]["containers"][0]["env"].as_sequence().unwrap();
+        let env = d["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
         let hostile = env.iter().find(|e| e["name"] == "HOSTILE").unwrap();
         prop_assert_eq!(hostile["value"].as_str(), Some(s.as_str()));
         // Every rendered file is exactly one document of the kind its name says.

@@ -4,7 +4,8 @@
 
 use crate::common::sandbox::Sandbox;
 use greenlight::values::{Color, Routing, Values};
-use serde_yaml::Value as Yaml;
+use greenlight::yaml;
+use serde_json::Value as Yaml;
 
 const COMMON: &str = "\
 app: api
@@ -231,13 +232,11 @@ fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
     ])
     .ok();
     let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
-    let flux: serde_yaml::Value =
-        serde_yaml::from_str(&read("rendered/prod/eu/web.flux-kustomization.yaml")).unwrap();
+    let flux = yaml::parse_document(&read("rendered/prod/eu/web.flux-kustomization.yaml")).unwrap();
     assert_eq!(flux["spec"]["path"], "./rendered/prod/eu");
     assert_eq!(flux["spec"]["sourceRef"]["name"], "gitops");
     assert_eq!(flux["metadata"]["name"], "web-prod-eu");
-    let app: serde_yaml::Value =
-        serde_yaml::from_str(&read("rendered/prod/eu/web.argocd-application.yaml")).unwrap();
+    let app = yaml::parse_document(&read("rendered/prod/eu/web.argocd-application.yaml")).unwrap();
     assert_eq!(
         app["spec"]["source"]["repoURL"],
         "https://git.example.com/acme/gitops.git"
@@ -270,7 +269,7 @@ fn init_with_flux_and_argocd_wires_the_folder_without_listing_the_wiring() {
 fn expected_doc(case: &std::path::Path, name: &str) -> Yaml {
     let path = case.join("expected").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    yaml::parse_document(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn idle_runs(v: &Values) -> bool {
@@ -294,7 +293,7 @@ fn every_routing_fixture_routes_live_and_idle_as_its_values_say() {
             Routing::Istio => {
                 let svc = expected_doc(&case, "api.service.yaml");
                 assert_eq!(
-                    svc["spec"]["selector"].as_mapping().unwrap().len(),
+                    svc["spec"]["selector"].as_object().unwrap().len(),
                     1,
                     "{name}"
                 );
@@ -309,7 +308,7 @@ fn every_routing_fixture_routes_live_and_idle_as_its_values_say() {
                     );
                 }
                 let vs = expected_doc(&case, "api.virtualservice.yaml");
-                let http = vs["spec"]["http"].as_sequence().unwrap();
+                let http = vs["spec"]["http"].as_array().unwrap();
                 let default = http.last().unwrap();
                 assert_eq!(default["route"][0]["destination"]["subset"], live, "{name}");
                 assert_eq!(http.len(), if idle_runs(&v) { 2 } else { 1 }, "{name}");
@@ -342,8 +341,8 @@ fn every_routing_fixture_routes_live_and_idle_as_its_values_say() {
                     assert_eq!(svc["spec"]["selector"]["color"], c.as_str(), "{name}");
                 }
                 let route = expected_doc(&case, "api.httproute.yaml");
-                let rules = route["spec"]["rules"].as_sequence().unwrap();
-                let backends = rules.last().unwrap()["backendRefs"].as_sequence().unwrap();
+                let rules = route["spec"]["rules"].as_array().unwrap();
+                let backends = rules.last().unwrap()["backendRefs"].as_array().unwrap();
                 let total: u64 = backends.iter().map(|b| b["weight"].as_u64().unwrap()).sum();
                 assert_eq!(total, 100, "{name}");
                 for b in backends {
