@@ -22,6 +22,9 @@
 //! `values::tree` is), not the `saphyr` crate's loader: no second tree to convert, and the
 //! typing above is ours to keep stable.
 //!
+//! Plain scalars: [`plain_kind`] is how YAML 1.2 or 1.1 reads one, and [`is_plain_safe`] the
+//! one rule of when a string may be written without quotes.
+//!
 //! Writing: [`quote`] is the one definition of a double-quoted scalar, shared by the renderer
 //! (every string from values) and the values editor (a changed tag or digest); [`to_block`]
 //! writes a JSON value back as block-style YAML.
@@ -887,6 +890,170 @@ fn needs_escape(c: char) -> bool {
             | 0xFFFE
             | 0xFFFF
     )
+}
+
+// ---- plain scalars ------------------------------------------------------------------------
+//
+// How a plain scalar is read, as the union of YAML 1.2 (core schema) and YAML 1.1 (what many
+// Kubernetes and GitOps tools still use): a plain scalar counts as "not a string" if either
+// version reads it as null, a boolean or a number. The one rule of when a string may be
+// written plain: values edits and rendered map keys follow it.
+
+/// What a plain scalar reads as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainKind {
+    /// `~`, `null`, or nothing at all.
+    Null,
+    /// `true`, `false`, and YAML 1.1's `yes`, `no`, `on`, `off`, `y`, `n`.
+    Bool,
+    /// An integer or float in either YAML version, including `.inf`, `.nan`, `0x1F`, `1_000`.
+    Number,
+    /// YAML 1.1's merge key `<<` and value key `=`.
+    Special,
+    /// A string.
+    String,
+}
+
+impl PlainKind {
+    /// How to name the kind in a message ("a number").
+    pub fn describe(self) -> &'static str {
+        match self {
+            PlainKind::Null => "null",
+            PlainKind::Bool => "a boolean",
+            PlainKind::Number => "a number",
+            PlainKind::Special => "a YAML special key",
+            PlainKind::String => "a string",
+        }
+    }
+}
+
+/// Whether YAML 1.2's core schema reads this plain scalar as null.
+pub fn is_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// What YAML 1.2 or 1.1 reads this plain scalar as (the "least string-like" of the two).
+pub fn plain_kind(s: &str) -> PlainKind {
+    if is_null(s) {
+        return PlainKind::Null;
+    }
+    if matches!(
+        s,
+        "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    ) {
+        return PlainKind::Bool;
+    }
+    if s == "<<" || s == "=" {
+        return PlainKind::Special;
+    }
+    if is_number(s) {
+        return PlainKind::Number;
+    }
+    PlainKind::String
+}
+
+fn is_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if matches!(
+        unsigned,
+        ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+    ) {
+        return true;
+    }
+    let all = |rest: &str, ok: fn(u8) -> bool| !rest.is_empty() && rest.bytes().all(ok);
+    if let Some(rest) = unsigned.strip_prefix("0x") {
+        return all(rest, |b| b.is_ascii_hexdigit() || b == b'_');
+    }
+    if let Some(rest) = unsigned.strip_prefix("0o") {
+        return all(rest, |b| (b'0'..=b'7').contains(&b) || b == b'_');
+    }
+    if let Some(rest) = unsigned.strip_prefix("0b") {
+        return all(rest, |b| b == b'0' || b == b'1' || b == b'_');
+    }
+    is_decimal_float(unsigned, true) || is_sexagesimal(unsigned)
+}
+
+/// `1`, `1.5`, `1.`, `.5`, `1e3`, `1.5E-2`; with `underscores`, YAML 1.1's `1_000.5` too.
+pub(crate) fn is_decimal_float(s: &str, underscores: bool) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digit = |b: u8| b.is_ascii_digit() || (underscores && b == b'_');
+    let mut dots = 0;
+    let mut digits = 0;
+    for b in mantissa.bytes() {
+        match b {
+            b'.' => dots += 1,
+            b if b.is_ascii_digit() => digits += 1,
+            b if digit(b) => {}
+            _ => return false,
+        }
+    }
+    if dots > 1 || digits == 0 || (underscores && mantissa.starts_with('_')) {
+        return false;
+    }
+    match exponent {
+        None => true,
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        }
+    }
+}
+
+/// YAML 1.1 base-60 numbers such as `1:20` or `190:20:30.15`.
+fn is_sexagesimal(s: &str) -> bool {
+    let mut parts = s.split(':');
+    let first = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() || !first.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let ok = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    let last = rest[rest.len() - 1];
+    let last_int = last.split('.').next().unwrap_or("");
+    ok(first)
+        && rest[..rest.len() - 1].iter().all(|p| ok(p))
+        && ok(last_int)
+        && last[last_int.len()..]
+            .strip_prefix('.')
+            .is_none_or(|frac| frac.bytes().all(|b| b.is_ascii_digit() || b == b'_'))
+}
+
+/// Whether `s`, written as a plain scalar in block or flow context, reads back as exactly the
+/// string `s`. Conservative: anything unusual is reported unsafe and gets quoted.
+pub fn is_plain_safe(s: &str) -> bool {
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+');
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    (first.is_ascii_alphanumeric() || first == '_' || first == '/')
+        && s.chars().all(allowed)
+        && !s.ends_with(':')
+        && plain_kind(s) == PlainKind::String
 }
 
 #[cfg(test)]

@@ -11,29 +11,10 @@ use tera::Value;
 
 pub(crate) use crate::yaml::quote;
 
-/// Words that a YAML 1.1 or 1.2 parser reads as a boolean or null when written plain.
-const RESERVED_PLAIN_WORDS: &[&str] =
-    &["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
-
-/// Whether `key` can be written as a plain (unquoted) map key and still be read back as the
-/// same string by every YAML parser: it starts with a letter (so it is never a number,
-/// timestamp or special float), continues with `[A-Za-z0-9._/-]`, and is not a boolean or
-/// null word of YAML 1.1 or 1.2 in any case.
-pub(crate) fn is_plain_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
-        && !RESERVED_PLAIN_WORDS
-            .iter()
-            .any(|w| w.eq_ignore_ascii_case(key))
-}
-
-/// Write a map key: plain when [`is_plain_key`] allows it, else as [`quote`] does.
+/// Write a map key: plain when [`crate::yaml::is_plain_safe`] allows it, else as [`quote`]
+/// does.
 pub(crate) fn quote_key(key: &str) -> String {
-    if is_plain_key(key) {
+    if crate::yaml::is_plain_safe(key) {
         key.to_owned()
     } else {
         quote(key)
@@ -183,14 +164,15 @@ mod tests {
             "a-b",
             "x1",
             "nope",
+            "123abc",
+            "a:b",
         ] {
-            assert!(is_plain_key(ok), "{ok} should be plain");
+            assert_eq!(quote_key(ok), ok, "{ok} should be plain");
         }
         for quoted in [
-            "", "true", "True", "NO", "on", "Off", "y", "null", "~", "1", "123abc", "0x1F", "1e3",
-            ".inf", "a b", "a:b", "-a", "a#b", "&a", "*a", "!a", "a\nb", "é",
+            "", "true", "True", "NO", "on", "Off", "y", "null", "~", "1", "0x1F", "1e3", "1:20",
+            ".inf", "a b", "a: b", "a:", "-a", "a#b", "&a", "*a", "!a", "a\nb", "é",
         ] {
-            assert!(!is_plain_key(quoted), "{quoted:?} should be quoted");
             assert_eq!(quote_key(quoted), quote(quoted));
         }
     }
