@@ -271,8 +271,10 @@ pub fn detect(
     api_base: Option<&str>,
 ) -> Result<ForgeRepo, ForgeError> {
     let shown = Redactor::default().redact(remote_url);
-    let (host, path) =
-        split_url(remote_url).ok_or_else(|| ForgeError::UnknownForge { url: shown.clone() })?;
+    let remote = crate::repo::RemoteUrl::parse(remote_url)
+        .ok_or_else(|| ForgeError::UnknownForge { url: shown.clone() })?;
+    let host = remote.host().unwrap_or_default().to_owned();
+    let path = remote.path();
     let project = path
         .trim_matches('/')
         .trim_end_matches(".git")
@@ -321,26 +323,6 @@ fn kind_of_host(host: &str) -> Option<ForgeKind> {
     } else {
         None
     }
-}
-
-/// (host without user or port, path) of a git URL; host is empty for local paths.
-fn split_url(url: &str) -> Option<(String, String)> {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if scheme == "file" {
-            return Some((String::new(), rest.to_owned()));
-        }
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host = authority.rsplit('@').next()?;
-        let host = host.split(':').next()?.to_ascii_lowercase();
-        return Some((host, path.to_owned()));
-    }
-    if url.starts_with('/') || url.starts_with('.') {
-        return Some((String::new(), url.to_owned()));
-    }
-    // scp-like: [user@]host:path
-    let (authority, path) = url.split_once(':')?;
-    let host = authority.rsplit('@').next()?.to_ascii_lowercase();
-    Some((host, path.to_owned()))
 }
 
 /// Finds an open pull request from `spec.head` into `spec.base` and returns it, or opens one.
@@ -699,18 +681,15 @@ fn server_message(text: &str) -> String {
     }
 }
 
-/// Percent-encodes a GitLab project path for use as one path segment.
+/// Percent-encodes a GitLab project path for use as one path segment (every byte but the
+/// unreserved characters of RFC 3986).
 fn encode(project: &str) -> String {
-    let mut out = String::new();
-    for b in project.bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(project, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

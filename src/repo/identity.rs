@@ -255,6 +255,8 @@ fn parse_git_default(text: &str) -> Option<GitTime> {
     civil(year, month, day, hour, minute, second, offset)
 }
 
+/// The instant of a wall-clock time at a fixed offset; `None` for a date or time that does
+/// not exist (calendar arithmetic is jiff's).
 fn civil(
     year: u32,
     month: u32,
@@ -264,34 +266,23 @@ fn civil(
     second: u32,
     offset_minutes: i32,
 ) -> Option<GitTime> {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > month_days || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(i64::from(year), month, day);
-    let local = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let narrow = |n: u32| i8::try_from(n).ok();
+    let local = jiff::civil::DateTime::new(
+        i16::try_from(year).ok()?,
+        narrow(month)?,
+        narrow(day)?,
+        narrow(hour)?,
+        narrow(minute)?,
+        narrow(second)?,
+        0,
+    )
+    .ok()?;
+    let offset = jiff::tz::Offset::from_seconds(offset_minutes * 60).ok()?;
+    let instant = offset.to_timestamp(local).ok()?;
     Some(GitTime {
-        seconds: local - i64::from(offset_minutes) * 60,
+        seconds: instant.as_second(),
         offset_minutes,
     })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 struct Cursor<'a> {

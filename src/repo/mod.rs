@@ -23,6 +23,7 @@ mod land;
 mod path;
 mod pending;
 mod read;
+mod remote_url;
 mod sign;
 pub mod transport;
 mod worktree;
@@ -35,6 +36,7 @@ use git2::{FileMode, ObjectType, Repository, RepositoryOpenFlags};
 pub use error::RepoError;
 pub use git2::Oid;
 pub use identity::{parse_git_date, GitTime, Identity, Person};
+pub use remote_url::RemoteUrl;
 
 use pending::PendingCheckout;
 use worktree::PathChange;

@@ -579,20 +579,7 @@ struct Output {
 
 /// Whether `remote` is a URL or path rather than the name of a configured remote.
 pub fn looks_like_url(remote: &str) -> bool {
-    remote.contains("://")
-        || remote.starts_with('/')
-        || remote.starts_with("./")
-        || remote.starts_with("../")
-        || scp_like(remote)
-}
-
-/// `user@host:path` or `host:path` (git's scp-like syntax; a colon before any slash).
-fn scp_like(remote: &str) -> bool {
-    match (remote.find(':'), remote.find('/')) {
-        (Some(colon), Some(slash)) => colon < slash && colon > 0,
-        (Some(colon), None) => colon > 0,
-        _ => false,
-    }
+    super::RemoteUrl::parse(remote).is_some()
 }
 
 fn shell_quote(text: &str) -> String {
