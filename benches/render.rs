@@ -19,18 +19,21 @@ fn benches(c: &mut Criterion) {
         .replacen("liveColor: blue", "liveColor: green", 1)
         .replacen("replicas: 0", "replicas: 2", 1);
     let green = values::parse("staging", &promoted_text).expect("promoted values parse");
+    let running = values::Running::same(&blue);
 
     c.bench_function("parse values", |b| {
         b.iter(|| values::parse("staging", black_box(STAGING)).unwrap())
     });
     c.bench_function("render one environment", |b| {
-        b.iter(|| ops::render_env("staging", black_box(&blue), &templates).unwrap())
+        b.iter(|| ops::render_env("staging", black_box(&blue), &running, &templates).unwrap())
     });
     // A command renders once per process: the first render includes loading the templates
     // it uses. Built-in ones come from trees generated at build time; the same texts given as
     // overrides are parsed by tera, as before that change.
     c.bench_function("first render, built-in templates", |b| {
-        b.iter(|| ops::render_env("staging", black_box(&blue), &Templates::builtin()).unwrap())
+        b.iter(|| {
+            ops::render_env("staging", black_box(&blue), &running, &Templates::builtin()).unwrap()
+        })
     });
     let used = [
         "deployment.yaml.tera",
@@ -48,12 +51,18 @@ fn benches(c: &mut Criterion) {
     c.bench_function("first render, same templates parsed by tera", |b| {
         b.iter(|| {
             let parsed = Templates::with_overrides(as_overrides.clone()).unwrap();
-            ops::render_env("staging", black_box(&blue), &parsed).unwrap()
+            ops::render_env("staging", black_box(&blue), &running, &parsed).unwrap()
         })
     });
 
-    let old = ops::render_env("staging", &blue, &templates).unwrap();
-    let new = ops::render_env("staging", &green, &templates).unwrap();
+    let old = ops::render_env("staging", &blue, &running, &templates).unwrap();
+    let new = ops::render_env(
+        "staging",
+        &green,
+        &values::Running::same(&green),
+        &templates,
+    )
+    .unwrap();
     assert_ne!(old, new, "the promotion changes the manifests");
     c.bench_function("diff a promotion", |b| {
         b.iter(|| diff::diff(black_box(&old), black_box(&new)))

@@ -864,6 +864,46 @@ pub const RELEASE_TAG: Rule = Rule {
     hint: no_hint,
 };
 
+/// A file of an environment's folder, named relative to it: a relative path that stays
+/// inside the folder (see [`check_relative_path`]).
+pub fn check_environment_file(s: &str) -> Result<(), Invalid> {
+    check_relative_path(s)
+}
+
+/// The rule of a file of an environment's folder.
+pub const ENVIRONMENT_FILE: Rule = Rule {
+    what: "file of the environment's folder",
+    check: check_environment_file,
+    expected: "a path relative to the environment's folder, such as `app.toml` or \
+               `config/app.toml`, without `..`",
+    hint: no_hint,
+};
+
+/// Where a volume is mounted in a container: an absolute path, not `/`, without `.` or `..`
+/// components.
+pub fn check_mount_path(s: &str) -> Result<(), Invalid> {
+    let Some(rest) = s.strip_prefix('/') else {
+        return Err(match s.chars().next() {
+            Some(ch) => Invalid::BadStart { ch },
+            None => Invalid::Empty,
+        });
+    };
+    if rest.is_empty() {
+        return Err(Invalid::Malformed {
+            reason: "is the root folder",
+        });
+    }
+    check_relative_path(rest.trim_end_matches('/'))
+}
+
+/// The rule of a mount path.
+pub const MOUNT_PATH: Rule = Rule {
+    what: "mount path",
+    check: check_mount_path,
+    expected: "an absolute path such as `/etc/app`",
+    hint: no_hint,
+};
+
 /// The rule of an environment name (a folder under `environments/`).
 pub const ENVIRONMENT: Rule = Rule {
     what: "environment name",

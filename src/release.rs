@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::diff::FieldChange;
 use crate::grammar;
-use crate::values::{Color, ColorSpec, Digest, Tag, Values};
+use crate::values::{Color, ColorSpec, Config, Digest, Released, Tag, Values};
 
 /// One of the operations that change values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub enum Action {
     Rollback,
     /// The idle colour is scaled to zero replicas.
     ScaleDown,
+    /// Both colours take the current configuration in place (the live colour restarts).
+    Reconfigure,
 }
 
 impl Action {
@@ -41,6 +44,7 @@ impl Action {
             Action::Promote => "promote",
             Action::Rollback => "rollback",
             Action::ScaleDown => "scale-down",
+            Action::Reconfigure => "reconfigure",
         }
     }
 
@@ -51,6 +55,7 @@ impl Action {
             "promote" => Some(Action::Promote),
             "rollback" => Some(Action::Rollback),
             "scale-down" => Some(Action::ScaleDown),
+            "reconfigure" => Some(Action::Reconfigure),
             _ => None,
         }
     }
@@ -121,8 +126,9 @@ pub enum ImageVersion {
 /// Arguments of `stage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageRequest {
-    /// The image to stage.
-    pub version: ImageVersion,
+    /// The image to stage; `None` stages the live colour's image with the current
+    /// configuration (a configuration-only release).
+    pub version: Option<ImageVersion>,
     /// The colour to stage into; the idle colour when `None`.
     pub color: Option<Color>,
 }
@@ -135,7 +141,7 @@ impl StageRequest {
             .rsplit_once('-')
             .expect("the release tag rule requires a `-`");
         Ok(StageRequest {
-            version: ImageVersion::Tag(Tag::parse(version)?),
+            version: Some(ImageVersion::Tag(Tag::parse(version)?)),
             color: Some(
                 color
                     .parse()
@@ -202,6 +208,11 @@ pub struct Change {
     /// What a reviewer should know beyond the description (e.g. the rollback target is
     /// replaced); printed, and written into the commit message.
     pub notes: Vec<String>,
+    /// The new record of what each colour runs, when this changes it.
+    pub released: Option<Released>,
+    /// How the configuration of the colour the action concerned changes (for `reconfigure`,
+    /// the live colour's).
+    pub config_changes: Vec<FieldChange>,
 }
 
 impl Change {
@@ -383,10 +394,14 @@ fn short_digest(digest: &str) -> String {
     }
 }
 
-/// `stage`: the idle colour (or `--color`) gets the image, pre-scaled to the live replicas.
+/// `stage`: the idle colour (or `--color`) gets the image (or keeps the live colour's, for a
+/// configuration-only release), pre-scaled to the live replicas, and the configuration values
+/// hold now (`config`) becomes what it runs.
 pub fn stage(
     values: &Values,
     state: &ReleaseState,
+    released: &Released,
+    config: &Config,
     req: &StageRequest,
 ) -> Result<Decision, Refusal> {
     let live = values.live_color;
@@ -396,27 +411,34 @@ pub fn stage(
     }
     let mut new = values.clone();
     let before = values.color(color).clone();
+    // No image named: the live colour's, with the current configuration.
+    let (tag, digest) = match &req.version {
+        Some(ImageVersion::Tag(t)) => (Some(t.clone()), None),
+        Some(ImageVersion::Digest(d)) => (None, Some(d.clone())),
+        None => {
+            let running = values.color(live);
+            (running.tag.clone(), running.digest.clone())
+        }
+    };
     let target = new.color_mut(color);
-    match &req.version {
-        ImageVersion::Tag(t) => {
-            target.tag = Some(t.clone());
-            target.digest = None;
-        }
-        ImageVersion::Digest(d) => {
-            target.digest = Some(d.clone());
-            target.tag = None;
-        }
-    }
+    target.tag = tag;
+    target.digest = digest;
     target.replicas = values.color(live).replicas;
     let image = target.image_ref(&values.image);
     let version = display_version(target);
     let replicas = target.replicas;
+    let new_released = released.with(color, config.clone());
+    let config_changes = crate::diff::compare_values(
+        &serde_json::Value::Object(released.config(color).clone()),
+        &serde_json::Value::Object(config.clone()),
+    );
 
     let already_staged = state.staged(values) == Some(color);
-    if new == *values && already_staged {
+    if new == *values && already_staged && config_changes.is_empty() {
         return Ok(Decision::NoChange {
             message: format!(
-                "{color} already holds {version} with {replicas} replicas, staged in {}",
+                "{color} already holds {version} with {replicas} replicas and the current \
+                 configuration, staged in {}",
                 state
                     .last_transition
                     .as_ref()
@@ -424,7 +446,7 @@ pub fn stage(
             ),
         });
     }
-    let record_only = new == *values;
+    let record_only = new == *values && config_changes.is_empty();
     // Staging over the warm previous release (the idle colour right after a traffic switch)
     // takes away what `rollback` would return to: legitimate, but never silently.
     let mut notes = Vec::new();
@@ -432,7 +454,7 @@ pub fn stage(
         matches!(last.action, Action::Promote | Action::Rollback) && last.live == live
     }) && before.replicas > 0
         && before.image_ref(&values.image).is_some()
-        && before != *new.color(color);
+        && (before != *new.color(color) || !config_changes.is_empty());
     if replaces_rollback_target {
         notes.push(format!(
             "{color} held the previous release {} ({} replicas), the target of `rollback`; \
@@ -441,23 +463,148 @@ pub fn stage(
             before.replicas
         ));
     }
-    Ok(Decision::Change(Box::new(Change {
-        action: Action::Stage,
-        description: format!(
-            "{} {color} {} → {version} ({replicas} replicas)",
+    // A configuration-only stage over a staged image that was never promoted puts the live
+    // image back in its place: say so, the reviewer may have wanted `--tag` with that image.
+    if req.version.is_none() && already_staged && before != *new.color(color) {
+        notes.push(format!(
+            "{color} held the staged release {}, which was not promoted; it now runs the live \
+             image {version} with the new configuration (to ship the configuration with {} \
+             instead, stage it with --tag {})",
+            display_version(&before),
+            display_version(&before),
+            display_version(&before)
+        ));
+    }
+    let with_config = match config_changes.is_empty() {
+        true => String::new(),
+        false => " with new configuration".to_owned(),
+    };
+    let description = match display_version(&before) == version {
+        true => format!(
+            "{} {color} {version}{with_config} ({replicas} replicas)",
+            values.app
+        ),
+        false => format!(
+            "{} {color} {} → {version}{with_config} ({replicas} replicas)",
             values.app,
             display_version(&before)
         ),
+    };
+    Ok(Decision::Change(Box::new(Change {
+        action: Action::Stage,
+        description,
         summary: format!(
-            "stage {color} {version} ({}, {replicas} replicas)",
+            "stage {color} {version}{with_config} ({}, {replicas} replicas)",
             values.app
         ),
         values: new,
+        released: (!config_changes.is_empty()).then_some(new_released),
+        config_changes,
         previous: live,
         live,
         color,
         image,
         record_only,
+        notes,
+    })))
+}
+
+/// Configuration values hold that the live colour does not run, and what ships it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Unreleased {
+    /// How values differ from what the live colour runs, one entry per changed key.
+    pub changes: Vec<FieldChange>,
+    /// The idle colour, when it is staged with exactly this configuration (a promotion
+    /// ships it); `None` when no colour runs it yet (a stage ships it).
+    pub staged_in: Option<Color>,
+    /// The command that ships it, with the environment filled in.
+    pub ship_with: String,
+}
+
+/// What of the configuration values hold (`config`) the live colour does not run yet, if
+/// anything, for environment `env`.
+pub fn unreleased(
+    env: &str,
+    values: &Values,
+    state: &ReleaseState,
+    released: &Released,
+    config: &Config,
+) -> Option<Unreleased> {
+    let live = values.live_color;
+    let changes = crate::diff::compare_values(
+        &serde_json::Value::Object(released.config(live).clone()),
+        &serde_json::Value::Object(config.clone()),
+    );
+    if changes.is_empty() {
+        return None;
+    }
+    let idle = live.other();
+    let staged_in =
+        (state.staged(values) == Some(idle) && released.config(idle) == config).then_some(idle);
+    let ship_with = match staged_in {
+        Some(_) => format!("greenlight promote {env}"),
+        None => format!("greenlight stage {env}"),
+    };
+    Some(Unreleased {
+        changes,
+        staged_in,
+        ship_with,
+    })
+}
+
+/// `reconfigure`: both colours run the configuration values hold now, at once — the live
+/// colour restarts in place, outside a release. For the rare change that cannot wait for one
+/// (a rotated Secret's name, an emergency limit); never what `stage` does.
+pub fn reconfigure(
+    values: &Values,
+    released: &Released,
+    config: &Config,
+) -> Result<Decision, Refusal> {
+    let live = values.live_color;
+    let changes = |color: Color| {
+        crate::diff::compare_values(
+            &serde_json::Value::Object(released.config(color).clone()),
+            &serde_json::Value::Object(config.clone()),
+        )
+    };
+    let live_changes = changes(live);
+    let idle_changes = changes(live.other());
+    if live_changes.is_empty() && idle_changes.is_empty() {
+        return Ok(Decision::NoChange {
+            message: "both colours already run the configuration values hold".to_owned(),
+        });
+    }
+    let mut notes = Vec::new();
+    if !live_changes.is_empty() {
+        notes.push(format!(
+            "the live colour ({live}) restarts in place with this configuration, outside a \
+             release: no preview, and `rollback` to {} returns to it too",
+            live.other()
+        ));
+    }
+    Ok(Decision::Change(Box::new(Change {
+        action: Action::Reconfigure,
+        description: format!(
+            "{} blue and green take the current configuration",
+            values.app
+        ),
+        summary: format!(
+            "reconfigure {} in place: {live} (live) restarts",
+            values.app
+        ),
+        values: values.clone(),
+        released: Some(Released::both(config.clone())),
+        config_changes: if live_changes.is_empty() {
+            idle_changes
+        } else {
+            live_changes
+        },
+        previous: live,
+        live,
+        color: live,
+        image: values.color(live).image_ref(&values.image),
+        record_only: false,
         notes,
     })))
 }
@@ -641,6 +788,8 @@ pub fn scale_down(
         color: idle,
         record_only: false,
         notes: Vec::new(),
+        released: None,
+        config_changes: Vec::new(),
     })))
 }
 
@@ -677,13 +826,23 @@ pub fn describe_change(old: &Values, new: &Values) -> Vec<String> {
             ));
         }
     }
-    let mut shared = old.clone();
-    shared.live_color = new.live_color;
-    shared.blue = new.blue.clone();
-    shared.green = new.green.clone();
-    if shared != *new {
+    // What is neither a colour's release nor its configuration is shared: it applies to live
+    // traffic at once (configuration waits for a stage, see [`unreleased`]).
+    let shared = |v: &Values| {
+        let serde_json::Value::Object(mut all) =
+            serde_json::to_value(v).expect("values serialize to JSON")
+        else {
+            unreachable!("values serialize to an object")
+        };
+        all.retain(|key, _| {
+            !crate::values::CONFIG_KEYS.contains(&key.as_str())
+                && !matches!(key.as_str(), "liveColor" | "blue" | "green")
+        });
+        all
+    };
+    if shared(old) != shared(new) {
         out.push(format!(
-            "shared configuration of {} changed (both colours roll)",
+            "shared settings of {} changed (they apply to live traffic at once)",
             new.app
         ));
     }
@@ -721,12 +880,25 @@ fn flip(values: &Values, action: Action) -> Change {
         color: to,
         record_only: false,
         notes: Vec::new(),
+        released: None,
+        config_changes: Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::config_of;
+
+    /// `stage` where both colours run, and values hold, one configuration.
+    fn stage_current(
+        values: &Values,
+        state: &ReleaseState,
+        req: &StageRequest,
+    ) -> Result<Decision, Refusal> {
+        let config = config_of(values);
+        stage(values, state, &Released::both(config.clone()), &config, req)
+    }
 
     fn values() -> Values {
         crate::values::parse(
@@ -774,7 +946,7 @@ mod tests {
 
     fn tag(t: &str) -> StageRequest {
         StageRequest {
-            version: ImageVersion::Tag(t.into()),
+            version: Some(ImageVersion::Tag(t.into())),
             color: None,
         }
     }
@@ -782,7 +954,7 @@ mod tests {
     #[test]
     fn stage_sets_idle_image_and_prescales() {
         let v = values();
-        let c = change(stage(&v, &ReleaseState::default(), &tag("1.5.0")).unwrap());
+        let c = change(stage_current(&v, &ReleaseState::default(), &tag("1.5.0")).unwrap());
         assert_eq!(c.values.green.tag.as_deref(), Some("1.5.0"));
         assert_eq!(c.values.green.replicas, 4);
         assert_eq!(c.values.blue, v.blue);
@@ -800,10 +972,10 @@ mod tests {
         let v = values();
         let d = format!("sha256:{}", "a".repeat(64));
         let req = StageRequest {
-            version: ImageVersion::Digest(d.clone().into()),
+            version: Some(ImageVersion::Digest(d.clone().into())),
             color: None,
         };
-        let c = change(stage(&v, &ReleaseState::default(), &req).unwrap());
+        let c = change(stage_current(&v, &ReleaseState::default(), &req).unwrap());
         assert_eq!(c.values.green.digest.as_deref(), Some(d.as_str()));
         assert_eq!(c.values.green.tag, None);
         assert!(c.description.contains("sha256:aaaaaaaaaaaa ("));
@@ -813,11 +985,11 @@ mod tests {
     fn stage_into_live_colour_is_refused() {
         let v = values();
         let req = StageRequest {
-            version: ImageVersion::Tag("2".into()),
+            version: Some(ImageVersion::Tag("2".into())),
             color: Some(Color::Blue),
         };
         assert_eq!(
-            stage(&v, &ReleaseState::default(), &req),
+            stage_current(&v, &ReleaseState::default(), &req),
             Err(Refusal::TargetIsLive { color: Color::Blue })
         );
     }
@@ -832,7 +1004,7 @@ mod tests {
         };
         let staged = staged_state(&v);
         assert!(matches!(
-            stage(&v, &staged, &tag("1.5.0")),
+            stage_current(&v, &staged, &tag("1.5.0")),
             Ok(Decision::NoChange { .. })
         ));
         // Same values, but the last transition was a rollback away from green: staging again
@@ -846,17 +1018,17 @@ mod tests {
             )),
             last_promotion: None,
         };
-        let c = change(stage(&v, &rolled_back, &tag("1.5.0")).unwrap());
+        let c = change(stage_current(&v, &rolled_back, &tag("1.5.0")).unwrap());
         assert!(c.record_only);
     }
 
     #[test]
     fn release_tag_parses_version_and_colour() {
         let r = StageRequest::from_release_tag("v2.0-green").unwrap();
-        assert_eq!(r.version, ImageVersion::Tag("v2.0".into()));
+        assert_eq!(r.version, Some(ImageVersion::Tag("v2.0".into())));
         assert_eq!(r.color, Some(Color::Green));
         let r = StageRequest::from_release_tag("1.0-rc-1-blue").unwrap();
-        assert_eq!(r.version, ImageVersion::Tag("1.0-rc-1".into()));
+        assert_eq!(r.version, Some(ImageVersion::Tag("1.0-rc-1".into())));
         for bad in ["v2.0", "v2.0-red", "-green", "green", "v:2-green"] {
             let err = StageRequest::from_release_tag(bad).unwrap_err();
             assert!(
@@ -1159,6 +1331,7 @@ mod tests {
         new.live_color = Color::Green;
         new.green.replicas = 4;
         new.blue.tag = Some("1.6.0".into());
+        // Configuration is not shared: it waits for a stage (see `unreleased`).
         new.port = 9090;
         assert_eq!(
             describe_change(&old, &new),
@@ -1166,8 +1339,12 @@ mod tests {
                 "live blue → green (api 1.3.0)",
                 "blue 1.4.0 → 1.6.0 (api, 4 replicas)",
                 "green replicas 0 → 4 (api 1.3.0)",
-                "shared configuration of api changed (both colours roll)",
             ]
+        );
+        new.service_port = Some(8081);
+        assert_eq!(
+            describe_change(&old, &new)[3],
+            "shared settings of api changed (they apply to live traffic at once)"
         );
     }
 

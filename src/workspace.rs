@@ -95,6 +95,14 @@ pub enum WorkspaceError {
         /// The limit ([`MAX_INPUT_BYTES`]).
         limit: u64,
     },
+    /// A file values name (under `configMap.files`) is not there.
+    #[error("{path} does not exist (named in {named_in})")]
+    MissingFile {
+        /// The file.
+        path: String,
+        /// The values file that names it.
+        named_in: String,
+    },
     /// A symbolic link leads outside the repository.
     #[error("{path} is a symbolic link to {}, outside the repository", target.display())]
     SymlinkEscapes {
@@ -137,6 +145,9 @@ impl crate::error::Classified for WorkspaceError {
                 "values files and templates need a few KiB; check that the right file is in place"
                     .to_owned(),
             ),
+            WorkspaceError::MissingFile { path, named_in } => Some(format!(
+                "add {path}, or remove it from `configMap.files` in {named_in}"
+            )),
             WorkspaceError::SymlinkEscapes { path, .. } => Some(format!(
                 "replace {path} with a regular file inside the repository"
             )),
@@ -339,6 +350,19 @@ pub fn check_env_name(name: &str) -> Result<()> {
 /// The repo-relative path of an environment's values file.
 pub fn values_path(env: &str) -> String {
     format!("{ENVIRONMENTS_DIR}/{env}/{VALUES_FILE}")
+}
+
+/// The file name of the record of what each colour runs, beside `values.yaml`.
+pub const RELEASED_FILE: &str = "released.yaml";
+
+/// The repo-relative path of an environment's record of what each colour runs.
+pub fn released_path(env: &str) -> String {
+    format!("{ENVIRONMENTS_DIR}/{env}/{RELEASED_FILE}")
+}
+
+/// The repo-relative path of `file` of an environment's folder (a path values checked).
+pub fn environment_file(env: &str, file: &str) -> String {
+    format!("{ENVIRONMENTS_DIR}/{env}/{file}")
 }
 
 /// The repo-relative folder of an environment's rendered manifests.
@@ -564,6 +588,26 @@ pub fn write_rendered(
     report.removed.sort();
     report.foreign.sort();
     Ok(report)
+}
+
+/// Writes `bytes` to `rel` (repository-relative) under `root` through a temporary file beside
+/// it and a rename, so the file is always its old or its new content.
+pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let target = root.join(rel);
+    let dir = target.parent().expect("a repository path has a folder");
+    fs::create_dir_all(dir).map_err(DiskTree::io(dir))?;
+    let name = target
+        .file_name()
+        .expect("a repository path names a file")
+        .to_string_lossy();
+    let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+    let written = fs::write(&temp, bytes)
+        .map_err(DiskTree::io(&temp))
+        .and_then(|()| fs::rename(&temp, &target).map_err(DiskTree::io(&target)));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Removes the file at `path` when greenlight wrote it; true when it did.

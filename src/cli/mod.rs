@@ -15,6 +15,7 @@ mod init;
 mod output;
 mod progress;
 mod promote;
+mod reconfigure;
 mod render;
 mod rollback;
 mod scale_down;
@@ -72,6 +73,7 @@ enum Command {
     Promote(promote::PromoteArgs),
     Rollback(rollback::RollbackArgs),
     ScaleDown(scale_down::ScaleDownArgs),
+    Reconfigure(reconfigure::ReconfigureArgs),
     Diff(diff::DiffArgs),
     Status(status::StatusArgs),
     History(history::HistoryArgs),
@@ -114,6 +116,7 @@ impl Command {
             Command::Promote(_) => "promote",
             Command::Rollback(_) => "rollback",
             Command::ScaleDown(_) => "scale-down",
+            Command::Reconfigure(_) => "reconfigure",
             Command::Diff(_) => "diff",
             Command::Status(_) => "status",
             Command::History(_) => "history",
@@ -160,6 +163,7 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Promote(a) => promote::run(a, g, p),
         Command::Rollback(a) => rollback::run(a, g, p),
         Command::ScaleDown(a) => scale_down::run(a, g, p),
+        Command::Reconfigure(a) => reconfigure::run(a, g, p),
         Command::Diff(a) => diff::run(a, g, p),
         Command::Status(a) => status::run(a, g, p),
         Command::History(a) => history::run(a, g, p),

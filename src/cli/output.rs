@@ -128,6 +128,21 @@ pub(crate) fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow
             for note in &r.notes {
                 p.note(&format!("note: {note}"));
             }
+            if !r.config_changes.is_empty() {
+                let changes: Vec<String> = r
+                    .config_changes
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {} → {}",
+                            c.path,
+                            crate::diff::show_value(c.before.as_ref()),
+                            crate::diff::show_value(c.after.as_ref())
+                        )
+                    })
+                    .collect();
+                p.out(&format!("  configuration: {}", changes.join("; ")));
+            }
             print_diff(p, &r.diff);
             match (&r.outcome, &r.commit) {
                 (Outcome::Committed, Some(id)) => p.note(&format!(
@@ -179,10 +194,14 @@ pub(crate) fn print_status(p: Printer, report: &crate::ops::StatusReport) {
         for (name, c) in [("blue", &e.blue), ("green", &e.green)] {
             let marker = if name == e.live.as_str() { "*" } else { " " };
             p.out(&format!(
-                "  {marker} {name:<5}  {:<40}  {} replicas",
+                "  {marker} {name:<5}  {:<40}  {} replicas  config {}",
                 c.image.as_deref().unwrap_or("(no image)"),
-                c.replicas
+                c.replicas,
+                &c.config_sha256[..12]
             ));
+        }
+        if let Some(u) = &e.unreleased_config {
+            p.out(&format!("    {}", crate::ops::describe_unreleased(u)));
         }
         if let Some(last) = &e.last_promotion {
             p.out(&format!(
@@ -277,6 +296,15 @@ pub(crate) fn print_fleet(p: Printer, report: &crate::ops::StatusReport) {
     }
     if rows.is_empty() {
         p.note("no environments: create one with `greenlight init`");
+    }
+    for e in &report.environments {
+        if let Some(u) = &e.unreleased_config {
+            p.out(&format!(
+                "{}: {}",
+                e.environment,
+                crate::ops::describe_unreleased(u)
+            ));
+        }
     }
 }
 

@@ -7,12 +7,20 @@ use crate::ops::ReleaseCommand;
 use crate::release::{ImageVersion, StageRequest};
 use crate::values::Color;
 
-/// Stage a release: the idle colour gets the image, pre-scaled to the live replica count.
+/// Stage a release: the idle colour gets the image and the current configuration.
+///
+/// The idle colour is pre-scaled to the live replica count.
+///
+/// A release is an image and its configuration: editing values changes no running colour
+/// (render leaves both Deployments as they are); stage ships the edit to the idle colour, so
+/// the reviewer approves image and configuration together and rollback returns to exactly
+/// what ran before. Without --tag, --digest or --from-tag it stages the live colour's image
+/// with the current configuration (a configuration-only release).
 ///
 /// Traffic does not move: the live Service still selects the live colour, and the preview
-/// Service (<app>-preview) selects the staged colour for smoke tests. The values file and the
-/// rendered manifests are committed together; the commit's trailers record the stage, which
-/// is what `promote` requires.
+/// Service (<app>-preview) selects the staged colour for smoke tests. The values file, the
+/// record of what each colour runs (released.yaml) and the rendered manifests are committed
+/// together; the commit's trailers record the stage, which is what `promote` requires.
 ///
 /// Refused (exit 3) when --color or --from-tag names the live colour.
 ///
@@ -20,6 +28,7 @@ use crate::values::Color;
 ///   greenlight stage production --tag 1.5.0
 ///   greenlight stage production --digest sha256:4f1c…   (64 hex digits)
 ///   greenlight stage production --from-tag v2.0-green
+///   greenlight stage production                  (the live image, the current configuration)
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct StageArgs {
@@ -50,17 +59,16 @@ pub struct StageArgs {
 }
 
 pub fn run(a: StageArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
+    let version = |version| StageRequest {
+        version,
+        color: a.color,
+    };
+    // clap's group allows one of the three at most.
     let request = match (a.tag, a.digest, a.from_tag) {
-        (Some(t), None, None) => StageRequest {
-            version: ImageVersion::Tag(t),
-            color: a.color,
-        },
-        (None, Some(d), None) => StageRequest {
-            version: ImageVersion::Digest(d),
-            color: a.color,
-        },
-        (None, None, Some(r)) => r,
-        _ => anyhow::bail!("stage needs one of --tag, --digest or --from-tag"),
+        (Some(t), _, _) => version(Some(ImageVersion::Tag(t))),
+        (_, Some(d), _) => version(Some(ImageVersion::Digest(d))),
+        (_, _, Some(r)) => r,
+        (None, None, None) => version(None),
     };
     let report = a
         .mutate

@@ -26,6 +26,18 @@ pub type FileMap = BTreeMap<String, Vec<u8>>;
 /// Lines of context around each change when nothing else is asked for (git's default).
 pub const DEFAULT_CONTEXT: usize = 3;
 
+/// A value for a one-line view, as summaries show it: `(absent)`, a bare or quoted string,
+/// compact JSON for lists and maps, cut when long, control characters escaped.
+pub fn show_value(value: Option<&serde_json::Value>) -> String {
+    summary::show_value(value)
+}
+
+/// The changed leaves between two JSON trees (list items matched by name or content, as a
+/// reviewer reads them), in key order: how one configuration differs from another.
+pub fn compare_values(before: &serde_json::Value, after: &serde_json::Value) -> Vec<FieldChange> {
+    resources::compare(before, after)
+}
+
 /// Compares two file maps by path and returns every file that differs, sorted by path.
 ///
 /// Files with identical bytes on both sides are omitted. Every file that differs is masked
@@ -279,7 +291,7 @@ impl fmt::Display for ResourceId {
 }
 
 /// One changed leaf (or one whole added / removed subtree) of a modified resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldChange {
     /// Where, e.g. `spec.template.spec.containers[name=app].image` or

@@ -24,14 +24,31 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
     let selected = workspace::select(working.as_ref(), envs, false)?;
     let templates = templates(working.as_ref())?;
     let mut out = Vec::new();
+    let tip = match location {
+        Location::Git(g) => g.tip.map(|tip| (&g.repo, tip)),
+        Location::Plain(_) => None,
+    };
     for env in selected {
         let now = load_values(working.as_ref(), &env)?;
         let before = committed.read(&now.path)?;
         let mut old_files = rendered_files(committed.as_ref(), &env)?;
-        let mut new_files = render_env(&env, &now.values, &templates)?;
+        let mut new_files = render_env(&env, &now.values, &now.running, &templates)?;
+        let state = match tip {
+            Some((repo, tip)) => crate::history::scan_history(repo, tip, &env)?.state,
+            None => Default::default(),
+        };
+        let unreleased = release::unreleased(
+            &env,
+            &now.values,
+            &state,
+            &now.released,
+            &crate::values::config_of(&now.current),
+        );
         // Only what reaches the cluster counts: an edit of values that renders the same
-        // manifests (a comment, layout, a byte-order mark) is no difference, as for verify.
-        if old_files == new_files {
+        // manifests (a comment, layout, a byte-order mark) is no difference, as for verify;
+        // configuration no colour runs yet is one.
+        let same_manifests = old_files == new_files;
+        if same_manifests && unreleased.is_none() {
             continue;
         }
         if let Some(before) = &before {
@@ -42,11 +59,18 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         let old_values = before
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|t| crate::values::parse(&now.path, &t).ok());
-        let summary = describe(&env, old_values.as_ref(), &now.values);
+        let mut summary = match same_manifests {
+            true => Vec::new(),
+            false => describe(&env, old_values.as_ref(), &now.values),
+        };
+        if let Some(u) = &unreleased {
+            summary.push(format!("{env}: {}", describe_unreleased(u)));
+        }
         out.push(EnvDiff {
             environment: env,
             summary,
             diff: d,
+            unreleased_config: unreleased,
         });
     }
     Ok(DiffReport {
@@ -55,6 +79,37 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         changed: !out.is_empty(),
         environments: out,
     })
+}
+
+/// One line saying what configuration is not released yet and what ships it.
+pub fn describe_unreleased(u: &release::Unreleased) -> String {
+    // A few changes are shown with their values; many, by key.
+    let keys: Vec<String> = u
+        .changes
+        .iter()
+        .map(|c| match u.changes.len() {
+            1..=3 => format!(
+                "{} {} → {}",
+                c.path,
+                crate::diff::show_value(c.before.as_ref()),
+                crate::diff::show_value(c.after.as_ref())
+            ),
+            _ => c.path.clone(),
+        })
+        .collect();
+    match u.staged_in {
+        Some(color) => format!(
+            "configuration staged in {color}, not live yet ({}): `{}` ships it",
+            keys.join(", "),
+            u.ship_with
+        ),
+        None => format!(
+            "values hold configuration no colour runs yet ({}): `{}` ships it with the live \
+             image (or stage the next image with --tag)",
+            keys.join(", "),
+            u.ship_with
+        ),
+    }
 }
 
 /// One-line summaries of how `new` differs from `old`, prefixed with the environment.
@@ -106,7 +161,12 @@ pub fn verify(
     let rendering = super::progress::stage(progress, "verifying", envs.len() as u64);
     for env in &envs {
         let loaded = load_values(snapshot.as_ref(), env)?;
-        expected.extend(render_env(env, &loaded.values, &templates)?);
+        expected.extend(render_env(
+            env,
+            &loaded.values,
+            &loaded.running,
+            &templates,
+        )?);
         rendering.advance(1);
     }
     drop(rendering);
@@ -193,17 +253,33 @@ pub fn status(
     };
     let mut out = Vec::new();
     for env in selected {
-        let v = load_values(snapshot.as_ref(), &env)?.values;
+        let loaded = load_values(snapshot.as_ref(), &env)?;
+        let v = &loaded.values;
         let scan = scans.remove(&env).unwrap_or_default();
-        let staged = scan.state.staged(&v);
+        let staged = scan.state.staged(v);
         let color = |c: Color| {
             let spec = v.color(c);
+            let runs = loaded.running.of(c);
             ColorStatus {
-                image: spec.image_ref(&v.image),
+                image: spec.image_ref(&runs.image),
                 version: release::display_version(spec),
                 replicas: spec.replicas,
+                config_sha256: crate::checksum::sha256_hex(
+                    &serde_json::to_vec(loaded.released.config(c))
+                        .expect("a configuration serializes"),
+                ),
             }
         };
+        let unreleased_config = release::unreleased(
+            &env,
+            v,
+            &scan.state,
+            &loaded.released,
+            &crate::values::config_of(&loaded.current),
+        );
+        if let Some(u) = &unreleased_config {
+            tracing::info!("{env}: {}", describe_unreleased(u));
+        }
         let idle = v.idle_color();
         let idle_spec = v.color(idle);
         let idle_state = if staged == Some(idle) {
@@ -250,6 +326,7 @@ pub fn status(
             last_flip: scan.last_flip,
             warm_seconds_left,
             warnings,
+            unreleased_config,
         });
     }
     Ok(StatusReport {

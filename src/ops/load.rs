@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Context as _;
 
 use crate::render::{self, Templates};
-use crate::values::{self, Values};
+use crate::values::{self, Released, Running, Values};
 use crate::workspace::{self, Snapshot};
 
 /// The templates of a snapshot: built-in ones, with the repository's `templates/` overrides.
@@ -25,44 +25,90 @@ pub fn templates(snapshot: &dyn Snapshot) -> anyhow::Result<Templates> {
     Ok(templates)
 }
 
-/// One environment's values as read from a snapshot.
+/// One environment's values as read from a snapshot, with what each colour runs.
 pub struct LoadedValues {
     /// Repo-relative path of the values file.
     pub path: String,
     /// Its text.
     pub text: String,
-    /// Its parsed, validated form.
+    /// Its parsed, validated form, as written.
     pub values: Values,
+    /// The same with the `configMap` files read in: the configuration a stage would release.
+    pub current: Values,
+    /// Repo-relative path of the record of what each colour runs.
+    pub released_path: String,
+    /// Its text; `None` when it was not written yet (a new environment, or one from before
+    /// greenlight recorded it): then both colours run the current configuration.
+    pub released_text: Option<String>,
+    /// The record (both colours on the current configuration when there is no file).
+    pub released: Released,
+    /// What each colour runs.
+    pub running: Running,
 }
 
-/// Reads and validates the values of `env`.
+/// Reads and validates the values of `env`, the files its `configMap` names, and the record
+/// of what each colour runs.
 pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedValues> {
     let path = workspace::values_path(env);
-    if let Some(size) = snapshot.size(&path)? {
+    let text = read_text(snapshot, &path)?
+        .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
+    let values = values::parse_in(env, &path, &text)?;
+    let current = values::with_files_read(&values, |file| {
+        let full = workspace::environment_file(env, file);
+        read_text(snapshot, &full)?.ok_or_else(|| {
+            anyhow::Error::from(workspace::WorkspaceError::MissingFile {
+                path: full,
+                named_in: path.clone(),
+            })
+        })
+    })?;
+    let released_path = workspace::released_path(env);
+    let released_text = read_text(snapshot, &released_path)?;
+    let released = match &released_text {
+        Some(text) => Released::parse(&released_path, text)?,
+        None => Released::both(values::config_of(&current)),
+    };
+    let running = released.running(&current, env, &released_path)?;
+    Ok(LoadedValues {
+        path,
+        text,
+        values,
+        current,
+        released_path,
+        released_text,
+        released,
+        running,
+    })
+}
+
+/// The text of `path` in `snapshot`, refused when larger than greenlight reads or not UTF-8;
+/// `None` when there is no such file.
+fn read_text(snapshot: &dyn Snapshot, path: &str) -> anyhow::Result<Option<String>> {
+    if let Some(size) = snapshot.size(path)? {
         if size > workspace::MAX_INPUT_BYTES {
             return Err(workspace::WorkspaceError::TooLarge {
-                path,
+                path: path.to_owned(),
                 size,
                 limit: workspace::MAX_INPUT_BYTES,
             }
             .into());
         }
     }
-    let bytes = snapshot
-        .read(&path)?
-        .ok_or_else(|| anyhow::anyhow!("{path}: no such file in {}", snapshot.describe()))?;
-    let text = workspace::utf8_text(&path, bytes)?;
-    let values = values::parse_in(env, &path, &text)?;
-    Ok(LoadedValues { path, text, values })
+    match snapshot.read(path)? {
+        Some(bytes) => Ok(Some(workspace::utf8_text(path, bytes)?)),
+        None => Ok(None),
+    }
 }
 
-/// Renders `values` into repo-relative paths under `rendered/<env>/`.
+/// Renders environment `env` (shared objects from `values`, each colour from what it runs)
+/// into repo-relative paths under `rendered/<env>/`.
 pub fn render_env(
     env: &str,
     values: &Values,
+    running: &Running,
     templates: &Templates,
 ) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
-    let files = render::render(values, env, templates)
+    let files = render::render(values, running, env, templates)
         .with_context(|| format!("rendering environment {env}"))?;
     let dir = workspace::rendered_dir(env);
     Ok(files

@@ -24,7 +24,7 @@ mod scaffold;
 
 pub use crate::repo::short;
 pub use error::{OpsError, Refused};
-pub use inspect::{diff, history, status, verify, StatusClock};
+pub use inspect::{describe_unreleased, diff, history, status, verify, StatusClock};
 pub use load::{load_values, render_env, rendered_files, templates, LoadedValues};
 pub(crate) use location::{checkout_behind, warn_if_checkout_behind};
 pub use location::{CommitTree, GitLocation, Location, Scratch};
@@ -38,5 +38,7 @@ pub use render::{render_envs, render_objects};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
 
-/// Version of every JSON report's schema; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of every JSON report's schema; bumped on incompatible changes (2: a colour runs
+/// its released configuration, so `diff` counts configuration not yet released as a change
+/// and `render` no longer rolls colours).
+pub const SCHEMA_VERSION: u32 = 2;

@@ -25,6 +25,8 @@ pub enum ReleaseCommand {
     Rollback,
     /// `scale-down`.
     ScaleDown(ScaleDownRequest),
+    /// `reconfigure`: both colours take the current configuration in place.
+    Reconfigure,
 }
 
 impl ReleaseCommand {
@@ -34,6 +36,7 @@ impl ReleaseCommand {
             ReleaseCommand::Promote(_) => Action::Promote,
             ReleaseCommand::Rollback => Action::Rollback,
             ReleaseCommand::ScaleDown(_) => Action::ScaleDown,
+            ReleaseCommand::Reconfigure => Action::Reconfigure,
         }
     }
 }
@@ -90,11 +93,13 @@ pub(super) fn plan(
     let loaded = load_values(&tree, env)?;
     let state = history::scan_history(repo, tip, env)?.state;
     let v = &loaded.values;
+    let config = values::config_of(&loaded.current);
     let decision = match command {
-        ReleaseCommand::Stage(r) => release::stage(v, &state, r),
+        ReleaseCommand::Stage(r) => release::stage(v, &state, &loaded.released, &config, r),
         ReleaseCommand::Promote(r) => release::promote(v, &state, r),
         ReleaseCommand::Rollback => release::rollback(v, &state),
         ReleaseCommand::ScaleDown(r) => release::scale_down(v, &state, r),
+        ReleaseCommand::Reconfigure => release::reconfigure(v, &loaded.released, &config),
     }
     .map_err(|refusal| super::Refused {
         environment: env.to_owned(),
@@ -116,6 +121,7 @@ pub(super) fn plan(
         push: None,
         pull_request: None,
         notes: Vec::new(),
+        config_changes: Vec::new(),
     };
     let change = match decision {
         Decision::NoChange { message } => {
@@ -133,7 +139,10 @@ pub(super) fn plan(
     let old_rendered = rendered_files(&tree, env)?;
     // The commit rewrites rendered/<env>/ from values: if what is committed there is not what
     // values render now (a hand edit, an uncommitted render), that would be undone silently.
-    let drift = super::inspect::compare_rendered(&render_env(env, v, &templates)?, &old_rendered);
+    let drift = super::inspect::compare_rendered(
+        &render_env(env, v, &loaded.running, &templates)?,
+        &old_rendered,
+    );
     if !drift.is_empty() {
         return Err(super::OpsError::RenderedDrift {
             environment: env.to_owned(),
@@ -146,12 +155,27 @@ pub(super) fn plan(
     } else {
         values::edit(&loaded.path, &loaded.text, &change.values)?
     };
-    let new_rendered = render_env(env, &change.values, &templates)?;
+    // A release edits only the colour blocks and `liveColor`, so the configuration (with its
+    // files already read) is the one loaded.
+    let mut new_current = change.values.clone();
+    new_current.config_map = loaded.current.config_map.clone();
+    let new_released = change.released.as_ref().unwrap_or(&loaded.released);
+    let new_running = new_released.running(&new_current, env, &loaded.released_path)?;
+    let new_rendered = render_env(env, &change.values, &new_running, &templates)?;
 
     let mut old_files = old_rendered.clone();
     old_files.insert(loaded.path.clone(), loaded.text.clone().into_bytes());
+    if let Some(text) = &loaded.released_text {
+        old_files.insert(loaded.released_path.clone(), text.clone().into_bytes());
+    }
     let mut new_files = new_rendered.clone();
     new_files.insert(loaded.path.clone(), new_text.clone().into_bytes());
+    // The record of what each colour runs, written with the first release commit of an
+    // environment that has none yet (both colours on the configuration they rendered from).
+    new_files.insert(
+        loaded.released_path.clone(),
+        new_released.to_text().into_bytes(),
+    );
     let diff = diff::diff(&old_files, &new_files);
 
     let mut changes: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
@@ -173,6 +197,7 @@ pub(super) fn plan(
     report.image = change.image.clone();
     report.diff = diff;
     report.notes = change.notes.clone();
+    report.config_changes = change.config_changes.clone();
     let concerns = Some((
         action,
         change.color,

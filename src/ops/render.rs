@@ -51,14 +51,21 @@ pub fn render_envs(
             workspace::check_inside(&root, env)?;
         }
         let loaded = load_values(&disk, env)?;
-        let files = render::render(&loaded.values, env, &templates)
-            .with_context(|| format!("rendering environment {env}"));
+        let files = render::render(&loaded.values, &loaded.running, env, &templates)
+            .with_context(|| format!("rendering environment {env}"))?;
         rendering.advance(1);
-        files
+        // An environment without a record of what its colours run gets one: both run the
+        // configuration they were rendered from.
+        let record = loaded
+            .released_text
+            .is_none()
+            .then(|| (loaded.released_path, loaded.released.to_text()));
+        Ok((files, record))
     };
     // One environment is rendered on this thread: starting the thread pool costs more than
     // the render.
-    let results: Vec<anyhow::Result<render::FileMap>> = if selected.len() > 1 {
+    type Rendered = (render::FileMap, Option<(String, String)>);
+    let results: Vec<anyhow::Result<Rendered>> = if selected.len() > 1 {
         selected.par_iter().map(render_one).collect()
     } else {
         selected.iter().map(render_one).collect()
@@ -71,8 +78,12 @@ pub fn render_envs(
     let writing = progress::stage(progress, "writing", rendered.len() as u64);
     let mut out = Vec::new();
     let mut foreign = Vec::new();
-    for (env, files) in rendered {
-        let r = workspace::write_rendered(&root, env, &files)?;
+    for (env, (files, record)) in rendered {
+        let mut r = workspace::write_rendered(&root, env, &files)?;
+        if let Some((path, text)) = record {
+            workspace::write_file(&root, &path, text.as_bytes())?;
+            r.written.insert(0, path);
+        }
         writing.advance(1);
         foreign.extend(r.foreign);
         out.push(RenderedEnv {
@@ -117,7 +128,7 @@ pub fn render_objects(location: &Location, env: &str) -> anyhow::Result<Vec<(Str
     let env = &selected[0];
     let templates = templates(snapshot.as_ref())?;
     let loaded = load_values(snapshot.as_ref(), env)?;
-    let files = render::render(&loaded.values, env, &templates)
+    let files = render::render(&loaded.values, &loaded.running, env, &templates)
         .with_context(|| format!("rendering environment {env}"))?;
     let dir = workspace::rendered_dir(env);
     Ok(files

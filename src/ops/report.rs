@@ -87,6 +87,10 @@ pub struct ReleaseReport {
     /// What a reviewer should know beyond the subject (e.g. that a stage replaces the
     /// rollback target); also in the commit message.
     pub notes: Vec<String>,
+    /// How the configuration of the colour the command concerned changes (`stage`: what it
+    /// ran before → what values hold now; `reconfigure`: the live colour's), one entry per
+    /// changed key; empty when it keeps its configuration.
+    pub config_changes: Vec<crate::diff::FieldChange>,
 }
 
 /// A push of a release commit.
@@ -139,6 +143,8 @@ pub struct EnvDiff {
     pub summary: Vec<String>,
     /// The file and resource changes.
     pub diff: Diff,
+    /// Configuration values hold that the live colour does not run yet, and what ships it.
+    pub unreleased_config: Option<crate::release::Unreleased>,
 }
 
 /// `verify`: does `rendered/` hold exactly what values render?
@@ -251,6 +257,8 @@ pub struct EnvStatus {
     /// What is wrong with the environment's state (e.g. `liveColor` changed by hand), each
     /// a sentence; empty when nothing is.
     pub warnings: Vec<String>,
+    /// Configuration values hold that the live colour does not run yet, and what ships it.
+    pub unreleased_config: Option<crate::release::Unreleased>,
 }
 
 /// What the idle colour holds.
@@ -289,6 +297,9 @@ pub struct ColorStatus {
     pub version: String,
     /// Replica count.
     pub replicas: i64,
+    /// SHA-256 of the configuration it runs (as recorded in `released.yaml`): equal for two
+    /// colours running one configuration.
+    pub config_sha256: String,
 }
 
 /// `history`: release actions of an environment, newest first.

@@ -188,10 +188,16 @@ fn commit_environments(
             return Err(OpsError::AlreadyExists { path: path.clone() }.into());
         }
         let v = values::parse_in(env, path, text)?;
-        for (p, bytes) in render_env(env, &v, &templates)? {
+        for (p, bytes) in render_env(env, &v, &values::Running::same(&v), &templates)? {
             changes.insert(p, Some(bytes));
         }
         changes.insert(path.clone(), Some(text.clone().into_bytes()));
+        // Both colours start on the configuration values hold.
+        let released = values::Released::both(values::config_of(&v));
+        changes.insert(
+            workspace::released_path(env),
+            Some(released.to_text().into_bytes()),
+        );
     }
     // The values files point editors at the schema; keep it next to them, up to date.
     let schema = values::json_schema_text();
@@ -336,7 +342,7 @@ pub fn demo(
         &format!("greenlight stage {DEMO_ENV} --tag {DEMO_TAG} {repo_arg}"),
     );
     let stage = ReleaseCommand::Stage(StageRequest {
-        version: ImageVersion::Tag(crate::values::Tag::parse(DEMO_TAG)?),
+        version: Some(ImageVersion::Tag(crate::values::Tag::parse(DEMO_TAG)?)),
         color: None,
     });
     s.release = Some(release(

@@ -42,6 +42,16 @@ pub(crate) struct Deployment<'a> {
     color: Color,
     replicas: i64,
     labels: BTreeMap<&'a str, String>,
+    /// The Deployment's own annotations (values `annotations` of what the colour runs).
+    annotations: &'a BTreeMap<String, String>,
+    /// Whether the container has an `envFrom` list (values `envFrom`, or the ConfigMap).
+    has_env_from: bool,
+    /// The colour's ConfigMap, read as environment variables (no `mountPath`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_env: Option<String>,
+    /// The colour's ConfigMap, mounted as files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_mount: Option<ConfigMount<'a>>,
     selector: BTreeMap<&'a str, &'a str>,
     pod_annotations: BTreeMap<&'a str, &'a str>,
     image: String,
@@ -126,6 +136,21 @@ struct ContainerSecurity {
     run_as_user: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     run_as_group: Option<i64>,
+}
+
+/// A ConfigMap mounted as files.
+#[derive(Debug, Serialize)]
+struct ConfigMount<'a> {
+    name: String,
+    path: &'a str,
+}
+
+/// The `config_map` section: one version of the ConfigMap a colour reads.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConfigMapCtx<'a> {
+    pub(crate) name: String,
+    labels: BTreeMap<&'a str, String>,
+    data: BTreeMap<&'a str, &'a str>,
 }
 
 /// The `service` section: the live Service or the preview Service.
@@ -344,6 +369,23 @@ pub(crate) fn deployment<'a>(
         color,
         replicas: spec.replicas,
         labels,
+        annotations: &values.annotations,
+        has_env_from: !values.env_from.is_empty()
+            || values
+                .config_map
+                .as_ref()
+                .is_some_and(|cm| cm.mount_path.is_none()),
+        config_env: values
+            .config_map
+            .as_ref()
+            .filter(|cm| cm.mount_path.is_none())
+            .map(|cm| crate::values::config_map_name(&values.app, cm)),
+        config_mount: values.config_map.as_ref().and_then(|cm| {
+            Some(ConfigMount {
+                name: crate::values::config_map_name(&values.app, cm),
+                path: cm.mount_path.as_deref()?,
+            })
+        }),
         selector,
         pod_annotations: values
             .annotations
@@ -387,6 +429,20 @@ pub(crate) fn deployment<'a>(
         .labels
         .insert("app.kubernetes.io/version", version_label(spec));
     Some(deployment)
+}
+
+/// The ConfigMap the colour running `values` reads, if it has one.
+pub(crate) fn config_map(values: &Values) -> Option<ConfigMapCtx<'_>> {
+    let cm = values.config_map.as_ref()?;
+    Some(ConfigMapCtx {
+        name: crate::values::config_map_name(&values.app, cm),
+        labels: base_labels(values),
+        data: cm
+            .data
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.0.as_str()))
+            .collect(),
+    })
 }
 
 /// The Service section: the live Service (`preview == false`) or the preview Service.

@@ -40,7 +40,7 @@ mod templates;
 
 use std::collections::BTreeMap;
 
-use crate::values::{Color, Routing, Values};
+use crate::values::{Color, Routing, Running, Values};
 
 pub use error::{OutputProblem, RenderError};
 pub use templates::{TemplateSource, Templates};
@@ -75,14 +75,20 @@ struct Job {
 }
 
 /// Render `values` of environment `env` with `templates` into the files of one
-/// `rendered/<env>/` folder. `env` only names the folder in the Flux Kustomization / Argo CD
+/// `rendered/<env>/` folder: each colour's Deployment (and ConfigMap) from what that colour
+/// runs (`running`: its released configuration), everything shared from `values`. `env` only names the folder in the Flux Kustomization / Argo CD
 /// Application; those two files are not listed in `kustomization.yaml`, because they are
 /// applied once by hand to wire the repository and listing them would make the folder manage
 /// itself.
-pub fn render(values: &Values, env: &str, templates: &Templates) -> Result<FileMap, RenderError> {
+pub fn render(
+    values: &Values,
+    running: &Running,
+    env: &str,
+    templates: &Templates,
+) -> Result<FileMap, RenderError> {
     let common = context::common(values);
     let base = tera::Context::from_serialize(&common).expect("the common context is a map");
-    let jobs = plan(values)?;
+    let jobs = plan(values, running)?;
 
     let mut files = FileMap::new();
     for job in &jobs {
@@ -145,18 +151,23 @@ fn wiring(values: &Values, env: &str) -> Vec<Job> {
 }
 
 /// The files to render, sorted by file name, without the kustomization.
-fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
+fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
     let app = &values.app;
     let object = |kind: &'static str, name: String| Expect::Object {
         kind,
         name,
         namespace: values.namespace.to_string(),
     };
-    let checksum = context::pod_config_checksum(values);
     let mut jobs = Vec::new();
 
+    let mut config_maps = BTreeMap::new();
     for color in Color::ALL {
-        if let Some(d) = context::deployment(values, color, &checksum) {
+        let runs = running.of(color);
+        let checksum = context::pod_config_checksum(runs);
+        if let Some(d) = context::deployment(runs, color, &checksum) {
+            if let Some(cm) = context::config_map(runs) {
+                config_maps.insert(cm.name.clone(), cm);
+            }
             jobs.push(Job {
                 file: format!("{app}-{color}.deployment.yaml"),
                 template: "deployment.yaml.tera",
@@ -164,6 +175,15 @@ fn plan(values: &Values) -> Result<Vec<Job>, RenderError> {
                 section: section("deployment", &d),
             });
         }
+    }
+    // One ConfigMap per distinct configuration a running colour reads.
+    for (name, cm) in config_maps {
+        jobs.push(Job {
+            file: format!("{name}.configmap.yaml"),
+            template: "configmap.yaml.tera",
+            expect: object("ConfigMap", name),
+            section: section("config_map", &cm),
+        });
     }
 
     match values.routing {

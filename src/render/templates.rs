@@ -15,6 +15,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/argocd-application.yaml.tera"),
     ),
     (
+        "configmap.yaml.tera",
+        include_str!("../../templates/configmap.yaml.tera"),
+    ),
+    (
         "deployment.yaml.tera",
         include_str!("../../templates/deployment.yaml.tera"),
     ),
@@ -55,6 +59,7 @@ const BUILTIN: &[(&str, &str)] = &[
 /// Every template name, sorted; the same names as [`BUILTIN`].
 const NAMES: &[&str] = &[
     "argocd-application.yaml.tera",
+    "configmap.yaml.tera",
     "deployment.yaml.tera",
     "flux-kustomization.yaml.tera",
     "httproute.yaml.tera",

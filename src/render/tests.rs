@@ -7,6 +7,7 @@ use serde_json::Value as Yaml;
 use tera::ast::{ExprVal, Node};
 
 use super::*;
+use crate::values::Running;
 use crate::values::{
     ColorSpec, EnvFrom, EnvValue, EnvValueFrom, Ingress, IngressTls, KeyRef, Literal,
     PodSecurityContext, Probe, Quantity, ResourceList, Resources, SecurityContext,
@@ -77,6 +78,7 @@ fn minimal() -> Values {
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),
         security_context: SecurityContext::default(),
+        config_map: None,
     }
 }
 
@@ -198,7 +200,8 @@ fn full() -> Values {
 }
 
 fn render_ok(v: &Values) -> FileMap {
-    render(v, "production", &Templates::builtin()).unwrap_or_else(|e| panic!("render failed: {e}"))
+    render(v, &Running::same(v), "production", &Templates::builtin())
+        .unwrap_or_else(|e| panic!("render failed: {e}"))
 }
 
 fn text(files: &FileMap, name: &str) -> String {
@@ -428,7 +431,7 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
         });
         ing.annotations = BTreeMap::from([(format!("{s}/ingress"), s.clone())]);
 
-        let files = render(&v, "production", &Templates::builtin())
+        let files = render(&v, &Running::same(&v), "production", &Templates::builtin())
             .unwrap_or_else(|e| panic!("case {i} {s:?}: {e}"));
         for (name, bytes) in &files {
             let raw = std::str::from_utf8(bytes).unwrap();
@@ -477,7 +480,7 @@ fn characters_kustomize_cannot_process_are_refused() {
     let mut v = minimal();
     v.env
         .insert("BAD".into(), EnvValue::Literal(Literal("a\u{7f}b".into())));
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    let err = render(&v, &Running::same(&v), "production", &Templates::builtin()).unwrap_err();
     assert!(err.to_string().contains("deployment.yaml.tera"), "{err}");
     let err = output_problem(err);
     assert_eq!(
@@ -975,7 +978,13 @@ fn override_render_errors_name_the_template_and_cause() {
         "kind: Service\nmetadata:\n  name: {{ service.nmae | q }}\n".to_owned(),
     )]))
     .unwrap();
-    let err = render(&minimal(), "production", &templates).unwrap_err();
+    let err = render(
+        &minimal(),
+        &Running::same(&minimal()),
+        "production",
+        &templates,
+    )
+    .unwrap_err();
     match &err {
         RenderError::Template {
             template,
@@ -999,7 +1008,13 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("service.yaml.tera".to_owned(), injected)]))
             .unwrap();
-    let err = render(&minimal(), "production", &templates).unwrap_err();
+    let err = render(
+        &minimal(),
+        &Running::same(&minimal()),
+        "production",
+        &templates,
+    )
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("template `service.yaml.tera` (override from templates/)"),
@@ -1021,7 +1036,9 @@ fn override_output_is_checked() {
     let templates =
         Templates::with_overrides(BTreeMap::from([("ingress.yaml.tera".to_owned(), renamed)]))
             .unwrap();
-    let err = output_problem(render(&full(), "production", &templates).unwrap_err());
+    let err = output_problem(
+        render(&full(), &Running::same(&full()), "production", &templates).unwrap_err(),
+    );
     assert!(
         matches!(
             &err,
@@ -1222,7 +1239,7 @@ fn istio_promotion_changes_only_the_subset_lines() {
 fn istio_without_its_block_is_an_error() {
     let mut v = istio_values();
     v.istio = None;
-    let err = render(&v, "production", &Templates::builtin()).unwrap_err();
+    let err = render(&v, &Running::same(&v), "production", &Templates::builtin()).unwrap_err();
     assert!(err.to_string().contains("istio"), "{err}");
 }
 
@@ -1323,7 +1340,13 @@ fn wired() -> Values {
 
 #[test]
 fn flux_and_argocd_point_at_the_environment_folder_and_stay_out_of_the_kustomization() {
-    let files = render(&wired(), "production/eu-west", &Templates::builtin()).unwrap();
+    let files = render(
+        &wired(),
+        &Running::same(&wired()),
+        "production/eu-west",
+        &Templates::builtin(),
+    )
+    .unwrap();
     let kustomization = text(&files, "kustomization.yaml");
     assert!(
         !kustomization.contains("flux-kustomization"),

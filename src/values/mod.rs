@@ -12,6 +12,7 @@ mod edit;
 pub mod model;
 mod names;
 mod path;
+mod released;
 mod scalar;
 mod schema;
 mod tree;
@@ -20,6 +21,10 @@ mod validate;
 pub use diagnostic::{Diagnostic, DiagnosticKind, ValuesError};
 pub use edit::{edit, EditError, VerificationFailure};
 pub use model::*;
+pub use released::{
+    config_map_name, config_of, with_files_read, Config, Released, ReleasedError, Running,
+    CONFIG_KEYS,
+};
 pub use schema::{json_schema, json_schema_text, modeline, SCHEMA_PATH};
 
 /// Refuses characters YAML does not allow in a document (NUL and the other C0 and C1 control

@@ -111,6 +111,28 @@ pub struct Values {
     /// Overrides of the secure container-level defaults.
     #[serde(default)]
     pub security_context: SecurityContext,
+    /// A ConfigMap released with each colour, named after its content (`<app>-<hash>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ConfigMapSpec>,
+}
+
+/// The `configMap` block: configuration shipped with a release as a ConfigMap named after its
+/// content (`<app>-<10 hex digits>`), so each colour's pods read their own version and a
+/// rollback returns to the old one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigMapSpec {
+    /// Keys and their values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, Literal>,
+    /// Keys whose values are files of the environment's folder: key → path relative to
+    /// `environments/<env>/` (read when a colour is staged).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+    /// Where the keys are mounted as files; without it they become environment variables
+    /// (`envFrom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
 }
 
 /// One of the two colours of a blue-green release.

@@ -6,7 +6,9 @@
 use saphyr_parser::ScalarStyle;
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
-use super::model::{ColorSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, Routing, Values};
+use super::model::{
+    ColorSpec, ConfigMapSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, Routing, Values,
+};
 use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
 use super::tree::{Node, Pos};
@@ -52,6 +54,9 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> V
         }
     }
     c.env(v);
+    if let Some(cm) = &v.config_map {
+        c.config_map(cm);
+    }
     c.env_from(v);
     if let Some(ing) = &v.ingress {
         let at = |key: &str| KeyPath::keys(&["ingress", key]);
@@ -596,6 +601,43 @@ impl Checker<'_> {
                     None,
                 );
             }
+        }
+    }
+
+    fn config_map(&mut self, cm: &ConfigMapSpec) {
+        let block = KeyPath::keys(&["configMap"]);
+        if cm.data.is_empty() && cm.files.is_empty() {
+            self.push_value(
+                &block,
+                "the ConfigMap has no keys".to_owned(),
+                "`data` (keys and values) or `files` (keys and files of the environment's folder)",
+                Some("remove `configMap`, or give it a key".to_owned()),
+            );
+        }
+        // Without a mount path the keys become environment variables.
+        let key_rule = match cm.mount_path {
+            Some(_) => &CONFIG_KEY,
+            None => &VARIABLE_NAME,
+        };
+        for key in cm.data.keys() {
+            self.rule(&block.key("data").key(key), key, key_rule, true);
+        }
+        for (key, path) in &cm.files {
+            let at = block.key("files").key(key);
+            self.rule(&at, key, key_rule, true);
+            if cm.data.contains_key(key) {
+                self.push(
+                    self.pos_of_key(&at),
+                    &at,
+                    format!("`{key}` is a key of both `data` and `files`"),
+                    "each key once",
+                    Some("rename one of them".to_owned()),
+                );
+            }
+            self.rule(&at, path, &ENVIRONMENT_FILE, false);
+        }
+        if let Some(path) = &cm.mount_path {
+            self.rule(&block.key("mountPath"), path, &MOUNT_PATH, false);
         }
     }
 

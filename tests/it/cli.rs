@@ -531,8 +531,17 @@ fn unknown_environment_and_bad_values_are_usage_errors() {
         "{}",
         r.stderr
     );
-    let r = s.greenlight(&["stage", "production"]).code(2);
-    assert!(r.stderr.contains("--tag"), "{}", r.stderr);
+    let r = s
+        .greenlight(&[
+            "stage",
+            "production",
+            "--tag",
+            "1",
+            "--from-tag",
+            "v1-green",
+        ])
+        .code(2);
+    assert!(r.stderr.contains("--from-tag"), "{}", r.stderr);
 }
 
 #[test]
@@ -558,7 +567,7 @@ fn history_json_and_status_read_trailers() {
     s.greenlight(&["stage", "production", "--tag", "1.5.0"])
         .ok();
     let st = json(&s.greenlight(&["status", "--output", "json"]).ok());
-    assert_eq!(st["schemaVersion"], 1);
+    assert_eq!(st["schemaVersion"], 2);
     assert_eq!(st["environments"][0]["staged"], "green");
     assert_eq!(st["environments"][0]["green"]["version"], "1.5.0");
     s.at(T0 + 200);

@@ -26,6 +26,7 @@ struct Release {
     push: Option<Push>,
     pull_request: Option<PullRequest>,
     notes: Vec<String>,
+    config_changes: Vec<FieldChange>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +105,15 @@ struct EnvDiff {
     environment: String,
     summary: Vec<String>,
     diff: Diff,
+    unreleased_config: Option<Unreleased>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Unreleased {
+    changes: Vec<FieldChange>,
+    staged_in: Option<String>,
+    ship_with: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +169,7 @@ struct EnvStatus {
     last_flip: Option<Record>,
     warm_seconds_left: Option<i64>,
     warnings: Vec<String>,
+    unreleased_config: Option<Unreleased>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +178,7 @@ struct ColorStatus {
     image: Option<String>,
     version: String,
     replicas: i64,
+    config_sha256: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,7 +293,7 @@ fn every_report_matches_the_documented_contract() {
         ],
         0,
     ));
-    assert_eq!((init.schema_version, init.command.as_str()), (1, "init"));
+    assert_eq!((init.schema_version, init.command.as_str()), (2, "init"));
     assert_eq!(init.environment, "staging");
     assert!(init
         .files
@@ -290,7 +302,7 @@ fn every_report_matches_the_documented_contract() {
     assert!(init.repository.ends_with("repo"));
 
     let staged: Release = parse(&run(&repo, &["stage", "staging", "--tag", "1.1.0"], 0));
-    assert_eq!(staged.schema_version, 1);
+    assert_eq!(staged.schema_version, 2);
     assert_eq!(
         (staged.command.as_str(), staged.outcome.as_str()),
         ("stage", "committed")
@@ -356,7 +368,7 @@ fn every_report_matches_the_documented_contract() {
     ));
     assert_eq!(
         (refused.schema_version, refused.command.as_str()),
-        (1, "promote")
+        (2, "promote")
     );
     assert_eq!(
         (refused.error.code, refused.error.kind.as_str()),
@@ -398,7 +410,7 @@ fn every_report_matches_the_documented_contract() {
     let status: Status = parse(&run(&repo, &["status"], 0));
     assert_eq!(
         (status.schema_version, status.command.as_str()),
-        (1, "status")
+        (2, "status")
     );
     assert!(status.checkout_behind.is_none());
     assert!(status.environments.iter().all(|e| e.warnings.is_empty()));
@@ -425,7 +437,7 @@ fn every_report_matches_the_documented_contract() {
     let history: History = parse(&run(&repo, &["history", "staging"], 0));
     assert_eq!(
         (history.schema_version, history.command.as_str()),
-        (1, "history")
+        (2, "history")
     );
     assert_eq!(history.environment, "staging");
     let r = &history.records[0];
@@ -445,7 +457,7 @@ fn every_report_matches_the_documented_contract() {
     let verify: Verify = parse(&run(&repo, &["verify"], 0));
     assert_eq!(
         (verify.schema_version, verify.command.as_str()),
-        (1, "verify")
+        (2, "verify")
     );
     assert!(verify.checkout_behind.is_none());
     assert!(verify.uncommitted.is_empty());
@@ -460,26 +472,31 @@ fn every_report_matches_the_documented_contract() {
     let diff: DiffReport = parse(&run(&repo, &["diff"], 1));
     assert_eq!(
         (diff.schema_version, diff.command.as_str(), diff.changed),
-        (1, "diff", true)
+        (2, "diff", true)
     );
     assert_eq!(diff.environments[0].environment, "staging");
-    assert_eq!(
-        diff.environments[0].summary,
-        ["staging: shared configuration of api changed (both colours roll)"]
-    );
-    assert!(!diff.environments[0].diff.files.is_empty());
+    // A configuration edit is not released: no colour runs it yet, and the report says so.
+    let unreleased = diff.environments[0].unreleased_config.as_ref().unwrap();
+    assert_eq!(unreleased.changes.len(), 1);
+    assert_eq!(unreleased.changes[0].path, "port");
+    assert_eq!(unreleased.changes[0].after, Some(serde_json::json!(9090)));
+    assert_eq!(unreleased.ship_with, "greenlight stage staging");
+    assert_eq!(unreleased.staged_in, None);
+    assert!(diff.environments[0].summary[0]
+        .starts_with("staging: values hold configuration no colour runs yet (port 8080 → 9090)"));
 
     let render: Render = parse(&run(&repo, &["render"], 0));
     assert_eq!(
         (render.schema_version, render.command.as_str()),
-        (1, "render")
+        (2, "render")
     );
     assert!(render.orphans_removed.is_empty() && render.foreign.is_empty());
     let env = &render.environments[0];
     assert_eq!(env.environment, "staging");
-    // A new container port rolls both Deployments; the Service targets the named port.
+    // A new container port rolls no Deployment: it reaches a colour when that is staged.
+    assert!(env.written.is_empty(), "{:?}", env.written);
     assert!(env
-        .written
+        .unchanged
         .contains(&"rendered/staging/api-blue.deployment.yaml".to_owned()));
     assert!(env
         .unchanged

@@ -79,7 +79,8 @@ fn parallel_render_all_matches_sequential_render_of_each_env() {
     for i in 0..n {
         let env = env_name(i);
         let v = values::parse(&env, &values_for(i)).unwrap();
-        expected.extend(ops::render_env(&env, &v, &templates).unwrap());
+        let running = values::Running::same(&v);
+        expected.extend(ops::render_env(&env, &v, &running, &templates).unwrap());
     }
     let got = files_under(tmp.path(), "rendered");
     assert_eq!(got.len(), expected.len());

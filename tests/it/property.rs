@@ -92,7 +92,7 @@ proptest! {
         let mut v = base();
         v.env.insert("HOSTILE".into(), EnvValue::Literal(Literal(s.clone())));
         v.annotations.insert("example.com/hostile".into(), s.clone());
-        let files = match render(&v, "production", &Templates::builtin()) {
+        let files = match render(&v, &greenlight::values::Running::same(&v), "production", &Templates::builtin()) {
             Ok(files) => files,
             // Characters kustomize cannot read are refused by the output check, by design.
             Err(RenderError::TemplateOutput { .. }) if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || s.contains(['\u{feff}', '\u{fffe}']) => return Ok(()),
@@ -124,7 +124,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             match values::parse("values.yaml", text) {
-                Ok(v) => { let _ = render(&v, "fuzz", &Templates::builtin()); }
+                Ok(v) => { let _ = render(&v, &greenlight::values::Running::same(&v), "fuzz", &Templates::builtin()); }
                 Err(e) => for d in &e.diagnostics {
                     prop_assert!(d.line >= 1 && d.column >= 1, "{:?}", d);
                 },
@@ -146,7 +146,7 @@ proptest! {
         }
         let text: String = doc.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
         match values::parse("values.yaml", &text) {
-            Ok(v) => { let _ = render(&v, "fuzz", &Templates::builtin()); }
+            Ok(v) => { let _ = render(&v, &greenlight::values::Running::same(&v), "fuzz", &Templates::builtin()); }
             Err(e) => {
                 prop_assert!(!e.diagnostics.is_empty());
                 for d in &e.diagnostics {

@@ -62,14 +62,28 @@ pub fn case_name(dir: &Path) -> String {
         .into_owned()
 }
 
-/// Parse `<case>/values.yaml` and render it with the built-in templates.
+/// Parse `<case>/values.yaml` (the files its `configMap` names, and `<case>/released.yaml`
+/// when the case has one: what each colour runs) and render it with the built-in templates.
 pub fn render_case(dir: &Path) -> Result<FileMap, String> {
+    use greenlight::values;
     let path = dir.join("values.yaml");
     let label = format!("fixtures/render/{}/values.yaml", case_name(dir));
     let text = fs::read_to_string(&path)
         .map_err(|e| format!("{label}: cannot read ({e}); every case needs a values.yaml"))?;
-    let values = greenlight::values::parse(&label, &text).map_err(|e| format!("{e:#}"))?;
-    render::render(&values, &case_name(dir), &Templates::builtin())
+    let env = case_name(dir);
+    let parsed = values::parse_in(&env, &label, &text).map_err(|e| format!("{e:#}"))?;
+    let current = values::with_files_read(&parsed, |file| {
+        fs::read_to_string(dir.join(file)).map_err(|e| format!("{label}: {file}: {e}"))
+    })?;
+    let released_label = format!("fixtures/render/{env}/released.yaml");
+    let released = match fs::read_to_string(dir.join("released.yaml")) {
+        Ok(text) => values::Released::parse(&released_label, &text).map_err(|e| e.to_string())?,
+        Err(_) => values::Released::both(values::config_of(&current)),
+    };
+    let running = released
+        .running(&current, &env, &released_label)
+        .map_err(|e| e.to_string())?;
+    render::render(&parsed, &running, &env, &Templates::builtin())
         .map_err(|e| format!("{label}: {e}"))
 }
 
