@@ -320,6 +320,12 @@ fn every_report_matches_the_documented_contract() {
     assert!(staged.subject.unwrap().starts_with("stage(staging): "));
     assert!(staged.commit.is_some());
     assert!(staged.notes.is_empty());
+    // The staged colour runs the configuration the live one does: nothing new ships with it.
+    assert!(
+        staged.config_changes.is_empty(),
+        "{:?}",
+        staged.config_changes
+    );
     assert!(!staged.message.is_empty());
     let deployment = staged
         .diff
@@ -428,6 +434,10 @@ fn every_report_matches_the_documented_contract() {
     assert_eq!(e.last_promotion.as_ref().unwrap().action, "promote");
     assert_eq!((e.idle.as_str(), e.idle_state.as_str()), ("blue", "warm"));
     assert_eq!(e.last_flip.as_ref().unwrap().action, "promote");
+    // Both colours run the same released configuration, and values hold nothing unreleased.
+    assert!(e.unreleased_config.is_none());
+    assert_eq!(e.blue.config_sha256.len(), 64);
+    assert_eq!(e.blue.config_sha256, e.green.config_sha256);
     let promoted_at = e.last_promotion.as_ref().unwrap().time;
     assert_eq!(
         e.warm_seconds_left,
@@ -475,6 +485,14 @@ fn every_report_matches_the_documented_contract() {
         (2, "diff", true)
     );
     assert_eq!(diff.environments[0].environment, "staging");
+    // No rendered object changes: the edit waits in values until a colour is staged with it.
+    let changed: Vec<&str> = diff.environments[0]
+        .diff
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(changed, ["environments/staging/values.yaml"]);
     // A configuration edit is not released: no colour runs it yet, and the report says so.
     let unreleased = diff.environments[0].unreleased_config.as_ref().unwrap();
     assert_eq!(unreleased.changes.len(), 1);
