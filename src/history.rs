@@ -285,7 +285,10 @@ impl HistoryScan {
             commit: crate::repo::short(&record.commit),
             time: record.time,
         };
-        if self.state.last_transition.is_none() && action != Action::ScaleDown {
+        // A scale-down or an in-place reconfigure moves no release between colours: the
+        // guards look past them to the stage, promote or rollback before.
+        let transition = !matches!(action, Action::ScaleDown | Action::Reconfigure);
+        if self.state.last_transition.is_none() && transition {
             self.state.last_transition = Some(recorded.clone());
         }
         if self.last_flip.is_none() && matches!(action, Action::Promote | Action::Rollback) {
@@ -544,6 +547,22 @@ mod tests {
         assert_eq!(walk.next().unwrap().unwrap().action, "promote");
         assert_eq!(walk.visited(), plan.len());
         assert!(walk.next().is_none());
+    }
+
+    #[test]
+    fn scan_looks_past_scale_down_and_reconfigure_to_the_last_transition() {
+        let (_dir, repo, tip) = history(&[
+            Some(("promote", "prod")),
+            Some(("stage", "prod")),
+            Some(("reconfigure", "prod")),
+            Some(("scale-down", "prod")),
+            Some(("reconfigure", "prod")),
+        ]);
+        let scan = scan_history(&repo, tip, "prod").unwrap();
+        let last = scan.state.last_transition.unwrap();
+        assert_eq!((last.action, last.time), (Action::Stage, 1_001));
+        assert_eq!(scan.state.last_promotion.unwrap().time, 1_000);
+        assert_eq!(scan.last_flip.unwrap().action, "promote");
     }
 
     #[test]
