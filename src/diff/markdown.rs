@@ -165,16 +165,18 @@ fn code(s: &str) -> String {
 fn item(entry: Entry<'_>) -> String {
     match entry {
         Entry::File(file) => format!(
-            "- **{}** file {} ({})\n",
+            "- **{}** file {} ({}){}\n",
             file_word(file.status),
             code(&file.path),
-            summary::file_detail(file)
+            summary::file_detail(file),
+            live_now_mark(file.live_now)
         ),
-        Entry::Resource(change) => {
+        Entry::Resource(file, change) => {
             let mut out = format!(
-                "- **{}** {}",
+                "- **{}** {}{}",
                 resource_word(change.status),
-                code(&change.id.to_string())
+                code(&change.id.to_string()),
+                live_now_mark(file.live_now)
             );
             match change.fields.as_slice() {
                 [] => out.push('\n'),
@@ -200,6 +202,14 @@ fn item(entry: Entry<'_>) -> String {
             }
             out
         }
+    }
+}
+
+/// ` — _applies to live traffic now_` for a file so marked, else nothing.
+fn live_now_mark(live_now: bool) -> String {
+    match live_now {
+        true => format!(" — _{}_", summary::LIVE_NOW),
+        false => String::new(),
     }
 }
 

@@ -137,6 +137,14 @@ impl Diff {
     pub fn summary_lines(&self) -> Vec<String> {
         summary::lines(self)
     }
+
+    /// Marks every changed file for which `applies_now(path)` holds as one whose change
+    /// reaches live traffic at once; summaries then say so next to each of its changes.
+    pub fn mark_live_now(&mut self, applies_now: impl Fn(&str) -> bool) {
+        for file in &mut self.files {
+            file.live_now = applies_now(&file.path);
+        }
+    }
 }
 
 /// How [`Diff::to_text`] renders.
@@ -220,6 +228,11 @@ pub struct FileDiff {
     /// Resource changes attributed to this file: where a resource is now, or where it was
     /// if it is gone. Empty for files that are not YAML or cannot be parsed.
     pub resources: Vec<ResourceChange>,
+    /// The cluster acts on this file's change as soon as the GitOps controller applies the
+    /// commit, whichever colour is live (a Service, a route, the live colour's Deployment),
+    /// as opposed to a change that waits for a promote (the idle colour, a ConfigMap version).
+    /// Set by the caller, who knows what is shared: see [`Diff::mark_live_now`].
+    pub live_now: bool,
     #[serde(skip)]
     source: Source,
 }

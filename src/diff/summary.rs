@@ -12,11 +12,14 @@ const MAX_SCALAR_CHARS: usize = 200;
 /// A mapping or sequence is shown as compact JSON up to this many characters.
 const MAX_COMPOSITE_CHARS: usize = 80;
 
+/// What the summaries say of a change that reaches live traffic without a promote.
+pub(super) const LIVE_NOW: &str = "applies to live traffic now";
+
 /// One entry of the summary: a resource change, or a changed file without any.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Entry<'a> {
-    /// A resource added, removed or modified.
-    Resource(&'a ResourceChange),
+    /// A resource added, removed or modified, and the file it belongs to.
+    Resource(&'a FileDiff, &'a ResourceChange),
     /// A changed file in which no resource changed.
     File(&'a FileDiff),
 }
@@ -28,7 +31,7 @@ pub(super) fn entries(diff: &Diff) -> Vec<Entry<'_>> {
         if file.resources.is_empty() {
             entries.push(Entry::File(file));
         } else {
-            entries.extend(file.resources.iter().map(Entry::Resource));
+            entries.extend(file.resources.iter().map(|r| Entry::Resource(file, r)));
         }
     }
     entries
@@ -39,24 +42,37 @@ pub(super) fn lines(diff: &Diff) -> Vec<String> {
     entries(diff)
         .into_iter()
         .map(|entry| match entry {
-            Entry::Resource(change) => resource_line(change),
+            Entry::Resource(file, change) => resource_line(change, file.live_now),
             Entry::File(file) => format!(
-                "{} file {} ({})",
+                "{} file {} ({}){}",
                 file_sigil(file.status),
                 escape_controls(&file.path),
-                file_detail(file)
+                file_detail(file),
+                live_now_mark(file.live_now)
             ),
         })
         .collect()
 }
 
-fn resource_line(change: &ResourceChange) -> String {
+/// ` (applies to live traffic now)` for a file so marked, else nothing.
+pub(super) fn live_now_mark(live_now: bool) -> String {
+    match live_now {
+        true => format!(" ({LIVE_NOW})"),
+        false => String::new(),
+    }
+}
+
+fn resource_line(change: &ResourceChange, live_now: bool) -> String {
     let sigil = match change.status {
         ResourceStatus::Added => '+',
         ResourceStatus::Removed => '-',
         ResourceStatus::Modified => '~',
     };
-    let mut line = format!("{sigil} {}", escape_controls(&change.id.to_string()));
+    let mut line = format!(
+        "{sigil} {}{}",
+        escape_controls(&change.id.to_string()),
+        live_now_mark(live_now)
+    );
     if !change.fields.is_empty() {
         let shown: Vec<String> = change
             .fields

@@ -146,6 +146,23 @@ fn promotion_flips_one_selector_line() {
         diff.summary_lines(),
         vec!["~ v1 Service shop/api: spec.selector.color blue → green"]
     );
+    // The caller knows which files are shared: marked, every summary says so.
+    let mut marked = diff.clone();
+    marked.mark_live_now(|path| path.ends_with("api.service.yaml"));
+    assert!(marked.files[0].live_now);
+    assert_eq!(
+        marked.summary_lines(),
+        vec![
+            "~ v1 Service shop/api (applies to live traffic now): \
+             spec.selector.color blue → green"
+        ]
+    );
+    assert!(marked.to_markdown(10_000).contains(
+        "- **modified** `v1 Service shop/api` — _applies to live traffic now_: \
+         `spec.selector.color`"
+    ));
+    marked.mark_live_now(|_| false);
+    assert_eq!(marked, diff);
     assert_eq!(
         diff.stats(),
         Stats {
@@ -1205,6 +1222,7 @@ fn json_contract_round_trips_with_unknown_fields_denied() {
         vec![
             "added",
             "binary",
+            "liveNow",
             "path",
             "removed",
             "resources",

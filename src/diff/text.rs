@@ -37,6 +37,7 @@ pub(super) fn file_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> F
         removed: 0,
         binary: true,
         resources: Vec::new(),
+        live_now: false,
         source: Source::default(),
     };
     if let (Some(old), Some(new)) = texts {

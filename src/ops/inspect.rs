@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    load_values, render_env, rendered_files, templates, CheckoutBehind, ColorStatus, Drift,
-    DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport, SCHEMA_VERSION,
+    load_values, mark_live_now, render_env, rendered_files, templates, CheckoutBehind, ColorStatus,
+    Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport,
+    SCHEMA_VERSION,
 };
 use super::{DiffReport, HistoryReport, Progress};
 use crate::diff;
@@ -55,7 +56,8 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
             old_files.insert(now.path.clone(), before.clone());
         }
         new_files.insert(now.path.clone(), now.text.clone().into_bytes());
-        let d = diff::diff(&old_files, &new_files);
+        let mut d = diff::diff(&old_files, &new_files);
+        mark_live_now(&mut d, &env, &now.values);
         let old_values = before
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|t| crate::values::parse(&now.path, &t).ok());

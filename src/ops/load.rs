@@ -117,6 +117,16 @@ pub fn render_env(
         .collect())
 }
 
+/// Marks the changes of `diff` under `rendered/<env>/` that reach live traffic as soon as they
+/// are applied, for an environment whose values (after the change) are `values`.
+pub fn mark_live_now(diff: &mut crate::diff::Diff, env: &str, values: &Values) {
+    let dir = format!("{}/", workspace::rendered_dir(env));
+    diff.mark_live_now(|path| {
+        path.strip_prefix(&dir)
+            .is_some_and(|file| render::applies_now(file, values.app.as_str(), values.live_color))
+    });
+}
+
 /// The YAML files currently under `rendered/<env>/` (not sub-folders: those are other
 /// environments).
 pub fn rendered_files(

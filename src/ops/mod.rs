@@ -25,7 +25,7 @@ mod scaffold;
 pub use crate::repo::short;
 pub use error::{OpsError, Refused};
 pub use inspect::{describe_unreleased, diff, history, status, verify, StatusClock};
-pub use load::{load_values, render_env, rendered_files, templates, LoadedValues};
+pub use load::{load_values, mark_live_now, render_env, rendered_files, templates, LoadedValues};
 pub(crate) use location::{checkout_behind, warn_if_checkout_behind};
 pub use location::{CommitTree, GitLocation, Location, Scratch};
 pub use mutate::ReleaseCommand;

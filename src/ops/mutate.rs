@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    load_values, render_env, rendered_files, templates, CommitTree, Outcome, ReleaseReport,
-    SCHEMA_VERSION,
+    load_values, mark_live_now, render_env, rendered_files, templates, CommitTree, Outcome,
+    ReleaseReport, SCHEMA_VERSION,
 };
 use crate::diff::{self, Diff};
 use crate::history::{self, Trailers};
@@ -176,7 +176,8 @@ pub(super) fn plan(
         loaded.released_path.clone(),
         new_released.to_text().into_bytes(),
     );
-    let diff = diff::diff(&old_files, &new_files);
+    let mut diff = diff::diff(&old_files, &new_files);
+    mark_live_now(&mut diff, env, &change.values);
 
     let mut changes: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
     for (path, bytes) in &new_files {

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 
 use super::mutate::plan;
 use super::{
-    load_values, rendered_files, CommitTree, GitLocation, Location, Outcome, Progress,
-    PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
+    load_values, mark_live_now, rendered_files, CommitTree, GitLocation, Location, Outcome,
+    Progress, PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
 };
 use crate::diff::{self, Diff};
 use crate::error::{Class, Classified};
@@ -372,7 +372,9 @@ fn pr_material(
         green: images(Color::Green),
         commit: Some(super::short(&head.to_string())),
     };
-    Ok((summary, diff::diff(&old, &new)))
+    let mut diff = diff::diff(&old, &new);
+    mark_live_now(&mut diff, env, &after);
+    Ok((summary, diff))
 }
 
 /// What [`commit_and_push`] did.

@@ -66,6 +66,29 @@ pub fn is_listed(file: &str) -> bool {
         && !file.ends_with(ARGO_WIRING_SUFFIX)
 }
 
+/// Whether a change of rendered `file` (a file name of an `app` folder whose live colour is
+/// `live`) reaches live traffic as soon as the GitOps controller applies it: every listed
+/// object but the idle colour's Deployment (it serves only once promoted) and the ConfigMap
+/// versions (each read only by the colours that reference it). Shared objects (Services,
+/// routes) apply at once, and so does any change of the live colour's Deployment (replicas,
+/// an in-place reconfigure).
+pub fn applies_now(file: &str, app: &str, live: Color) -> bool {
+    if !is_listed(file) || file.ends_with(CONFIG_MAP_SUFFIX) {
+        return false;
+    }
+    match file.strip_suffix(DEPLOYMENT_SUFFIX) {
+        Some(stem) => {
+            stem.strip_prefix(app).and_then(|c| c.strip_prefix('-')) == Some(live.as_str())
+        }
+        None => true,
+    }
+}
+
+/// How the file of a colour's Deployment ends (`<app>-<colour>.deployment.yaml`).
+const DEPLOYMENT_SUFFIX: &str = ".deployment.yaml";
+/// How the file of a ConfigMap version ends (`<app>-<hash>.configmap.yaml`).
+const CONFIG_MAP_SUFFIX: &str = ".configmap.yaml";
+
 /// One file to render: which template, with which extra context section, promising what.
 struct Job {
     file: String,
@@ -169,7 +192,7 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
                 config_maps.insert(cm.name.clone(), cm);
             }
             jobs.push(Job {
-                file: format!("{app}-{color}.deployment.yaml"),
+                file: format!("{app}-{color}{DEPLOYMENT_SUFFIX}"),
                 template: "deployment.yaml.tera",
                 expect: object("Deployment", d.name.clone()),
                 section: section("deployment", &d),
@@ -179,7 +202,7 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
     // One ConfigMap per distinct configuration a running colour reads.
     for (name, cm) in config_maps {
         jobs.push(Job {
-            file: format!("{name}.configmap.yaml"),
+            file: format!("{name}{CONFIG_MAP_SUFFIX}"),
             template: "configmap.yaml.tera",
             expect: object("ConfigMap", name),
             section: section("config_map", &cm),

@@ -199,6 +199,35 @@ fn full() -> Values {
     v
 }
 
+#[test]
+fn only_shared_objects_and_the_live_deployment_apply_now() {
+    use crate::render::applies_now;
+    let live = Color::Green;
+    for shared in [
+        "api.service.yaml",
+        "api-preview.service.yaml",
+        "api.ingress.yaml",
+        "api.virtualservice.yaml",
+        "api-blue.service.yaml",
+        "api.httproute.yaml",
+        "api-green.deployment.yaml",
+    ] {
+        assert!(applies_now(shared, "api", live), "{shared}");
+    }
+    for waits in [
+        "api-blue.deployment.yaml",
+        "api-3f2a9c1b.configmap.yaml",
+        "kustomization.yaml",
+        "api.flux-kustomization.yaml",
+        "api.argocd-application.yaml",
+        // Another app's Deployment whose name starts like this one's.
+        "api-green-x-green.deployment.yaml",
+    ] {
+        assert!(!applies_now(waits, "api", live), "{waits}");
+    }
+    assert!(applies_now("api-blue.deployment.yaml", "api", Color::Blue));
+}
+
 fn render_ok(v: &Values) -> FileMap {
     render(v, &Running::same(v), "production", &Templates::builtin())
         .unwrap_or_else(|e| panic!("render failed: {e}"))

@@ -63,6 +63,7 @@ struct FileDiff {
     removed: usize,
     binary: bool,
     resources: Vec<ResourceChange>,
+    live_now: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,6 +335,8 @@ fn every_report_matches_the_documented_contract() {
         .find(|f| f.path == "rendered/staging/api-green.deployment.yaml")
         .expect("the green Deployment is added");
     assert_eq!(deployment.status, "added");
+    // The idle colour serves nothing until promoted.
+    assert!(!deployment.live_now);
     assert!(deployment.added > 0 && deployment.removed == 0 && !deployment.binary);
     assert!(
         deployment.unified.starts_with("@@ -0,0 +1,"),
@@ -403,6 +406,21 @@ fn every_report_matches_the_documented_contract() {
     git(&["push", "-q", "origin", "main"]);
     let promoted: Release = parse(&run(&repo, &["promote", "staging", "--push"], 0));
     assert_eq!(promoted.outcome, "committed");
+    // The flip is in the shared Services (live and preview swap): they apply at once.
+    let flips: Vec<(&str, bool)> = promoted
+        .diff
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("rendered/"))
+        .map(|f| (f.path.as_str(), f.live_now))
+        .collect();
+    assert_eq!(
+        flips,
+        [
+            ("rendered/staging/api-preview.service.yaml", true),
+            ("rendered/staging/api.service.yaml", true)
+        ]
+    );
     assert!(promoted.pull_request.is_none());
     let push = promoted.push.expect("--push reports the push");
     assert_eq!(
