@@ -200,6 +200,45 @@ fn full() -> Values {
 }
 
 #[test]
+fn resources_render_only_the_lists_values_set() {
+    let container = |resources: Resources| {
+        let mut v = minimal();
+        v.resources = Some(resources);
+        let files = render_ok(&v);
+        let text = text(&files, "api-blue.deployment.yaml");
+        assert!(!text.contains("\n\n"), "no blank line:\n{text}");
+        at(
+            &doc(&files, "api-blue.deployment.yaml"),
+            &["spec", "template", "spec", "containers", "0", "resources"],
+        )
+        .clone()
+    };
+    let requests_only = Resources {
+        requests: ResourceList {
+            cpu: Some(Quantity("200m".into())),
+            ..ResourceList::default()
+        },
+        limits: ResourceList::default(),
+    };
+    assert_eq!(
+        container(requests_only),
+        serde_json::json!({"requests": {"cpu": "200m"}})
+    );
+    let limits_only = Resources {
+        requests: ResourceList::default(),
+        limits: ResourceList {
+            memory: Some(Quantity("1Gi".into())),
+            ..ResourceList::default()
+        },
+    };
+    assert_eq!(
+        container(limits_only),
+        serde_json::json!({"limits": {"memory": "1Gi"}})
+    );
+    assert_eq!(container(Resources::default()), serde_json::json!({}));
+}
+
+#[test]
 fn only_shared_objects_and_the_live_deployment_apply_now() {
     use crate::render::applies_now;
     let live = Color::Green;
