@@ -15,6 +15,9 @@ use crate::ops;
 ///
 /// To see what a release command would change, use its --dry-run instead.
 ///
+/// Committed values that hold configuration no colour runs yet are reported too, with the
+/// command that ships it; that is no difference to commit.
+///
 /// Exit status: 0 when nothing differs, 1 when something does.
 ///
 /// Example:
@@ -32,9 +35,10 @@ pub fn run(a: DiffArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let report = ops::diff(&location, &a.envs)?;
     if p.json() {
         p.emit_json(&report)?;
-    } else if !report.changed {
-        p.note("no differences: rendered/ matches values");
     } else {
+        if !report.changed {
+            p.note("no differences: rendered/ matches values");
+        }
         for env in &report.environments {
             for line in &env.summary {
                 p.out(&p.bold(line));

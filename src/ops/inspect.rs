@@ -78,7 +78,8 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
     Ok(DiffReport {
         schema_version: SCHEMA_VERSION,
         command: "diff".to_owned(),
-        changed: !out.is_empty(),
+        // Configuration waiting for a stage is reported, but it is no difference to commit.
+        changed: out.iter().any(|e| !e.diff.is_empty()),
         environments: out,
     })
 }

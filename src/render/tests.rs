@@ -962,25 +962,6 @@ fn full_values_reach_the_pod_spec() {
     assert_eq!(annotations["owner"].as_str(), Some("payments@example.com"));
 }
 
-#[test]
-fn explicitly_empty_resource_lists_render_as_empty_maps() {
-    let mut v = minimal();
-    v.resources = Some(Resources {
-        requests: ResourceList {
-            cpu: Some(Quantity("50m".into())),
-            ..ResourceList::default()
-        },
-        limits: ResourceList::default(),
-    });
-    let files = render_ok(&v);
-    let raw = text(&files, "api-blue.deployment.yaml");
-    assert!(raw.contains("            limits: {}\n"), "{raw}");
-    let d = doc(&files, "api-blue.deployment.yaml");
-    let c = at(&d, &["spec", "template", "spec", "containers", "0"]);
-    assert_eq!(str_at(c, &["resources", "requests", "cpu"]), "50m");
-    assert!(at(c, &["resources", "requests", "memory"]).is_null());
-}
-
 // ---- determinism and layout -----------------------------------------------------------
 
 #[test]

@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "promote",
     "rollback",
     "scale-down",
+    "reconfigure",
     "diff",
     "status",
     "history",
@@ -22,6 +23,18 @@ const COMMANDS: &[&str] = &[
     "man",
     "schema",
 ];
+
+#[test]
+fn every_command_has_a_snapshot() {
+    use clap::CommandFactory as _;
+    let cli = greenlight::cli::Cli::command();
+    let missing: Vec<&str> = cli
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|name| *name != "help" && !COMMANDS.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "add to COMMANDS: {missing:?}");
+}
 
 #[test]
 fn help_text_matches_snapshots() {

@@ -9,6 +9,7 @@ mod common;
 
 mod cli;
 mod completions;
+mod config_release;
 mod crash;
 mod diff;
 mod example;
