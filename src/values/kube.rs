@@ -1,0 +1,446 @@
+//! Kubernetes fields passed through values (`container`, `pod`, `sidecars`, probes, extra
+//! Service ports, `autoscaling`, `podDisruptionBudget`, `networkPolicy`): read as YAML 1.2's
+//! core schema types them, and checked as the API server would, against the schema of one
+//! pinned Kubernetes version ([`KUBERNETES_VERSION`], embedded from `schema/kubernetes/`, see
+//! its `extract.py`): types, required fields and unknown fields, each problem located under
+//! its block. Which fields greenlight owns is the caller's rule (`validate`), not the schema's.
+
+use std::sync::OnceLock;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::path::Seg;
+
+/// The Kubernetes version whose schema pass-through values are checked against.
+pub const KUBERNETES_VERSION: &str = "1.37.0";
+
+/// The definitions of that version reachable from the [`KubeType`]s (no descriptions).
+pub(crate) const DEFINITIONS: &str = include_str!("../../schema/kubernetes/v1.37.0.json");
+
+/// The name by which [`Kube`] asks the values deserializer for a typed JSON value.
+pub(crate) const KUBE_TOKEN: &str = "$greenlight::Kube";
+
+/// The Kubernetes types a values block may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubeType {
+    /// `core/v1` Container.
+    Container,
+    /// `core/v1` PodSpec.
+    PodSpec,
+    /// `core/v1` Probe.
+    Probe,
+    /// `core/v1` ServicePort.
+    ServicePort,
+    /// `autoscaling/v2` HorizontalPodAutoscalerSpec.
+    HpaSpec,
+    /// `policy/v1` PodDisruptionBudgetSpec.
+    PdbSpec,
+    /// `networking/v1` NetworkPolicySpec.
+    NetworkPolicySpec,
+}
+
+impl KubeType {
+    const ALL: [KubeType; 7] = [
+        KubeType::Container,
+        KubeType::PodSpec,
+        KubeType::Probe,
+        KubeType::ServicePort,
+        KubeType::HpaSpec,
+        KubeType::PdbSpec,
+        KubeType::NetworkPolicySpec,
+    ];
+
+    /// The name of its definition in the Kubernetes OpenAPI schema.
+    pub fn definition(self) -> &'static str {
+        match self {
+            KubeType::Container => "io.k8s.api.core.v1.Container",
+            KubeType::PodSpec => "io.k8s.api.core.v1.PodSpec",
+            KubeType::Probe => "io.k8s.api.core.v1.Probe",
+            KubeType::ServicePort => "io.k8s.api.core.v1.ServicePort",
+            KubeType::HpaSpec => "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
+            KubeType::PdbSpec => "io.k8s.api.policy.v1.PodDisruptionBudgetSpec",
+            KubeType::NetworkPolicySpec => "io.k8s.api.networking.v1.NetworkPolicySpec",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).expect("listed")
+    }
+}
+
+/// A block of Kubernetes fields from values, as JSON: plain scalars typed by YAML 1.2's core
+/// schema (an ambiguous one, such as YAML 1.1's `yes`, is refused where it is read), quoted
+/// and block scalars as strings. Serializes as that JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Kube(pub Map<String, Value>);
+
+impl Kube {
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+}
+
+impl<'de> Deserialize<'de> for Kube {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Kube, D::Error> {
+        struct KubeVisitor;
+        impl<'de> Visitor<'de> for KubeVisitor {
+            type Value = Kube;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping of Kubernetes fields")
+            }
+            // The values deserializer hands over the block already typed, as JSON text.
+            fn visit_str<E: de::Error>(self, json: &str) -> Result<Kube, E> {
+                serde_json::from_str(json).map(Kube).map_err(E::custom)
+            }
+            // Any other deserializer (a record read back, a test): its own types.
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Kube, D::Error> {
+                Map::deserialize(d).map(Kube)
+            }
+        }
+        deserializer.deserialize_newtype_struct(KUBE_TOKEN, KubeVisitor)
+    }
+}
+
+/// One problem the schema found in a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SchemaProblem {
+    /// Where, under the block; for an unknown field, the field itself.
+    pub path: Vec<Seg>,
+    /// Whether the problem is the key at `path` (an unknown field) rather than its value.
+    pub on_key: bool,
+    /// What is wrong.
+    pub message: String,
+    /// What was expected.
+    pub expected: String,
+    /// A "did you mean".
+    pub hint: Option<String>,
+}
+
+fn definitions() -> &'static Value {
+    static DEFS: OnceLock<Value> = OnceLock::new();
+    DEFS.get_or_init(|| serde_json::from_str(DEFINITIONS).expect("the embedded schema is JSON"))
+}
+
+fn validator(kind: KubeType) -> &'static jsonschema::Validator {
+    static VALIDATORS: [OnceLock<jsonschema::Validator>; 7] = [const { OnceLock::new() }; 7];
+    VALIDATORS[kind.index()].get_or_init(|| {
+        let mut schema = definitions().clone();
+        schema["$ref"] = Value::String(format!("#/$defs/{}", kind.definition()));
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .expect("the embedded schema compiles")
+    })
+}
+
+/// The fields of Kubernetes definition `name`, sorted.
+fn fields_of(name: &str) -> Vec<&'static str> {
+    definitions()["$defs"][name]["properties"]
+        .as_object()
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The fields a block of `kind` may hold, for messages and completions.
+pub fn fields(kind: KubeType) -> Vec<&'static str> {
+    fields_of(kind.definition())
+}
+
+/// Every problem of `value` as a `kind`, sorted by path.
+pub(crate) fn check(kind: KubeType, value: &Value) -> Vec<SchemaProblem> {
+    let mut problems: Vec<SchemaProblem> = validator(kind)
+        .iter_errors(value)
+        .flat_map(|e| problems_of(&e, value))
+        .collect();
+    problems.sort_by(|a, b| path_key(&a.path).cmp(&path_key(&b.path)));
+    problems.dedup();
+    problems
+}
+
+fn path_key(path: &[Seg]) -> Vec<(usize, String)> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Index(i) => (*i, String::new()),
+            Seg::Key(k) => (0, k.clone()),
+        })
+        .collect()
+}
+
+/// `pointer` (a JSON pointer into `root`) as key-path segments.
+fn segments(pointer: &str, root: &Value) -> Vec<Seg> {
+    let mut out = Vec::new();
+    let mut node = Some(root);
+    for raw in pointer.split('/').skip(1) {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        match node {
+            Some(Value::Array(items)) => {
+                let i = token.parse().unwrap_or(0);
+                node = items.get(i);
+                out.push(Seg::Index(i));
+            }
+            Some(Value::Object(map)) => {
+                node = map.get(&token);
+                out.push(Seg::Key(token));
+            }
+            _ => {
+                node = None;
+                out.push(Seg::Key(token));
+            }
+        }
+    }
+    out
+}
+
+/// The definition a schema location is inside (`/$defs/<name>/…`).
+fn definition_at(schema_path: &str) -> Option<&str> {
+    schema_path.strip_prefix("/$defs/")?.split('/').next()
+}
+
+/// A type as messages name it: `a string`, `an integer`, …
+fn type_name(schema: &Value) -> String {
+    if let Some(options) = schema["oneOf"].as_array() {
+        let names: Vec<String> = options.iter().map(type_name).collect();
+        return names.join(" or ");
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap_or(reference);
+        return type_name(&definitions()["$defs"][name]);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let named: Vec<&str> = types
+        .into_iter()
+        .filter(|t| *t != "null")
+        .map(|t| match t {
+            "string" => "a string",
+            "integer" => "an integer",
+            "number" => "a number",
+            "boolean" => "`true` or `false`",
+            "array" => "a list",
+            "object" => "a mapping",
+            other => other,
+        })
+        .collect();
+    if named.is_empty() {
+        "a value".to_owned()
+    } else {
+        named.join(" or ")
+    }
+}
+
+/// The schema node at `schema_path` (a JSON pointer into the definitions document).
+fn schema_at(schema_path: &str) -> &'static Value {
+    let mut node = definitions();
+    for raw in schema_path.split('/').skip(1) {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        node = match node {
+            Value::Object(m) => m.get(&token).unwrap_or(&Value::Null),
+            Value::Array(a) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+    }
+    node
+}
+
+/// A schema location without its last keyword (`…/properties/port/type` → `…/properties/port`).
+fn parent(schema_path: &str) -> &str {
+    schema_path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaProblem> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let pointer = e.instance_path().as_str().to_owned();
+    let schema_path = e.schema_path().as_str().to_owned();
+    let path = segments(&pointer, root);
+    let definition = definition_at(&schema_path).unwrap_or("");
+    let short = definition.rsplit('.').next().unwrap_or(definition);
+    let problem = |path: Vec<Seg>, on_key, message: String, expected: String, hint| {
+        SchemaProblem {
+            path,
+            on_key,
+            message,
+            expected,
+            hint,
+        }
+    };
+    match e.kind() {
+        K::AdditionalProperties { unexpected } => {
+            let known = fields_of(definition);
+            unexpected
+                .iter()
+                .map(|field| {
+                    let mut at = path.clone();
+                    at.push(Seg::Key(field.clone()));
+                    problem(
+                        at,
+                        true,
+                        format!("`{field}` is not a field of a Kubernetes {short}"),
+                        format!("one of {}", crate::suggest::list(&known)),
+                        crate::suggest::closest(field, &known)
+                            .map(|s| format!("did you mean `{s}`?")),
+                    )
+                })
+                .collect()
+        }
+        K::Required { property } => {
+            let field = property.as_str().unwrap_or_default();
+            vec![problem(
+                path,
+                false,
+                format!("a Kubernetes {short} needs `{field}`"),
+                format!("`{field}`: {}", type_name(&definitions()["$defs"][definition]["properties"][field])),
+                None,
+            )]
+        }
+        K::Type { .. } => vec![problem(
+            path,
+            false,
+            format!("{} is not {}", shown(e.instance()), type_name(schema_at(parent(&schema_path)))),
+            type_name(schema_at(parent(&schema_path))),
+            None,
+        )],
+        K::OneOfNotValid { .. } => {
+            let expected = type_name(schema_at(parent(&schema_path)));
+            vec![problem(
+                path,
+                false,
+                format!("{} is not {expected}", shown(e.instance())),
+                expected,
+                None,
+            )]
+        }
+        _ => vec![problem(
+            path,
+            false,
+            e.to_string(),
+            format!("a valid Kubernetes {short}"),
+            None,
+        )],
+    }
+}
+
+/// A value as messages show it: JSON, cut after 60 characters.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn keys(path: &[Seg]) -> String {
+        super::super::path::KeyPath(path.to_vec()).to_string()
+    }
+
+    #[test]
+    fn every_type_compiles_and_accepts_an_empty_or_minimal_block() {
+        for kind in KubeType::ALL {
+            let minimal = match kind {
+                KubeType::Container => json!({"name": "sidecar"}),
+                KubeType::PodSpec => json!({"containers": []}),
+                KubeType::ServicePort => json!({"port": 9090}),
+                KubeType::HpaSpec => json!({
+                    "maxReplicas": 3,
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"}
+                }),
+                _ => json!({}),
+            };
+            assert_eq!(check(kind, &minimal), [], "{kind:?}");
+            assert!(!fields(kind).is_empty(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_located_with_a_suggestion() {
+        let problems = check(
+            KubeType::Container,
+            &json!({"name": "a", "comand": ["x"], "ports": [{"containerPort": 1, "nmae": "g"}]}),
+        );
+        let shown: Vec<(String, bool, &str, Option<&str>)> = problems
+            .iter()
+            .map(|p| (keys(&p.path), p.on_key, p.message.as_str(), p.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "comand".to_owned(),
+                    true,
+                    "`comand` is not a field of a Kubernetes Container",
+                    Some("did you mean `command`?")
+                ),
+                (
+                    "ports[0].nmae".to_owned(),
+                    true,
+                    "`nmae` is not a field of a Kubernetes ContainerPort",
+                    Some("did you mean `name`?")
+                ),
+            ]
+        );
+        assert!(problems[0].expected.contains("`command`"));
+    }
+
+    #[test]
+    fn types_and_required_fields_are_named_as_kubernetes_spells_them() {
+        let problems = check(
+            KubeType::Container,
+            &json!({
+                "name": "a",
+                "args": [1],
+                "ports": [{"containerPort": "80"}],
+                "readinessProbe": {"tcpSocket": {"port": 1.5}},
+                "volumeMounts": [{"name": "data"}]
+            }),
+        );
+        let shown: Vec<(String, &str, &str)> = problems
+            .iter()
+            .map(|p| (keys(&p.path), p.message.as_str(), p.expected.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("args[0]".to_owned(), "1 is not a string", "a string"),
+                (
+                    "ports[0].containerPort".to_owned(),
+                    "\"80\" is not an integer",
+                    "an integer"
+                ),
+                (
+                    "readinessProbe.tcpSocket.port".to_owned(),
+                    "1.5 is not a string or an integer",
+                    "a string or an integer"
+                ),
+                (
+                    "volumeMounts[0]".to_owned(),
+                    "a Kubernetes VolumeMount needs `mountPath`",
+                    "`mountPath`: a string"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_embedded_schema_names_its_version() {
+        let comment = definitions()["$comment"].as_str().unwrap();
+        assert!(comment.starts_with(&format!("Kubernetes v{KUBERNETES_VERSION} ")));
+        for kind in KubeType::ALL {
+            assert!(comment.contains(kind.definition()), "{kind:?}");
+        }
+    }
+}
