@@ -3,9 +3,8 @@
 //! It reads no files itself: the caller hands over the override texts.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use super::error::{flatten_chain, RenderError};
+use super::error::{RenderError, TemplateSource};
 use super::quote;
 
 /// The built-in templates, by name, embedded at compile time.
@@ -68,39 +67,6 @@ const NAMES: &[&str] = &[
 
 /// Suffix on which tera autoescapes with the YAML quoting function.
 const AUTOESCAPE_SUFFIX: &str = ".yaml.tera";
-
-/// Where a template's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TemplateSource {
-    /// Built into greenlight.
-    Builtin,
-    /// From the managed repository's `templates/` folder.
-    Override,
-}
-
-impl TemplateSource {
-    /// What the user should do about an error in a template of this origin.
-    pub(crate) fn fix_hint(self) -> &'static str {
-        match self {
-            TemplateSource::Builtin => {
-                "hint: this is a built-in template; please report it as a greenlight bug"
-            }
-            TemplateSource::Override => {
-                "hint: fix the override in the repository's templates/ folder, or delete it to \
-                 use the built-in template"
-            }
-        }
-    }
-}
-
-impl fmt::Display for TemplateSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TemplateSource::Builtin => "built-in",
-            TemplateSource::Override => "override from templates/",
-        })
-    }
-}
 
 /// A template set, reused for many renders. Each template is parsed by tera once, when it is
 /// first rendered: a command pays only for the templates its routing mode uses (parsing is
@@ -175,6 +141,22 @@ impl Templates {
     /// The text of built-in template `name`, if there is one.
     pub fn builtin_text(name: &str) -> Option<&'static str> {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+
+    /// Render template `name` with `context`. Errors name the template and whether it is
+    /// built in or an override, with tera's innermost cause. Panics like [`Templates::tera`].
+    pub(crate) fn render(
+        &self,
+        name: &str,
+        context: &tera::Context,
+    ) -> Result<String, RenderError> {
+        self.tera(name)
+            .render(name, context)
+            .map_err(|e| RenderError::Template {
+                template: name.to_owned(),
+                origin: self.source_of(name),
+                cause: flatten_chain(&e),
+            })
     }
 
     /// The tera instance holding template `name`, parsed on first use. Panics on a name that
@@ -252,6 +234,21 @@ fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, R
     Ok(tera)
 }
 
+/// Flatten an error and its `source()` chain into one line of text, outermost first, so the
+/// real cause (often the innermost) is shown.
+fn flatten_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
 /// The known template name closest to `name`, if it is plausibly a typo of it.
 fn closest(name: &str) -> Option<String> {
     NAMES
@@ -272,6 +269,16 @@ mod tests {
         assert_eq!(builtin, NAMES);
         assert!(NAMES.windows(2).all(|w| w[0] < w[1]), "sorted");
         assert!(NAMES.iter().all(|n| n.ends_with(AUTOESCAPE_SUFFIX)));
+    }
+
+    #[test]
+    fn flatten_chain_shows_the_innermost_cause() {
+        let inner = tera::Error::msg("Variable `x` not found");
+        let outer = tera::Error::chain("Failed to render 'a.yaml.tera'", inner);
+        assert_eq!(
+            flatten_chain(&outer),
+            "Failed to render 'a.yaml.tera': Variable `x` not found"
+        );
     }
 
     #[test]
