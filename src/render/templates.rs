@@ -1,8 +1,11 @@
 //! The template set: the built-in templates embedded from the project's `templates/` folder,
-//! optionally replaced one by one by a managed repository's overrides, parsed once by tera.
-//! It reads no files itself: the caller hands over the override texts.
+//! optionally replaced one by one by a managed repository's overrides, each parsed once by
+//! tera through its public API (`Tera::add_raw_template`), built-in and override alike, and
+//! rendered here so that every tera error leaves this module naming its template. It reads no
+//! files itself: the caller hands over the override texts.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use super::error::{RenderError, TemplateSource};
 use super::quote;
@@ -81,7 +84,11 @@ pub struct Templates {
 #[derive(Debug, Clone)]
 struct Slot {
     name: &'static str,
-    parsed: std::sync::OnceLock<tera::Tera>,
+    /// The built-in text, parsed on first use unless an override replaced it.
+    builtin: &'static str,
+    /// The parsed template, or why it does not parse. Set at once for an override, on first
+    /// use for a built-in template.
+    parsed: OnceLock<Result<tera::Tera, RenderError>>,
 }
 
 impl Templates {
@@ -90,9 +97,10 @@ impl Templates {
         Templates {
             slots: BUILTIN
                 .iter()
-                .map(|(name, _)| Slot {
+                .map(|(name, builtin)| Slot {
                     name,
-                    parsed: std::sync::OnceLock::new(),
+                    builtin,
+                    parsed: OnceLock::new(),
                 })
                 .collect(),
             overridden: BTreeSet::new(),
@@ -116,7 +124,7 @@ impl Templates {
         for slot in &mut templates.slots {
             if let Some(text) = overrides.get(slot.name) {
                 let tera = parse(slot.name, text, TemplateSource::Override)?;
-                slot.parsed = std::sync::OnceLock::from(tera);
+                slot.parsed = OnceLock::from(Ok(tera));
             }
         }
         templates.overridden = overrides.into_keys().collect();
@@ -144,13 +152,14 @@ impl Templates {
     }
 
     /// Render template `name` with `context`. Errors name the template and whether it is
-    /// built in or an override, with tera's innermost cause. Panics like [`Templates::tera`].
+    /// built in or an override, with tera's innermost cause. Panics on a name that is not in
+    /// [`Templates::names`]: the renderer only uses known names.
     pub(crate) fn render(
         &self,
         name: &str,
         context: &tera::Context,
     ) -> Result<String, RenderError> {
-        self.tera(name)
+        self.load(name)?
             .render(name, context)
             .map_err(|e| RenderError::Template {
                 template: name.to_owned(),
@@ -159,72 +168,37 @@ impl Templates {
             })
     }
 
-    /// The tera instance holding template `name`, parsed on first use. Panics on a name that
-    /// is not in [`Templates::names`] (the renderer only uses known names) and on a built-in
-    /// template that does not parse (the unit tests parse every one).
+    /// The tera instance holding template `name`, for tests that inspect its syntax tree.
+    /// Panics like [`Templates::render`], and on a template that does not parse.
+    #[cfg(test)]
     pub(crate) fn tera(&self, name: &str) -> &tera::Tera {
+        self.load(name).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The tera instance holding template `name`, parsing a built-in template on first use
+    /// (from any thread: `render --all` shares one set). A built-in template that does not
+    /// parse is a [`RenderError::Template`] like a broken override, every time it is asked for.
+    fn load(&self, name: &str) -> Result<&tera::Tera, RenderError> {
         let slot = self
             .slots
             .iter()
             .find(|s| s.name == name)
             .unwrap_or_else(|| panic!("{name} is not a greenlight template"));
-        // Only built-in templates are left to initialise: overrides are parsed up front.
-        slot.parsed.get_or_init(|| prebuilt_tera(slot.name))
+        slot.parsed
+            .get_or_init(|| parse(slot.name, slot.builtin, TemplateSource::Builtin))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
-/// The syntax trees of the built-in templates, generated at build time by `build.rs` from
-/// the same files as [`BUILTIN`], so that no render parses them (`prebuilt_trees_are_what_tera_parses`
-/// checks they are identical to tera's own parse).
-#[allow(clippy::all, clippy::pedantic, unused_imports)]
-mod prebuilt {
-    use std::collections::HashMap;
-    use tera::ast::*;
-    include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
-}
-
-/// A tera instance with greenlight's filters and YAML autoescaping, and no template yet.
-fn new_tera() -> tera::Tera {
+/// A tera instance with greenlight's filters and YAML autoescaping, holding template `name`
+/// parsed from `text`. Built-in templates and overrides both come through here.
+fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![AUTOESCAPE_SUFFIX]);
     tera.set_escape_fn(quote::escape);
     tera.register_filter("q", quote::Q);
     tera.register_filter("qkey", quote::QKey);
-    tera
-}
-
-/// Built-in template `name` in its own tera instance, from its prebuilt syntax tree. The tree
-/// is what `tera::Template::new` would produce; build.rs refuses built-in templates with
-/// macros, blocks or `extends`, so those parts of the template stay empty.
-fn prebuilt_tera(name: &str) -> tera::Tera {
-    let ast = prebuilt::ast(name).unwrap_or_else(|| {
-        panic!("{name} has no prebuilt syntax tree (build.rs makes one per file)")
-    });
-    let mut tera = new_tera();
-    tera.templates.insert(
-        name.to_owned(),
-        tera::Template {
-            name: name.to_owned(),
-            path: None,
-            ast,
-            from_extend: false,
-            macros: Default::default(),
-            imported_macro_files: Vec::new(),
-            parent: None,
-            blocks: Default::default(),
-            parents: Vec::new(),
-            blocks_definitions: Default::default(),
-        },
-    );
-    tera.build_inheritance_chains()
-        .expect("a template without parents has an inheritance chain");
-    tera
-}
-
-/// Parse one template into its own tera instance with greenlight's filters and YAML
-/// autoescaping.
-fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
-    let mut tera = new_tera();
     tera.add_raw_template(name, text)
         .map_err(|e| RenderError::Template {
             template: name.to_owned(),
@@ -281,29 +255,67 @@ mod tests {
         );
     }
 
+    /// Values that, between them, use every built-in template: all three routing modes, an
+    /// Istio Gateway, a preview Ingress, and both GitOps wiring files.
+    const COVERING_FIXTURES: &[(&str, &str)] = &[
+        (
+            "preview-ingress",
+            include_str!("../../fixtures/render/preview-ingress/values.yaml"),
+        ),
+        (
+            "istio-staged",
+            include_str!("../../fixtures/render/istio-staged/values.yaml"),
+        ),
+        (
+            "gateway-api-staged",
+            include_str!("../../fixtures/render/gateway-api-staged/values.yaml"),
+        ),
+        (
+            "gitops-wiring",
+            include_str!("../../fixtures/render/gitops-wiring/values.yaml"),
+        ),
+    ];
+
     #[test]
-    fn prebuilt_trees_are_what_tera_parses() {
-        for (name, text) in BUILTIN {
-            let parsed = tera::Template::new(name, None, text).unwrap();
-            assert_eq!(
-                prebuilt::ast(name).as_ref(),
-                Some(&parsed.ast),
-                "{name}: the tree build.rs generated differs from tera's parse"
-            );
-            assert!(parsed.macros.is_empty() && parsed.blocks.is_empty());
-            let tera = prebuilt_tera(name);
-            let template = tera.get_template(name).unwrap();
-            assert_eq!(template.parents, parsed.parents);
-            assert!(template.blocks_definitions.is_empty());
+    fn every_builtin_template_parses_on_first_use_and_renders() {
+        let templates = Templates::builtin();
+        assert!(
+            templates.slots.iter().all(|s| s.parsed.get().is_none()),
+            "nothing is parsed before it is used"
+        );
+        for (env, text) in COVERING_FIXTURES {
+            let values = crate::values::parse("values.yaml", text).unwrap();
+            let files = super::super::render(&values, env, &templates)
+                .unwrap_or_else(|e| panic!("{env}: {e}"));
+            assert!(files.values().all(|f| !f.is_empty()), "{env}");
         }
-        assert_eq!(prebuilt::ast("nope.yaml.tera"), None);
+        for slot in &templates.slots {
+            match slot.parsed.get() {
+                Some(Ok(tera)) => assert_eq!(
+                    tera.get_template_names().collect::<Vec<_>>(),
+                    [slot.name],
+                    "one template per tera instance"
+                ),
+                Some(Err(e)) => panic!("{e}"),
+                None => panic!("{} was not rendered by the covering fixtures", slot.name),
+            }
+        }
+    }
+
+    #[test]
+    fn a_builtin_template_that_does_not_parse_is_a_template_error() {
+        let err = parse("service.yaml.tera", "a: {{ b }", TemplateSource::Builtin).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`service.yaml.tera` (built-in)"), "{text}");
+        assert!(text.contains("1:"), "line number in {text}");
+        assert!(text.contains("report it as a greenlight bug"), "{text}");
     }
 
     #[test]
     fn builtin_templates_parse_and_report_builtin() {
         let t = Templates::builtin();
         for name in Templates::names() {
-            assert!(t.tera(name).get_template(name).is_ok());
+            assert!(t.load(name).is_ok(), "{name} parses");
             assert_eq!(t.source_of(name), TemplateSource::Builtin);
             assert!(Templates::builtin_text(name).is_some());
         }
@@ -319,7 +331,6 @@ mod tests {
         assert_eq!(t.source_of("service.yaml.tera"), TemplateSource::Override);
         assert_eq!(t.source_of("deployment.yaml.tera"), TemplateSource::Builtin);
         let out = t
-            .tera("service.yaml.tera")
             .render("service.yaml.tera", &tera::Context::new())
             .unwrap();
         assert_eq!(out, "kind: Service\n");
@@ -393,10 +404,7 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("app", "x\nkind: Secret");
         ctx.insert("port", &80);
-        let out = t
-            .tera("service.yaml.tera")
-            .render("service.yaml.tera", &ctx)
-            .unwrap();
+        let out = t.render("service.yaml.tera", &ctx).unwrap();
         assert_eq!(
             out,
             "name: \"x\\nkind: Secret\"\nport: 80\nkey: \"x\\nkind: Secret\"\n"
