@@ -42,8 +42,8 @@ use std::collections::BTreeMap;
 
 use crate::values::{Color, Routing, Running, Values};
 
-pub use error::{OutputProblem, RenderError};
-pub use templates::{TemplateSource, Templates};
+pub use error::{OutputProblem, RenderError, TemplateSource};
+pub use templates::Templates;
 
 use check::Expect;
 
@@ -307,14 +307,7 @@ fn render_one(
 ) -> Result<String, RenderError> {
     let mut ctx = base.clone();
     ctx.insert(job.section.0, &job.section.1);
-    let text = templates
-        .tera(job.template)
-        .render(job.template, &ctx)
-        .map_err(|e| RenderError::Template {
-            template: job.template.to_owned(),
-            origin: templates.source_of(job.template),
-            cause: error::flatten_chain(&e),
-        })?;
+    let text = templates.render(job.template, &ctx)?;
     check::check_file(&job.file, &text, &job.expect).map_err(|e| RenderError::TemplateOutput {
         template: job.template.to_owned(),
         origin: templates.source_of(job.template),

@@ -446,8 +446,7 @@ impl NodeDe<'_, '_> {
                         return Ok(J::from(n));
                     }
                 }
-                if let Some(f) = scalar::parse_float(value).and_then(serde_json::Number::from_f64)
-                {
+                if let Some(f) = scalar::parse_float(value).and_then(serde_json::Number::from_f64) {
                     return Ok(J::Number(f));
                 }
                 match scalar::plain_kind(value) {

@@ -265,14 +265,12 @@ fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaP
     let path = segments(&pointer, root);
     let definition = definition_at(&schema_path).unwrap_or("");
     let short = definition.rsplit('.').next().unwrap_or(definition);
-    let problem = |path: Vec<Seg>, on_key, message: String, expected: String, hint| {
-        SchemaProblem {
-            path,
-            on_key,
-            message,
-            expected,
-            hint,
-        }
+    let problem = |path: Vec<Seg>, on_key, message: String, expected: String, hint| SchemaProblem {
+        path,
+        on_key,
+        message,
+        expected,
+        hint,
     };
     match e.kind() {
         K::AdditionalProperties { unexpected } => {
@@ -299,14 +297,21 @@ fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaP
                 path,
                 false,
                 format!("a Kubernetes {short} needs `{field}`"),
-                format!("`{field}`: {}", type_name(&definitions()["$defs"][definition]["properties"][field])),
+                format!(
+                    "`{field}`: {}",
+                    type_name(&definitions()["$defs"][definition]["properties"][field])
+                ),
                 None,
             )]
         }
         K::Type { .. } => vec![problem(
             path,
             false,
-            format!("{} is not {}", shown(e.instance()), type_name(schema_at(parent(&schema_path)))),
+            format!(
+                "{} is not {}",
+                shown(e.instance()),
+                type_name(schema_at(parent(&schema_path)))
+            ),
             type_name(schema_at(parent(&schema_path))),
             None,
         )],
@@ -374,7 +379,14 @@ mod tests {
         );
         let shown: Vec<(String, bool, &str, Option<&str>)> = problems
             .iter()
-            .map(|p| (keys(&p.path), p.on_key, p.message.as_str(), p.hint.as_deref()))
+            .map(|p| {
+                (
+                    keys(&p.path),
+                    p.on_key,
+                    p.message.as_str(),
+                    p.hint.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             shown,

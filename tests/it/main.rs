@@ -18,6 +18,7 @@ mod forge;
 mod golden;
 mod help;
 mod hostile;
+mod house;
 mod install;
 mod installer;
 mod interrupted;
