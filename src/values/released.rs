@@ -30,6 +30,16 @@ pub const CONFIG_KEYS: &[&str] = &[
     "podSecurityContext",
     "securityContext",
     "configMap",
+    "startupProbe",
+    "container",
+    "pod",
+    "sidecars",
+    "podLabels",
+    "podAnnotations",
+    "deployment",
+    "autoscaling",
+    "podDisruptionBudget",
+    "serviceAccount",
 ];
 
 /// How the record file begins.
