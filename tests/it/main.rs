@@ -35,4 +35,5 @@ mod schema;
 mod signing;
 mod tools;
 mod values;
+mod workload;
 mod wrong_results;
