@@ -3,6 +3,8 @@
 //! blocks), located through the spanned tree so every problem names file, line and column.
 //! All problems are reported at once. Nothing here parses YAML or edits.
 
+use std::collections::BTreeMap;
+
 use saphyr_parser::ScalarStyle;
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
@@ -90,25 +92,8 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> V
     }
     c.routing(v);
     c.wiring(v, env);
-    for (key, value) in &v.labels {
-        let path = top("labels").key(key);
-        c.rule(&path, key, &QUALIFIED_NAME, true);
-        c.rule(&path, value, &LABEL_VALUE, false);
-        if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
-            c.owned_key(&path, key, why);
-        }
-    }
-    for key in v.annotations.keys() {
-        let path = top("annotations").key(key);
-        c.rule(&path, key, &QUALIFIED_NAME, true);
-        if key == super::CHECKSUM_ANNOTATION {
-            c.owned_key(
-                &path,
-                key,
-                "it holds the checksum that rolls the pods when their configuration changes",
-            );
-        }
-    }
+    c.labels("labels", &v.labels);
+    c.annotations("annotations", &v.annotations);
     let pod = &v.pod_security_context;
     let container = &v.security_context;
     for (block, key, id) in [
@@ -828,25 +813,8 @@ impl Checker<'_> {
                 );
             }
         }
-        for (key, value) in &v.pod_labels {
-            let path = top("podLabels").key(key);
-            self.rule(&path, key, &QUALIFIED_NAME, true);
-            self.rule(&path, value, &LABEL_VALUE, false);
-            if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
-                self.owned_key(&path, key, why);
-            }
-        }
-        for key in v.pod_annotations.keys() {
-            let path = top("podAnnotations").key(key);
-            self.rule(&path, key, &QUALIFIED_NAME, true);
-            if key == super::CHECKSUM_ANNOTATION {
-                self.owned_key(
-                    &path,
-                    key,
-                    "it holds the checksum of the pods' configuration",
-                );
-            }
-        }
+        self.labels("podLabels", &v.pod_labels);
+        self.annotations("podAnnotations", &v.pod_annotations);
         if let Some(service) = &v.service {
             let mut names = vec!["http".to_owned()];
             let mut ports = vec![v.service_port()];
@@ -937,6 +905,33 @@ impl Checker<'_> {
                     key,
                     &QUALIFIED_NAME,
                     true,
+                );
+            }
+        }
+    }
+
+    /// Labels under top-level `block`: valid keys and values, none greenlight sets itself.
+    fn labels(&mut self, block: &str, labels: &BTreeMap<String, String>) {
+        for (key, value) in labels {
+            let path = KeyPath::keys(&[block]).key(key);
+            self.rule(&path, key, &QUALIFIED_NAME, true);
+            self.rule(&path, value, &LABEL_VALUE, false);
+            if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
+                self.owned_key(&path, key, why);
+            }
+        }
+    }
+
+    /// Annotations under top-level `block`: valid keys, not greenlight's checksum.
+    fn annotations(&mut self, block: &str, annotations: &BTreeMap<String, String>) {
+        for key in annotations.keys() {
+            let path = KeyPath::keys(&[block]).key(key);
+            self.rule(&path, key, &QUALIFIED_NAME, true);
+            if key == super::CHECKSUM_ANNOTATION {
+                self.owned_key(
+                    &path,
+                    key,
+                    "it holds the checksum that rolls the pods when their configuration changes",
                 );
             }
         }
