@@ -5,9 +5,8 @@
 //! start a new key or a new document. `qkey` writes a map key plain when it is unambiguous
 //! and falls back to `q` otherwise. Nothing here reads disk, env or clock.
 
-use std::collections::HashMap;
-
-use tera::Value;
+use serde_json::Value;
+use tera::{Kwargs, State, TeraResult};
 
 pub(crate) use crate::yaml::quote;
 
@@ -21,51 +20,55 @@ pub(crate) fn quote_key(key: &str) -> String {
     }
 }
 
-/// The tera escape function: every string expression without a safe filter is quoted.
-pub(crate) fn escape(s: &str) -> String {
-    quote(s)
+/// The tera escape function: every expression that prints a string (or a list or map) without
+/// a safe filter is written as [`quote`] writes it. tera never escapes numbers, booleans or
+/// `none`: they are safe as they are.
+pub(crate) fn escape(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(quote(s).as_bytes())
+}
+
+/// A template value as JSON, the form the quoting functions read: strings without a copy of
+/// anything else, numbers written as values write them.
+fn json(value: &tera::Value) -> TeraResult<Value> {
+    match value.as_str() {
+        Some(s) => Ok(Value::String(s.to_owned())),
+        None if value.is_undefined() => Ok(Value::Null),
+        None => serde_json::to_value(value)
+            .map_err(|e| tera::Error::message(format!("a template value is not plain data: {e}"))),
+    }
+}
+
+/// A filter's output: text the filter made YAML-safe itself, so autoescaping leaves it as is.
+fn safe(text: &str) -> tera::Value {
+    tera::Value::safe_string(text)
 }
 
 /// The `q` filter: a string (or a number or boolean, written as its text) as a quoted scalar.
-pub(crate) struct Q;
-
-impl tera::Filter for Q {
-    fn filter(&self, value: &Value, _args: &HashMap<String, Value>) -> tera::Result<Value> {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            other => {
-                return Err(tera::Error::msg(format!(
-                    "filter `q` quotes a string, a number or a boolean, but got {}",
-                    kind_of(other)
-                )))
-            }
-        };
-        Ok(Value::String(quote(&text)))
+pub(crate) fn q(value: &tera::Value, _: Kwargs, _: &State) -> TeraResult<tera::Value> {
+    if let Some(s) = value.as_str() {
+        return Ok(safe(&quote(s)));
     }
-
-    fn is_safe(&self) -> bool {
-        true
-    }
+    let text = match json(value)? {
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => {
+            return Err(tera::Error::message(format!(
+                "filter `q` quotes a string, a number or a boolean, but got {}",
+                kind_of(&other)
+            )))
+        }
+    };
+    Ok(safe(&quote(&text)))
 }
 
 /// The `qkey` filter: a map key, plain when safe, quoted otherwise.
-pub(crate) struct QKey;
-
-impl tera::Filter for QKey {
-    fn filter(&self, value: &Value, _args: &HashMap<String, Value>) -> tera::Result<Value> {
-        match value {
-            Value::String(s) => Ok(Value::String(quote_key(s))),
-            other => Err(tera::Error::msg(format!(
-                "filter `qkey` quotes a map key, which must be a string, but got {}",
-                kind_of(other)
-            ))),
-        }
-    }
-
-    fn is_safe(&self) -> bool {
-        true
+pub(crate) fn qkey(value: &tera::Value, _: Kwargs, _: &State) -> TeraResult<tera::Value> {
+    match value.as_str() {
+        Some(s) => Ok(safe(&quote_key(s))),
+        None => Err(tera::Error::message(format!(
+            "filter `qkey` quotes a map key, which must be a string, but got {}",
+            kind_of(&json(value)?)
+        ))),
     }
 }
 
@@ -160,17 +163,18 @@ pub(crate) fn to_yaml(value: &Value, indent: usize) -> String {
 }
 
 /// The `indent` argument of a filter (0 when absent).
-fn indent_arg(filter: &str, args: &HashMap<String, Value>) -> tera::Result<usize> {
-    match args.get("indent") {
+fn indent_arg(filter: &str, kwargs: &Kwargs) -> TeraResult<usize> {
+    let indent = kwargs.get::<&tera::Value>("indent")?;
+    match indent {
         None => Ok(0),
-        Some(Value::Number(n)) => {
-            n.as_u64()
+        Some(v) if v.is_number() => {
+            v.as_u64()
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or_else(|| {
-                    tera::Error::msg(format!("filter `{filter}`: `indent` must be a count"))
+                    tera::Error::message(format!("filter `{filter}`: `indent` must be a count"))
                 })
         }
-        Some(_) => Err(tera::Error::msg(format!(
+        Some(_) => Err(tera::Error::message(format!(
             "filter `{filter}`: `indent` must be a number"
         ))),
     }
@@ -178,35 +182,21 @@ fn indent_arg(filter: &str, args: &HashMap<String, Value>) -> tera::Result<usize
 
 /// The `yaml` filter: a map or list from values as block YAML (see [`to_yaml`]), each line
 /// indented by `indent` spaces: `{{ deployment.pod | yaml(indent=6) }}`.
-pub(crate) struct Yaml;
-
-impl tera::Filter for Yaml {
-    fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-        Ok(Value::String(to_yaml(value, indent_arg("yaml", args)?)))
-    }
-
-    fn is_safe(&self) -> bool {
-        true
-    }
+pub(crate) fn yaml(value: &tera::Value, kwargs: Kwargs, _: &State) -> TeraResult<tera::Value> {
+    let indent = indent_arg("yaml", &kwargs)?;
+    Ok(safe(&to_yaml(&json(value)?, indent)))
 }
 
 /// The `qtext` filter: a string as a literal block at `indent` when it has several lines,
 /// else as `q` quotes it (see [`quote_text`]).
-pub(crate) struct QText;
-
-impl tera::Filter for QText {
-    fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-        match value {
-            Value::String(s) => Ok(Value::String(quote_text(s, indent_arg("qtext", args)?))),
-            other => Err(tera::Error::msg(format!(
-                "filter `qtext` writes a string, but got {}",
-                kind_of(other)
-            ))),
-        }
-    }
-
-    fn is_safe(&self) -> bool {
-        true
+pub(crate) fn qtext(value: &tera::Value, kwargs: Kwargs, _: &State) -> TeraResult<tera::Value> {
+    let indent = indent_arg("qtext", &kwargs)?;
+    match value.as_str() {
+        Some(s) => Ok(safe(&quote_text(s, indent))),
+        None => Err(tera::Error::message(format!(
+            "filter `qtext` writes a string, but got {}",
+            kind_of(&json(value)?)
+        ))),
     }
 }
 
@@ -318,17 +308,64 @@ mod tests {
         }
     }
 
+    /// Render `template` with `v` through a tera instance holding the filters; errors as text
+    /// with their causes.
+    fn render(template: &str, v: Value) -> Result<String, String> {
+        let mut tera = tera::Tera::new();
+        tera.register_filter("q", q);
+        tera.register_filter("qkey", qkey);
+        tera.register_filter("qtext", qtext);
+        tera.register_filter("yaml", yaml);
+        tera.add_raw_template("t", template)
+            .map_err(|e| e.to_string())?;
+        let mut ctx = tera::Context::new();
+        ctx.insert("v", &v);
+        tera.render("t", &ctx).map_err(|e| {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            text
+        })
+    }
+
     #[test]
     fn q_filter_rejects_maps_and_null() {
-        let args = HashMap::new();
         assert_eq!(
-            tera::Filter::filter(&Q, &Value::from(8080), &args).unwrap(),
-            Value::from("\"8080\"")
+            render("{{ v | q }}", Value::from(8080)).unwrap(),
+            "\"8080\""
         );
-        let err = tera::Filter::filter(&Q, &Value::Null, &args).unwrap_err();
-        assert!(err.to_string().contains("null"), "{err}");
-        let err = tera::Filter::filter(&QKey, &Value::from(1), &args).unwrap_err();
-        assert!(err.to_string().contains("a number"), "{err}");
+        assert_eq!(
+            render("{{ v | q }}", Value::from(true)).unwrap(),
+            "\"true\""
+        );
+        let err = render("{{ v | q }}", Value::Null).unwrap_err();
+        assert!(err.contains("null"), "{err}");
+        let err = render("{{ v | q }}", serde_json::json!({"a": 1})).unwrap_err();
+        assert!(err.contains("a map"), "{err}");
+        let err = render("{{ v | qkey }}", Value::from(1)).unwrap_err();
+        assert!(err.contains("a number"), "{err}");
+    }
+
+    #[test]
+    fn filters_read_the_indent_argument() {
+        let v = serde_json::json!({"a": [1, "x"]});
+        assert_eq!(
+            render("{{ v | yaml(indent=2) }}", v.clone()).unwrap(),
+            "  a:\n    - 1\n    - \"x\""
+        );
+        assert_eq!(
+            render("{{ v | yaml }}", v.clone()).unwrap(),
+            "a:\n  - 1\n  - \"x\""
+        );
+        let err = render("{{ v | yaml(indent=\"2\") }}", v).unwrap_err();
+        assert!(err.contains("`indent` must be a number"), "{err}");
+        assert_eq!(
+            render("{{ v | qtext(indent=2) }}", Value::from("a\nb")).unwrap(),
+            "|-\n  a\n  b"
+        );
     }
 
     proptest! {

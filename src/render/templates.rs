@@ -4,6 +4,7 @@
 //! rendered here so that every tera error leaves this module naming its template. It reads no
 //! files itself: the caller hands over the override texts.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -184,20 +185,14 @@ impl Templates {
         name: &str,
         context: &tera::Context,
     ) -> Result<String, RenderError> {
+        let origin = self.source_of(name);
         self.load(name)?
-            .render(name, context)
+            .render(&tera_name(name, origin), context)
             .map_err(|e| RenderError::Template {
                 template: name.to_owned(),
-                origin: self.source_of(name),
+                origin,
                 cause: flatten_chain(&e),
             })
-    }
-
-    /// The tera instance holding template `name`, for tests that inspect its syntax tree.
-    /// Panics like [`Templates::render`], and on a template that does not parse.
-    #[cfg(test)]
-    pub(crate) fn tera(&self, name: &str) -> &tera::Tera {
-        self.load(name).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The tera instance holding template `name`, parsing a built-in template on first use
@@ -216,17 +211,27 @@ impl Templates {
     }
 }
 
+/// The name tera knows template `name` by, which its messages show before line and column:
+/// an override's path in the repository (`templates/service.yaml.tera`), a built-in
+/// template's own name. Both end in [`AUTOESCAPE_SUFFIX`].
+fn tera_name(name: &str, origin: TemplateSource) -> Cow<'_, str> {
+    match origin {
+        TemplateSource::Builtin => Cow::Borrowed(name),
+        TemplateSource::Override => Cow::Owned(format!("templates/{name}")),
+    }
+}
+
 /// A tera instance with greenlight's filters and YAML autoescaping, holding template `name`
 /// parsed from `text`. Built-in templates and overrides both come through here.
 fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
-    let mut tera = tera::Tera::default();
-    tera.autoescape_on(vec![AUTOESCAPE_SUFFIX]);
+    let mut tera = tera::Tera::new();
+    tera.autoescape_on([AUTOESCAPE_SUFFIX]);
     tera.set_escape_fn(quote::escape);
-    tera.register_filter("q", quote::Q);
-    tera.register_filter("qkey", quote::QKey);
-    tera.register_filter("qtext", quote::QText);
-    tera.register_filter("yaml", quote::Yaml);
-    tera.add_raw_template(name, text)
+    tera.register_filter("q", quote::q);
+    tera.register_filter("qkey", quote::qkey);
+    tera.register_filter("qtext", quote::qtext);
+    tera.register_filter("yaml", quote::yaml);
+    tera.add_raw_template(&tera_name(name, origin), text)
         .map_err(|e| RenderError::Template {
             template: name.to_owned(),
             origin,
@@ -235,13 +240,21 @@ fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, R
     Ok(tera)
 }
 
-/// Flatten an error and its `source()` chain into one line of text, outermost first, so the
-/// real cause (often the innermost) is shown.
+/// Flatten an error and its `source()` chain into one text, outermost first, so the real cause
+/// (often the innermost) is shown. tera's reports start with `error: `, which the message
+/// around them already says, and go on with the template name, line and column and the line
+/// itself.
 fn flatten_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
+    let text = |e: &dyn std::error::Error| {
+        let text = e.to_string();
+        text.strip_prefix("error: ")
+            .map(str::to_owned)
+            .unwrap_or(text)
+    };
+    let mut parts = vec![text(err)];
     let mut cur = err.source();
     while let Some(e) = cur {
-        let text = e.to_string();
+        let text = text(e);
         if parts.last() != Some(&text) {
             parts.push(text);
         }
@@ -269,7 +282,7 @@ mod tests {
 
     #[test]
     fn flatten_chain_shows_the_innermost_cause() {
-        let inner = tera::Error::msg("Variable `x` not found");
+        let inner = tera::Error::message("Variable `x` not found");
         let outer = tera::Error::chain("Failed to render 'a.yaml.tera'", inner);
         assert_eq!(
             flatten_chain(&outer),
@@ -417,12 +430,41 @@ mod tests {
                 assert_eq!(template, "ingress.yaml.tera");
                 assert_eq!(*origin, TemplateSource::Override);
                 assert!(cause.contains("3:"), "line number in {cause}");
+                assert!(
+                    cause.contains("--> templates/ingress.yaml.tera:3:20"),
+                    "the override's path, line and column in {cause}"
+                );
             }
             other => panic!("unexpected error {other:?}"),
         }
         let text = err.to_string();
         assert!(text.contains("ingress.yaml.tera"), "{text}");
         assert!(text.contains("templates/ folder"), "{text}");
+    }
+
+    #[test]
+    fn unfiltered_lists_and_maps_are_quoted_and_only_safe_opts_out() {
+        let t = Templates::with_overrides(BTreeMap::from([(
+            "service.yaml.tera".to_owned(),
+            "l: {{ l }}\nm: {{ m }}\nn: {{ n }}\nb: {{ b }}\nraw: {{ app | safe }}\n".to_owned(),
+        )]))
+        .unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("l", &["a: b"]);
+        ctx.insert("m", &BTreeMap::from([("k", "v\n")]));
+        ctx.insert("n", &-3);
+        ctx.insert("b", &true);
+        ctx.insert("app", "x\nkind: Secret");
+        let out = t.render("service.yaml.tera", &ctx).unwrap();
+        let (quoted, raw) = out.split_once("raw: ").unwrap();
+        let doc = crate::yaml::parse_document(quoted).unwrap();
+        assert!(doc["l"].is_string() && doc["m"].is_string(), "{quoted}");
+        assert_eq!(doc["n"], -3);
+        assert_eq!(doc["b"], true);
+        assert_eq!(
+            raw, "x\nkind: Secret\n",
+            "`| safe` prints the value as it is"
+        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value as Yaml;
-use tera::ast::{ExprVal, Node};
 
 use super::*;
 use crate::values::Running;
@@ -336,70 +335,17 @@ fn pod_checksum(files: &FileMap, file: &str) -> String {
 
 // ---- the quoting guarantee ------------------------------------------------------------
 
-fn lint_nodes(template: &str, nodes: &[Node], problems: &mut Vec<String>, used: &mut Vec<String>) {
-    for node in nodes {
-        match node {
-            Node::Text(_) | Node::Comment(..) => {}
-            Node::VariableBlock(_, expr) => {
-                let ok = match (&expr.val, expr.filters.as_slice()) {
-                    (ExprVal::Ident(_), [f]) => match f.name.as_str() {
-                        "q" | "qkey" => f.args.is_empty(),
-                        // Block YAML of values data, every string quoted by the filter.
-                        "yaml" | "qtext" => f.args.iter().all(|(name, arg)| {
-                            name == "indent" && matches!(arg.val, ExprVal::Int(_))
-                        }),
-                        _ => false,
-                    },
-                    (ExprVal::Ident(ident), []) => {
-                        used.push(ident.clone());
-                        INTEGER_VARIABLES.contains(&ident.as_str())
-                    }
-                    _ => false,
-                };
-                if !ok || expr.negated {
-                    problems.push(format!(
-                        "{template}: `{{{{ {:?} }}}}` must be a variable ending in `| q`, \
-                         `| qkey`, `| qtext(indent=N)` or `| yaml(indent=N)`, or an \
-                         allowlisted integer variable",
-                        expr
-                    ));
-                }
-            }
-            Node::If(cond, _) => {
-                for (_, _, body) in &cond.conditions {
-                    lint_nodes(template, body, problems, used);
-                }
-                if let Some((_, body)) = &cond.otherwise {
-                    lint_nodes(template, body, problems, used);
-                }
-            }
-            Node::Forloop(_, for_loop, _) => {
-                lint_nodes(template, &for_loop.body, problems, used);
-                if let Some(body) = &for_loop.empty_body {
-                    lint_nodes(template, body, problems, used);
-                }
-            }
-            other => problems.push(format!(
-                "{template}: tag {other:?} is not used by built-in templates; \
-                 extend this lint before using it"
-            )),
-        }
-    }
-}
-
 #[test]
 fn every_builtin_output_expression_is_quoted_or_an_allowlisted_integer() {
-    let templates = Templates::builtin();
-    let mut problems = Vec::new();
-    let mut used = Vec::new();
+    let mut lint = lint::Lint::default();
     for name in Templates::names() {
-        let ast = &templates.tera(name).get_template(name).unwrap().ast;
-        lint_nodes(name, ast, &mut problems, &mut used);
+        let source = Templates::builtin_text(name).expect("a built-in template");
+        lint.template(name, source, INTEGER_VARIABLES);
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(lint.problems.is_empty(), "{}", lint.problems.join("\n"));
     for allowed in INTEGER_VARIABLES {
         assert!(
-            used.iter().any(|u| u == allowed),
+            lint.used.iter().any(|u| u == allowed),
             "allowlisted `{allowed}` is not used by any template: remove it"
         );
     }
@@ -407,15 +353,13 @@ fn every_builtin_output_expression_is_quoted_or_an_allowlisted_integer() {
 
 #[test]
 fn the_lint_catches_an_unquoted_string() {
-    let tpl = tera::Template::new(
+    let mut lint = lint::Lint::default();
+    lint.template(
         "t",
-        None,
-        "a: {{ app }}\nb: {{ app | upper }}\nc: {{ app | q }}",
-    )
-    .unwrap();
-    let mut problems = Vec::new();
-    lint_nodes("t", &tpl.ast, &mut problems, &mut Vec::new());
-    assert_eq!(problems.len(), 2, "{problems:#?}");
+        "a: {{ app }}\nb: {{ app | upper }}\nc: {{ app | q }}\n{% if x %}d: {{ x }}{% endif %}",
+        INTEGER_VARIABLES,
+    );
+    assert_eq!(lint.problems.len(), 3, "{:#?}", lint.problems);
 }
 
 #[test]
@@ -1076,6 +1020,10 @@ fn override_render_errors_name_the_template_and_cause() {
             assert_eq!(template, "service.yaml.tera");
             assert_eq!(*origin, TemplateSource::Override);
             assert!(cause.contains("service.nmae"), "{cause}");
+            assert!(
+                cause.contains("--> templates/service.yaml.tera:3:"),
+                "the override's path and line in {cause}"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
