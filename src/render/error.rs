@@ -42,8 +42,13 @@ impl fmt::Display for TemplateSource {
 /// Why rendering failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    /// A template failed to parse or to render.
-    #[error("template `{template}` ({origin}): {cause}\n{hint}", hint = origin.fix_hint())]
+    /// A template failed to parse or to render, or uses tera 1 syntax that tera 2 would
+    /// read differently.
+    #[error(
+        "template `{template}` ({origin}): {cause}{notes}\n{hint}",
+        notes = tera1_notes(tera1),
+        hint = origin.fix_hint()
+    )]
     Template {
         /// The template's name, e.g. `deployment.yaml.tera`.
         template: String,
@@ -51,6 +56,9 @@ pub enum RenderError {
         origin: TemplateSource,
         /// tera's message chain flattened into one text, innermost cause last.
         cause: String,
+        /// tera 1 syntax found in the template, each with its line and what tera 2 expects
+        /// instead (`line 3: `| linebreaksbr` is tera 1 syntax; …`).
+        tera1: Vec<String>,
     },
 
     /// An override names a template greenlight does not have.
@@ -189,6 +197,19 @@ impl fmt::Display for OutputProblem {
             }
         }
     }
+}
+
+/// The notes on tera 1 syntax, one a line, and where README explains the change.
+fn tera1_notes(notes: &[String]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut text: String = notes.iter().map(|n| format!("\nnote: {n}")).collect();
+    text.push_str(
+        "\nnote: greenlight renders templates with tera 2; README, \"Template overrides and \
+         tera 2\", lists what changed from tera 1",
+    );
+    text
 }
 
 fn did_you_mean(suggestion: Option<&str>) -> String {

@@ -1,170 +1,14 @@
 //! The quoting lint of the built-in templates (test code only): every `{{ … }}` must be a
 //! variable ending in one of greenlight's quoting filters, or an allowlisted integer variable.
 //!
-//! tera 2 keeps its syntax tree private, so this module reads a template's source the way
-//! tera's lexer does (the default delimiters, `-` whitespace control, comments that end at the
-//! first `#}`, string literals with backslash escapes inside `{{ }}` and `{% %}`) into text,
-//! comments, output expressions and tags, and parses each output expression with a grammar
-//! that accepts only the allowed forms. It reads the whole source, so the bodies of `{% if %}`
-//! and `{% for %}` are checked like the top level. It errs on the strict side: a construct it
-//! does not know (another tag, an operator, a literal, a second filter) is a problem, never
-//! skipped. It decides nothing at run time: autoescaping and the output check do that.
+//! It reads each template with [`super::syntax`] (tera's own syntax tree is private) and parses
+//! each output expression with a grammar that accepts only the allowed forms. It reads the
+//! whole source, so the bodies of `{% if %}` and `{% for %}` are checked like the top level.
+//! It errs on the strict side: a construct it does not know (another tag, an operator, a
+//! literal, a second filter) is a problem, never skipped. It decides nothing at run time:
+//! autoescaping and the output check do that.
 
-/// One lexical token inside `{{ … }}` or `{% … %}`.
-#[derive(Debug, Clone, PartialEq)]
-enum Token<'a> {
-    Ident(&'a str),
-    Int(&'a str),
-    Float(&'a str),
-    Str(&'a str),
-    Bool,
-    /// An operator or punctuation, as written (`.`, `|`, `(`, `==`, `?.`, …).
-    Op(&'a str),
-}
-
-/// A piece of template source.
-#[derive(Debug, PartialEq)]
-enum Piece<'a> {
-    /// Text printed as it is.
-    Text,
-    /// `{# … #}`.
-    Comment,
-    /// `{{ … }}`: what it prints.
-    Output(Vec<Token<'a>>),
-    /// `{% … %}`.
-    Tag(Vec<Token<'a>>),
-}
-
-/// A piece with where it starts (1-based line) and its source text.
-#[derive(Debug)]
-struct Located<'a> {
-    line: usize,
-    source: &'a str,
-    piece: Piece<'a>,
-}
-
-/// Operators tera's lexer reads as one token, longest first.
-const OPS: &[&str] = &[
-    "...", "//", "**", "==", "!=", ">=", "<=", "</", "?.", "?[", "+", "-", "*", "/", "%", "!", ".",
-    ",", ":", "~", "|", "=", ">", "<", "(", ")", "[", "]", "{", "}", "@",
-];
-
-/// Split `source` into pieces. Errors (with the line) on what tera would refuse to lex: an
-/// unclosed `{{`, `{%`, `{#` or string, or a character that starts no token.
-fn pieces(source: &str) -> Result<Vec<Located<'_>>, String> {
-    let line_at = |at: usize| source[..at].matches('\n').count() + 1;
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < source.len() {
-        let rest = &source[at..];
-        let (end, piece) = if let Some(comment) = rest.strip_prefix("{#") {
-            let close = comment
-                .find("#}")
-                .ok_or_else(|| format!("line {}: `{{#` is never closed", line_at(at)))?;
-            (2 + close + 2, Piece::Comment)
-        } else if let Some(close) = ["{{", "{%"].iter().position(|open| rest.starts_with(open)) {
-            let end_marker = ["}}", "%}"][close];
-            let (len, tokens) = expression(rest, end_marker)
-                .map_err(|(offset, what)| format!("line {}: {what}", line_at(at + offset)))?;
-            let piece = if close == 0 {
-                Piece::Output(tokens)
-            } else {
-                Piece::Tag(tokens)
-            };
-            (len, piece)
-        } else {
-            let next = ["{{", "{%", "{#"]
-                .iter()
-                .filter_map(|open| rest.find(open))
-                .min()
-                .unwrap_or(rest.len());
-            (next, Piece::Text)
-        };
-        out.push(Located {
-            line: line_at(at),
-            source: &rest[..end],
-            piece,
-        });
-        at += end;
-    }
-    Ok(out)
-}
-
-/// Lex the inside of one `{{ … }}` or `{% … %}` starting at `rest` (which begins with its
-/// opening delimiter) up to `end` (`}}` or `%}`, either after an optional `-`). Returns the
-/// length of the whole piece and its tokens, or the offset and what is wrong.
-fn expression<'a>(rest: &'a str, end: &str) -> Result<(usize, Vec<Token<'a>>), (usize, String)> {
-    let bytes = rest.as_bytes();
-    let mut at = if bytes.get(2) == Some(&b'-') { 3 } else { 2 };
-    let mut tokens = Vec::new();
-    loop {
-        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
-        }
-        let here = &rest[at..];
-        if here.is_empty() {
-            return Err((0, format!("`{}` is never closed", &rest[..2])));
-        }
-        if here.starts_with(end) {
-            return Ok((at + 2, tokens));
-        }
-        if here.starts_with('-') && here[1..].starts_with(end) {
-            return Ok((at + 3, tokens));
-        }
-        let c = bytes[at];
-        let len = if matches!(c, b'"' | b'\'' | b'`') {
-            let mut i = at + 1;
-            loop {
-                match bytes.get(i) {
-                    None => return Err((at, "a string is never closed".to_owned())),
-                    Some(b'\\') => i += 2,
-                    Some(&b) if b == c => break,
-                    Some(_) => i += 1,
-                }
-            }
-            tokens.push(Token::Str(&rest[at + 1..i]));
-            i + 1 - at
-        } else if c.is_ascii_digit() {
-            let mut seen_dot = false;
-            let len = here
-                .bytes()
-                .take_while(|&b| {
-                    if b == b'.' && !seen_dot {
-                        seen_dot = true;
-                        true
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                })
-                .count();
-            let text = &here[..len];
-            tokens.push(if seen_dot {
-                Token::Float(text)
-            } else {
-                Token::Int(text)
-            });
-            len
-        } else if c == b'_' || c.is_ascii_alphabetic() {
-            let len = here
-                .bytes()
-                .take_while(|b| *b == b'_' || b.is_ascii_alphanumeric())
-                .count();
-            let word = &here[..len];
-            tokens.push(match word {
-                "true" | "True" | "false" | "False" => Token::Bool,
-                _ => Token::Ident(word),
-            });
-            len
-        } else if let Some(op) = OPS.iter().find(|op| here.starts_with(**op)) {
-            tokens.push(Token::Op(op));
-            op.len()
-        } else {
-            let ch = here.chars().next().unwrap_or_default();
-            return Err((at, format!("unexpected character {ch:?}")));
-        };
-        at += len;
-    }
-}
+use super::syntax::{pieces, Located, Piece, Token};
 
 /// The tags the built-in templates use: none of them prints anything itself.
 const TAGS: &[&str] = &["if", "elif", "else", "endif", "for", "endfor"];
@@ -396,27 +240,5 @@ mod tests {
             assert_eq!(p.len(), 1, "{source}: {p:#?}");
             assert!(p[0].starts_with("t: line 1:"), "{p:#?}");
         }
-    }
-
-    #[test]
-    fn pieces_cover_the_source_and_text_holds_no_delimiter() {
-        let source = include_str!("../../templates/deployment.yaml.tera");
-        let pieces = pieces(source).unwrap();
-        let joined: String = pieces.iter().map(|p| p.source).collect();
-        assert_eq!(joined, source);
-        for p in &pieces {
-            if p.piece == Piece::Text {
-                assert!(
-                    !["{{", "{%", "{#"].iter().any(|d| p.source.contains(d)),
-                    "{:?}",
-                    p.source
-                );
-            }
-        }
-        let outputs = pieces
-            .iter()
-            .filter(|p| matches!(p.piece, Piece::Output(_)))
-            .count();
-        assert_eq!(outputs, source.matches("{{").count());
     }
 }

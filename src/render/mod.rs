@@ -41,6 +41,7 @@ mod error;
 #[cfg(test)]
 mod lint;
 mod quote;
+mod syntax;
 mod templates;
 
 use std::collections::BTreeMap;

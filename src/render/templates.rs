@@ -1,15 +1,17 @@
 //! The template set: the built-in templates embedded from the project's `templates/` folder,
 //! optionally replaced one by one by a managed repository's overrides, each parsed once by
 //! tera through its public API (`Tera::add_raw_template`), built-in and override alike, and
-//! rendered here so that every tera error leaves this module naming its template. It reads no
-//! files itself: the caller hands over the override texts.
+//! rendered here so that every tera error leaves this module naming its template. An override
+//! written for tera 1 gets notes saying what tera 2 expects instead (`syntax::tera1_notes`),
+//! and is refused where tera 2 would read it differently. It reads no files itself: the caller
+//! hands over the override texts.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use super::error::{RenderError, TemplateSource};
-use super::quote;
+use super::{quote, syntax};
 
 /// The built-in templates, by name, embedded at compile time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -192,6 +194,7 @@ impl Templates {
                 template: name.to_owned(),
                 origin,
                 cause: flatten_chain(&e),
+                tera1: Vec::new(),
             })
     }
 
@@ -231,13 +234,31 @@ fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, R
     tera.register_filter("qkey", quote::qkey);
     tera.register_filter("qtext", quote::qtext);
     tera.register_filter("yaml", quote::yaml);
-    tera.add_raw_template(&tera_name(name, origin), text)
-        .map_err(|e| RenderError::Template {
-            template: name.to_owned(),
-            origin,
-            cause: flatten_chain(&e),
-        })?;
-    Ok(tera)
+    let path = tera_name(name, origin);
+    let parsed = tera.add_raw_template(&path, text);
+    // An override may be written for tera 1: say what tera 2 expects instead, when tera
+    // refuses it or when tera would read it differently (then it is refused here).
+    let notes = match origin {
+        TemplateSource::Override => syntax::tera1_notes(text),
+        TemplateSource::Builtin => Vec::new(),
+    };
+    let cause = match parsed {
+        Err(e) => flatten_chain(&e),
+        Ok(()) => match notes.iter().find(|n| n.silent) {
+            Some(silent) => format!(
+                "written for tera 1, and tera 2, which greenlight renders with, would read it \
+                 differently\n --> {path}:{}",
+                silent.line
+            ),
+            None => return Ok(tera),
+        },
+    };
+    Err(RenderError::Template {
+        template: name.to_owned(),
+        origin,
+        cause,
+        tera1: notes.iter().map(ToString::to_string).collect(),
+    })
 }
 
 /// Flatten an error and its `source()` chain into one text, outermost first, so the real cause
@@ -426,8 +447,10 @@ mod tests {
                 template,
                 origin,
                 cause,
+                tera1,
             } => {
                 assert_eq!(template, "ingress.yaml.tera");
+                assert_eq!(tera1, &Vec::<String>::new());
                 assert_eq!(*origin, TemplateSource::Override);
                 assert!(cause.contains("3:"), "line number in {cause}");
                 assert!(
@@ -440,6 +463,49 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("ingress.yaml.tera"), "{text}");
         assert!(text.contains("templates/ folder"), "{text}");
+    }
+
+    #[test]
+    fn an_override_written_for_tera1_says_what_tera2_expects() {
+        let err = Templates::with_overrides(BTreeMap::from([(
+            "service.yaml.tera".to_owned(),
+            "kind: Service\nmetadata:\n  name: {{ service.name | linebreaksbr }}\n".to_owned(),
+        )]))
+        .unwrap_err();
+        let text = err.to_string();
+        for part in [
+            "template `service.yaml.tera` (override from templates/): Unknown filter `linebreaksbr`",
+            "--> templates/service.yaml.tera:3:",
+            "\nnote: line 3: `| linebreaksbr` is tera 1 syntax; tera 2 calls it `newlines_to_br`",
+            "\"Template overrides and tera 2\"",
+            "\nhint: fix the override",
+        ] {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+
+        // tera 2 accepts `indent(prefix=…)` and indents by 4: refused, not rendered wrong.
+        let err = Templates::with_overrides(BTreeMap::from([(
+            "deployment.yaml.tera".to_owned(),
+            "spec:\n  template:\n{{ deployment.pod | yaml | indent(prefix=\"    \") | safe }}\n"
+                .to_owned(),
+        )]))
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "written for tera 1, and tera 2, which greenlight renders with, would \
+                           read it differently"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("--> templates/deployment.yaml.tera:3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("note: line 3: `indent(prefix=…)` is tera 1 syntax"),
+            "{text}"
+        );
     }
 
     #[test]

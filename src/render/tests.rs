@@ -1016,6 +1016,7 @@ fn override_render_errors_name_the_template_and_cause() {
             template,
             origin,
             cause,
+            ..
         } => {
             assert_eq!(template, "service.yaml.tera");
             assert_eq!(*origin, TemplateSource::Override);
