@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::FieldChange;
+use crate::gate::{ContextResult, State};
 use crate::grammar;
 use crate::values::{Color, ColorSpec, Config, Digest, Released, Tag, Values};
 
@@ -279,6 +280,40 @@ pub enum Refusal {
         /// Why.
         reason: String,
     },
+    /// `promote --require-status` (or `wait`, once a report is final): the forge does not
+    /// report `success` for every required context on the commits that hold the staged
+    /// release.
+    #[error(
+        "the forge does not report success for the release staged in {color}: {}",
+        describe_statuses(unmet, stage_commit, *commits)
+    )]
+    StatusNotSuccess {
+        /// The staged colour.
+        color: Color,
+        /// The commit that staged it (short id).
+        stage_commit: String,
+        /// How many commits hold the staged release (the stage commit and later ones).
+        commits: usize,
+        /// The contexts without a success, each with what decides it.
+        unmet: Vec<ContextResult>,
+    },
+    /// `wait`: the timeout ended before every required context reported success.
+    #[error(
+        "timed out after {waited} waiting for the release staged in {color}: {}",
+        describe_statuses(unmet, stage_commit, *commits)
+    )]
+    StatusTimedOut {
+        /// How long it waited.
+        waited: HumanDuration,
+        /// The staged colour.
+        color: Color,
+        /// The commit that staged it (short id).
+        stage_commit: String,
+        /// How many commits hold the staged release.
+        commits: usize,
+        /// The contexts without a success when time ran out.
+        unmet: Vec<ContextResult>,
+    },
     /// `scale-down` inside the warm period of the last promotion.
     #[error(
         "the last promotion ({commit}) is {age} old; the previous colour stays warm for {warm} \
@@ -340,6 +375,31 @@ impl Refusal {
             Refusal::NothingToRollBack { .. } => {
                 format!("check `greenlight history {env}` for the release you want live")
             }
+            Refusal::StatusNotSuccess { unmet, .. } | Refusal::StatusTimedOut { unmet, .. }
+                if unmet
+                    .iter()
+                    .any(|u| u.state.is_some_and(State::is_final_failure)) =>
+            {
+                format!(
+                    "the staged release did not pass: look at the failed check on the forge, \
+                     fix the cause and stage again (`greenlight stage {env} --tag` followed by \
+                     the fixed version); live traffic was not touched"
+                )
+            }
+            Refusal::StatusNotSuccess { unmet, .. } => format!(
+                "wait until the cluster and CI report on it: greenlight wait {env} {} \
+                 --timeout 10m",
+                unmet
+                    .iter()
+                    .map(|u| format!("--status {}", shell_word(&u.context)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Refusal::StatusTimedOut { .. } => format!(
+                "check that the cluster applied the commit (Flux: `flux get kustomizations`; the \
+                 `notify` block in environments/{env}/values.yaml posts its status), then wait \
+                 again with a longer --timeout"
+            ),
             Refusal::WarmPeriodNotElapsed { .. } => format!(
                 "wait, or scale down now with `greenlight scale-down {env} --force` (rollback \
                  will then need a re-stage)"
@@ -355,6 +415,53 @@ fn restage_option(spec: &ColorSpec) -> Option<String> {
         (Some(t), None) => Some(format!("--tag {t}")),
         (None, None) => None,
     }
+}
+
+/// `unmet` for a message: each context's state and commit, then which commits were asked.
+fn describe_statuses(unmet: &[ContextResult], stage_commit: &str, commits: usize) -> String {
+    let each: Vec<String> = unmet.iter().map(ContextResult::describe).collect();
+    let later = match commits.saturating_sub(1) {
+        0 => String::new(),
+        1 => ", and 1 later commit that holds it".to_owned(),
+        n => format!(", and {n} later commits that hold it"),
+    };
+    format!(
+        "{} (looked at {stage_commit}, which staged it{later})",
+        each.join("; ")
+    )
+}
+
+/// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    match plain {
+        true => word.to_owned(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
+    }
+}
+
+/// The `--require-status` guard of `promote` in one environment: refused unless every result
+/// (from [`crate::gate::judge`] over the commits that hold the release staged in `color` by
+/// `stage_commit`, `commits` of them) is a success.
+pub fn require_statuses(
+    color: Color,
+    stage_commit: &str,
+    commits: usize,
+    results: Vec<ContextResult>,
+) -> Result<(), Refusal> {
+    let unmet: Vec<ContextResult> = results.into_iter().filter(|r| !r.passed()).collect();
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::StatusNotSuccess {
+        color,
+        stage_commit: stage_commit.to_owned(),
+        commits,
+        unmet,
+    })
 }
 
 /// A duration printed the way people write it (`12m 30s`).
@@ -1394,5 +1501,85 @@ mod tests {
             scale_down(&c.values, &st, &late),
             Ok(Decision::NoChange { .. })
         ));
+    }
+
+    #[test]
+    fn required_statuses_refuse_with_state_commit_and_context() {
+        use crate::gate::{judge, Evidence, Report, Source};
+        let ctx = |c: &str| c.to_owned();
+        let contexts = vec![ctx("kustomization/api-production"), ctx("smoke")];
+        let stage = "a".repeat(40);
+        let later = "b".repeat(40);
+        let evidence = [
+            Evidence {
+                commit: later.clone(),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Pending,
+                    source: Source::Status,
+                    detail: "pending".into(),
+                }],
+            },
+            Evidence {
+                commit: stage.clone(),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Success,
+                    source: Source::Status,
+                    detail: "success".into(),
+                }],
+            },
+        ];
+        let err = require_statuses(Color::Green, "aaaaaaaaaaaa", 2, judge(&contexts, &evidence))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the forge does not report success for the release staged in green: \
+             `kustomization/api-production` is pending on bbbbbbbbbbbb; `smoke` has no status \
+             yet (looked at aaaaaaaaaaaa, which staged it, and 1 later commit that holds it)"
+        );
+        assert_eq!(
+            err.hint("production").unwrap(),
+            "wait until the cluster and CI report on it: greenlight wait production --status \
+             kustomization/api-production --status smoke --timeout 10m"
+        );
+        // A failure is final: the hint says so instead of waiting.
+        let failed = require_statuses(
+            Color::Green,
+            "aaaaaaaaaaaa",
+            1,
+            judge(
+                &contexts[1..],
+                &[Evidence {
+                    commit: stage,
+                    reports: vec![Report {
+                        context: ctx("smoke"),
+                        state: State::Failure,
+                        source: Source::CheckRun,
+                        detail: "timed_out".into(),
+                    }],
+                }],
+            ),
+        )
+        .unwrap_err();
+        assert!(failed
+            .to_string()
+            .ends_with("`smoke` is failure on aaaaaaaaaaaa (check run: timed_out) (looked at aaaaaaaaaaaa, which staged it)"));
+        assert!(failed.hint("qa").unwrap().contains("did not pass"));
+        // Every context a success: the guard passes.
+        let ok = judge(
+            &contexts[..1],
+            &[Evidence {
+                commit: "c".repeat(40),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Success,
+                    source: Source::Status,
+                    detail: "success".into(),
+                }],
+            }],
+        );
+        assert_eq!(require_statuses(Color::Blue, "c", 1, ok), Ok(()));
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }
