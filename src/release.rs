@@ -285,32 +285,28 @@ pub enum Refusal {
     /// release.
     #[error(
         "the forge does not report success for the release staged in {color}: {}",
-        describe_statuses(unmet, stage_commit, *commits)
+        describe_statuses(unmet, scope)
     )]
     StatusNotSuccess {
         /// The staged colour.
         color: Color,
-        /// The commit that staged it (short id).
-        stage_commit: String,
-        /// How many commits hold the staged release (the stage commit and later ones).
-        commits: usize,
+        /// The commits asked about.
+        scope: StatusScope,
         /// The contexts without a success, each with what decides it.
         unmet: Vec<ContextResult>,
     },
     /// `wait`: the timeout ended before every required context reported success.
     #[error(
         "timed out after {waited} waiting for the release staged in {color}: {}",
-        describe_statuses(unmet, stage_commit, *commits)
+        describe_statuses(unmet, scope)
     )]
     StatusTimedOut {
         /// How long it waited.
         waited: HumanDuration,
         /// The staged colour.
         color: Color,
-        /// The commit that staged it (short id).
-        stage_commit: String,
-        /// How many commits hold the staged release.
-        commits: usize,
+        /// The commits asked about.
+        scope: StatusScope,
         /// The contexts without a success when time ran out.
         unmet: Vec<ContextResult>,
     },
@@ -417,18 +413,45 @@ fn restage_option(spec: &ColorSpec) -> Option<String> {
     }
 }
 
+/// The commits whose statuses were asked about for a staged release: those that hold it as
+/// the branch tip does (its colour's rendered Deployment byte for byte), from the stage
+/// commit on, newest first — only as far as needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusScope {
+    /// The commit that staged the colour (short id).
+    pub stage_commit: String,
+    /// The oldest commit asked about (short id): the stage commit, unless the newer ones
+    /// decided already or a later commit changed the staged colour's release (a reconfigure,
+    /// a replica edit).
+    pub oldest: String,
+    /// How many commits were asked about.
+    pub commits: usize,
+}
+
 /// `unmet` for a message: each context's state and commit, then which commits were asked.
-fn describe_statuses(unmet: &[ContextResult], stage_commit: &str, commits: usize) -> String {
+fn describe_statuses(unmet: &[ContextResult], scope: &StatusScope) -> String {
     let each: Vec<String> = unmet.iter().map(ContextResult::describe).collect();
-    let later = match commits.saturating_sub(1) {
-        0 => String::new(),
-        1 => ", and 1 later commit that holds it".to_owned(),
-        n => format!(", and {n} later commits that hold it"),
+    let looked = match (scope.oldest == scope.stage_commit, scope.commits) {
+        (true, 1) => format!("looked at {}, which staged it", scope.stage_commit),
+        (true, 2) => format!(
+            "looked at {}, which staged it, and 1 later commit that holds it",
+            scope.stage_commit
+        ),
+        (true, n) => format!(
+            "looked at {}, which staged it, and {} later commits that hold it",
+            scope.stage_commit,
+            n - 1
+        ),
+        (false, 1) => format!(
+            "looked at {}, the newest commit that holds it; staged in {}",
+            scope.oldest, scope.stage_commit
+        ),
+        (false, n) => format!(
+            "looked at the {n} newest commits that hold it, down to {}; staged in {}",
+            scope.oldest, scope.stage_commit
+        ),
     };
-    format!(
-        "{} (looked at {stage_commit}, which staged it{later})",
-        each.join("; ")
-    )
+    format!("{} ({looked})", each.join("; "))
 }
 
 /// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
@@ -444,12 +467,11 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The `--require-status` guard of `promote` in one environment: refused unless every result
-/// (from [`crate::gate::judge`] over the commits that hold the release staged in `color` by
-/// `stage_commit`, `commits` of them) is a success.
+/// (from [`crate::gate::judge`] over the commits of `scope`, which hold the release staged in
+/// `color`) is a success.
 pub fn require_statuses(
     color: Color,
-    stage_commit: &str,
-    commits: usize,
+    scope: StatusScope,
     results: Vec<ContextResult>,
 ) -> Result<(), Refusal> {
     let unmet: Vec<ContextResult> = results.into_iter().filter(|r| !r.passed()).collect();
@@ -458,8 +480,7 @@ pub fn require_statuses(
     }
     Err(Refusal::StatusNotSuccess {
         color,
-        stage_commit: stage_commit.to_owned(),
-        commits,
+        scope,
         unmet,
     })
 }
@@ -1530,8 +1551,17 @@ mod tests {
                 }],
             },
         ];
-        let err = require_statuses(Color::Green, "aaaaaaaaaaaa", 2, judge(&contexts, &evidence))
-            .unwrap_err();
+        let scope = |oldest: &str, commits| StatusScope {
+            stage_commit: "aaaaaaaaaaaa".into(),
+            oldest: oldest.into(),
+            commits,
+        };
+        let err = require_statuses(
+            Color::Green,
+            scope("aaaaaaaaaaaa", 2),
+            judge(&contexts, &evidence),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "the forge does not report success for the release staged in green: \
@@ -1546,8 +1576,7 @@ mod tests {
         // A failure is final: the hint says so instead of waiting.
         let failed = require_statuses(
             Color::Green,
-            "aaaaaaaaaaaa",
-            1,
+            scope("aaaaaaaaaaaa", 1),
             judge(
                 &contexts[1..],
                 &[Evidence {
@@ -1579,7 +1608,26 @@ mod tests {
                 }],
             }],
         );
-        assert_eq!(require_statuses(Color::Blue, "c", 1, ok), Ok(()));
+        assert_eq!(
+            require_statuses(Color::Blue, scope("aaaaaaaaaaaa", 1), ok.clone()),
+            Ok(())
+        );
+        // The stage commit was not asked about (a later commit changed the staged release).
+        let changed = StatusScope {
+            stage_commit: "aaaaaaaaaaaa".into(),
+            oldest: "dddddddddddd".into(),
+            commits: 2,
+        };
+        let mut pending = ok;
+        pending[0].state = Some(State::Pending);
+        let err = require_statuses(Color::Blue, changed, pending).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "(looked at the 2 newest commits that hold it, down to dddddddddddd; staged in \
+                 aaaaaaaaaaaa)"
+            ),
+            "{err}"
+        );
         assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

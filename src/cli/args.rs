@@ -103,6 +103,22 @@ pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, U
     Ok(crate::release::StageRequest::from_release_tag(s)?)
 }
 
+/// clap value parser for a status context (`--require-status`, `--status`): the name a commit
+/// status or check run carries, on one line.
+pub(crate) fn status_context_arg(s: &str) -> Result<String, UsageError> {
+    if s.trim().is_empty() || s.chars().any(char::is_control) || s.len() > 255 {
+        return Err(UsageError {
+            message: format!("{s:?} is not a status context"),
+            hint: Some(
+                "name the commit status (or check run) as the forge shows it, e.g. \
+                 kustomization/api-production or smoke-tests: one line of at most 255 bytes"
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(s.to_owned())
+}
+
 /// How long the previous colour stays warm after a promotion, unless --warm says otherwise.
 pub(crate) const DEFAULT_WARM: &str = "30m";
 
@@ -211,10 +227,11 @@ impl MutateArgs {
             push: self.push || cloned || self.open_pr,
             remote: self.remote.clone(),
             retries: self.push_retries,
-            pull_request: self.open_pr.then(|| crate::ops::PullRequestOptions {
+            open_pr: self.open_pr,
+            forge: crate::ops::ForgeOptions {
                 forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
                 api_url: self.forge_api_url.clone(),
-            }),
+            },
             pr_body_file: self.pr_body_file.clone(),
         };
         crate::ops::release(location, env, command, self.dry_run, &publish, progress)

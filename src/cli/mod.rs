@@ -30,8 +30,8 @@ use std::io::IsTerminal as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 pub(crate) use args::{
-    digest_arg, env_arg, now, parse_duration, release_tag_arg, status_clock, tag_arg, version_arg,
-    DEFAULT_WARM,
+    digest_arg, env_arg, now, parse_duration, release_tag_arg, status_clock, status_context_arg,
+    tag_arg, version_arg, DEFAULT_WARM,
 };
 pub use args::{ColorChoice, Global, MutateArgs, Output};
 pub use output::Printer;

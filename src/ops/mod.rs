@@ -21,6 +21,7 @@ mod publish;
 mod render;
 mod report;
 mod scaffold;
+mod statuses;
 
 pub use crate::repo::short;
 pub use error::{OpsError, Refused};
@@ -31,12 +32,12 @@ pub use location::{CommitTree, GitLocation, Location, Scratch};
 pub use mutate::ReleaseCommand;
 pub use progress::{NoProgress, Progress};
 pub use publish::{
-    default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
-    DEFAULT_RETRIES,
+    default_branch, release, BranchChoice, ForgeOptions, Publish, PublishError, DEFAULT_RETRIES,
 };
 pub use render::{render_envs, render_objects};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
+pub use statuses::{ReportSource, RequiredStatus, MAX_STATUS_COMMITS};
 
 /// Version of every JSON report's schema; bumped on incompatible changes (2: a colour runs
 /// its released configuration, so `diff` counts configuration not yet released as a change

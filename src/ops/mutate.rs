@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::statuses::{self, ReportSource, RequiredStatus};
 use super::{
     load_values, mark_live_now, render_env, rendered_files, templates, CommitTree, Outcome,
     ReleaseReport, SCHEMA_VERSION,
@@ -19,8 +20,14 @@ use crate::workspace;
 pub enum ReleaseCommand {
     /// `stage`.
     Stage(StageRequest),
-    /// `promote`.
-    Promote(PromoteRequest),
+    /// `promote`, with the status contexts the forge must report success for on the
+    /// staged release (`--require-status`).
+    Promote {
+        /// The guards of `promote` itself.
+        request: PromoteRequest,
+        /// Required status contexts; none: no forge is asked.
+        require_status: Vec<RequiredStatus>,
+    },
     /// `rollback`.
     Rollback,
     /// `scale-down`.
@@ -30,10 +37,18 @@ pub enum ReleaseCommand {
 }
 
 impl ReleaseCommand {
+    /// The status contexts the command requires (only `promote` has any).
+    pub(super) fn required_statuses(&self) -> &[RequiredStatus] {
+        match self {
+            ReleaseCommand::Promote { require_status, .. } => require_status,
+            _ => &[],
+        }
+    }
+
     pub(super) fn action(&self) -> Action {
         match self {
             ReleaseCommand::Stage(_) => Action::Stage,
-            ReleaseCommand::Promote(_) => Action::Promote,
+            ReleaseCommand::Promote { .. } => Action::Promote,
             ReleaseCommand::Rollback => Action::Rollback,
             ReleaseCommand::ScaleDown(_) => Action::ScaleDown,
             ReleaseCommand::Reconfigure => Action::Reconfigure,
@@ -74,8 +89,9 @@ impl PlannedCommit {
 }
 
 /// Evaluates one release command on `env` at commit `tip` (which `refname` is reported as):
-/// reads values and history there, lets `release` decide, edits the values text, renders
-/// and diffs. Writes nothing.
+/// reads values and history there, lets `release` decide, asks `forge` about the staged
+/// release when the command requires statuses, edits the values text, renders and diffs.
+/// Writes nothing.
 pub(super) fn plan(
     repo: &Repo,
     refname: &str,
@@ -83,6 +99,7 @@ pub(super) fn plan(
     env: &str,
     command: &ReleaseCommand,
     dry_run: bool,
+    forge: Option<&dyn ReportSource>,
 ) -> anyhow::Result<Planned> {
     let action = command.action();
     let tree = CommitTree::new(repo, tip);
@@ -91,20 +108,48 @@ pub(super) fn plan(
     }
     workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
-    let state = history::scan_history(repo, tip, env)?.state;
+    let scan = history::scan_history(repo, tip, env)?;
+    let state = &scan.state;
     let v = &loaded.values;
     let config = values::config_of(&loaded.current);
-    let decision = match command {
-        ReleaseCommand::Stage(r) => release::stage(v, &state, &loaded.released, &config, r),
-        ReleaseCommand::Promote(r) => release::promote(v, &state, r),
-        ReleaseCommand::Rollback => release::rollback(v, &state),
-        ReleaseCommand::ScaleDown(r) => release::scale_down(v, &state, r),
-        ReleaseCommand::Reconfigure => release::reconfigure(v, &loaded.released, &config),
-    }
-    .map_err(|refusal| super::Refused {
+    let refused = |refusal| super::Refused {
         environment: env.to_owned(),
         refusal,
-    })?;
+    };
+    let decision = match command {
+        ReleaseCommand::Stage(r) => release::stage(v, state, &loaded.released, &config, r),
+        ReleaseCommand::Promote { request, .. } => release::promote(v, state, request),
+        ReleaseCommand::Rollback => release::rollback(v, state),
+        ReleaseCommand::ScaleDown(r) => release::scale_down(v, state, r),
+        ReleaseCommand::Reconfigure => release::reconfigure(v, &loaded.released, &config),
+    }
+    .map_err(refused)?;
+    // The health gate: only a promotion that would happen asks the forge (a retried promote
+    // that finds its work done is a no-op whatever the statuses say).
+    if let Decision::Change(change) = &decision {
+        let required = command.required_statuses();
+        if !required.is_empty() {
+            let contexts = statuses::contexts(required, v, env)?;
+            let stage = scan
+                .last_transition
+                .as_ref()
+                .and_then(|r| Oid::from_str(&r.commit).ok())
+                .expect("promote passed its guards, so history records the stage");
+            let source = forge.expect("the forge is found before a gated promote is planned");
+            let judged = statuses::judge_release(
+                repo,
+                tip,
+                env,
+                v.app.as_str(),
+                change.color,
+                stage,
+                &contexts,
+                source,
+            )?;
+            release::require_statuses(change.color, judged.scope, judged.results)
+                .map_err(refused)?;
+        }
+    }
     let mut report = ReleaseReport {
         schema_version: SCHEMA_VERSION,
         command: action.as_str().to_owned(),

@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use std::path::PathBuf;
 
 use super::mutate::plan;
+use super::statuses::ReportSource;
 use super::{
     load_values, mark_live_now, rendered_files, CommitTree, GitLocation, Location, Outcome,
     Progress, PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
@@ -55,14 +56,17 @@ pub struct Publish {
     /// Retries after a non-fast-forward rejection.
     pub retries: u32,
     /// Open (or reuse) a pull request for the release branch after pushing it.
-    pub pull_request: Option<PullRequestOptions>,
+    pub open_pr: bool,
+    /// How to reach the forge (for `open_pr` and required statuses).
+    pub forge: ForgeOptions,
     /// Write the pull request body here (for `gh pr create --body-file`).
     pub pr_body_file: Option<PathBuf>,
 }
 
-/// How to reach the forge for `--open-pr`.
+/// How to reach the forge (`--open-pr`, `--require-status`, `wait`) when the remote URL does
+/// not tell.
 #[derive(Debug, Clone, Default)]
-pub struct PullRequestOptions {
+pub struct ForgeOptions {
     /// The forge, when the remote URL does not tell.
     pub forge: Option<ForgeKind>,
     /// The API base URL, for self-hosted forges.
@@ -76,7 +80,8 @@ impl Default for Publish {
             push: false,
             remote: "origin".to_owned(),
             retries: DEFAULT_RETRIES,
-            pull_request: None,
+            open_pr: false,
+            forge: ForgeOptions::default(),
             pr_body_file: None,
         }
     }
@@ -232,8 +237,8 @@ pub fn release(
     let base_tip = git.tip_tree()?.commit_id();
     let base_branch = short_branch(&git.refname).to_owned();
     // Everything a pull request needs is checked before anything is pushed.
-    let forge = match (&publish.pull_request, dry_run) {
-        (Some(options), false) => {
+    let forge = match (publish.open_pr, dry_run) {
+        (true, false) => {
             if let BranchChoice::Named(name) = &publish.branch {
                 if *name == base_branch {
                     return Err(PublishError::PullRequestOnBase {
@@ -243,17 +248,29 @@ pub fn release(
                 }
             }
             let url = remote_url(&git, &publish.remote)?;
+            let options = &publish.forge;
             let repo = forge::detect(&url, options.forge, options.api_url.as_deref())?;
             let token = forge::token_from_env(repo.kind)?;
             Some((repo, token))
         }
         _ => None,
     };
+    // A gated promote reads statuses from the same forge, found the same way.
+    let statuses = match command.required_statuses().is_empty() {
+        true => None,
+        false => Some(super::statuses::reader(
+            &remote_url(&git, &publish.remote)?,
+            &publish.forge,
+        )?),
+    };
+    let statuses = statuses.as_ref().map(|r| r as &dyn ReportSource);
     let Published {
         mut report,
         range,
         branch,
-    } = commit_and_push(&git, base_tip, env, command, dry_run, publish, progress)?;
+    } = commit_and_push(
+        &git, base_tip, env, command, dry_run, publish, statuses, progress,
+    )?;
     let Some((base, head)) = range.filter(|(base, head)| base != head) else {
         return Ok(report);
     };
@@ -387,7 +404,8 @@ struct Published {
     branch: String,
 }
 
-/// Commits (and pushes) the command.
+/// Commits (and pushes) the command; `statuses` answers a gated promote's questions.
+#[allow(clippy::too_many_arguments)]
 fn commit_and_push(
     git: &GitLocation,
     base_tip: Oid,
@@ -395,6 +413,7 @@ fn commit_and_push(
     command: &ReleaseCommand,
     dry_run: bool,
     publish: &Publish,
+    statuses: Option<&dyn ReportSource>,
     progress: &dyn Progress,
 ) -> anyhow::Result<Published> {
     let remote = match &git.scratch {
@@ -422,7 +441,9 @@ fn commit_and_push(
         BranchChoice::Current => {
             target.base = Some(base_tip);
             target.base_ref = base_ref.clone();
-            plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?
+            plan(
+                &git.repo, &base_ref, base_tip, env, command, dry_run, statuses,
+            )?
         }
         choice => {
             // A release branch continues where it stands (remote first, then local), so
@@ -431,7 +452,9 @@ fn commit_and_push(
             let (name, on_base) = match choice {
                 BranchChoice::Named(name) => (name.clone(), None),
                 _ => {
-                    let on_base = plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?;
+                    let on_base = plan(
+                        &git.repo, &base_ref, base_tip, env, command, dry_run, statuses,
+                    )?;
                     match &on_base.concerns {
                         Some((action, color, version)) => {
                             (default_branch(env, *action, *color, version), Some(on_base))
@@ -473,6 +496,7 @@ fn commit_and_push(
                     env,
                     command,
                     dry_run,
+                    statuses,
                 )?,
             }
         }
@@ -546,7 +570,15 @@ fn commit_and_push(
                         })?;
                     target.base = Some(tip);
                     target.base_ref = target.tracking.clone();
-                    planned = plan(&git.repo, &target.tracking, tip, env, command, dry_run)?;
+                    planned = plan(
+                        &git.repo,
+                        &target.tracking,
+                        tip,
+                        env,
+                        command,
+                        dry_run,
+                        statuses,
+                    )?;
                     continue;
                 }
                 PushStatus::NonFastForward => {

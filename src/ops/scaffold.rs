@@ -355,10 +355,13 @@ pub fn demo(
     )?);
     push(s, &mut steps);
 
-    let promote = ReleaseCommand::Promote(PromoteRequest {
-        expect_live: Some(crate::values::Color::Blue),
-        expect_tag: Some(DEMO_TAG.to_owned()),
-    });
+    let promote = ReleaseCommand::Promote {
+        require_status: Vec::new(),
+        request: PromoteRequest {
+            expect_live: Some(crate::values::Color::Blue),
+            expect_tag: Some(DEMO_TAG.to_owned()),
+        },
+    };
     let mut s = DemoStep::new(
         "The diff a reviewer approves: what promote would change",
         &format!(

@@ -84,6 +84,11 @@ pub fn applies_now(file: &str, app: &str, live: Color) -> bool {
     }
 }
 
+/// The file of colour `color`'s Deployment in the folder of `app`.
+pub fn deployment_file(app: &str, color: Color) -> String {
+    format!("{app}-{color}{DEPLOYMENT_SUFFIX}")
+}
+
 /// How the file of a colour's Deployment ends (`<app>-<colour>.deployment.yaml`).
 const DEPLOYMENT_SUFFIX: &str = ".deployment.yaml";
 /// How the file of a ConfigMap version ends (`<app>-<hash>.configmap.yaml`).
@@ -192,7 +197,7 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
                 config_maps.insert(cm.name.clone(), cm);
             }
             jobs.push(Job {
-                file: format!("{app}-{color}{DEPLOYMENT_SUFFIX}"),
+                file: deployment_file(app, color),
                 template: "deployment.yaml.tera",
                 expect: object("Deployment", d.name.clone()),
                 section: section("deployment", &d),

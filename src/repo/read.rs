@@ -227,6 +227,33 @@ impl Repo {
             .map_err(RepoError::git("compare commits"))
     }
 
+    /// The commits that descend from `since` and are reachable from `tip` (`tip` included,
+    /// `since` not), newest committer time first, at most `limit` of them: the history a
+    /// branch made after `since`. Commits merged in from a branch that forked before `since`
+    /// do not descend from it and are left out.
+    pub fn commits_since(&self, tip: Oid, since: Oid, limit: usize) -> Result<Vec<Oid>, RepoError> {
+        let mut walk = self
+            .inner
+            .revwalk()
+            .map_err(RepoError::git("walk the history"))?;
+        walk.set_sorting(git2::Sort::TIME)
+            .map_err(RepoError::git("walk the history"))?;
+        walk.push(tip).map_err(RepoError::git("walk the history"))?;
+        walk.hide(since)
+            .map_err(RepoError::git("walk the history"))?;
+        let mut found = Vec::new();
+        for id in walk {
+            let id = id.map_err(RepoError::git("walk the history"))?;
+            if self.is_ancestor(since, id)? {
+                found.push(id);
+                if found.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The files under `dirs` whose checkout or index differs from `HEAD` (edited, added,
     /// deleted, untracked), sorted; empty in a bare repository.
     pub fn uncommitted(&self, dirs: &[&str]) -> Result<Vec<String>, RepoError> {

@@ -32,6 +32,7 @@ mod repo;
 mod routing;
 mod schema;
 mod signing;
+mod statuses;
 mod tools;
 mod values;
 mod wrong_results;
