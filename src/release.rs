@@ -491,12 +491,12 @@ pub struct HumanDuration(pub Duration);
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.as_secs();
-        write!(
-            f,
-            "{}",
-            humantime::format_duration(Duration::from_secs(secs))
-        )
+        // Whole seconds, as people write durations; below a second, milliseconds.
+        let shown = match self.0 < Duration::from_secs(1) {
+            true => Duration::from_millis(self.0.as_millis() as u64),
+            false => Duration::from_secs(self.0.as_secs()),
+        };
+        write!(f, "{}", humantime::format_duration(shown))
     }
 }
 
@@ -806,6 +806,21 @@ pub fn promote(
         });
     }
     Ok(Decision::Change(Box::new(flip(values, Action::Promote))))
+}
+
+/// The idle colour when it holds a staged release (what `wait` and `--require-status` judge);
+/// otherwise why not, in the words `promote` uses.
+pub fn staged_release(values: &Values, state: &ReleaseState) -> Result<Color, Refusal> {
+    let idle = values.idle_color();
+    if state.staged(values) == Some(idle) {
+        return Ok(idle);
+    }
+    check_can_serve(values, idle)?;
+    Err(Refusal::NotStaged {
+        color: idle,
+        reason: not_staged_reason(values, state, idle),
+        restage: restage_option(values.color(idle)),
+    })
 }
 
 fn not_staged_reason(values: &Values, state: &ReleaseState, idle: Color) -> String {

@@ -193,13 +193,9 @@ pub struct MutateArgs {
     /// --branch. Token from GITHUB_TOKEN (or GH_TOKEN), GITLAB_TOKEN or GITEA_TOKEN.
     #[arg(long, help_heading = "Publishing")]
     pub open_pr: bool,
-    /// The forge, when the remote's host does not tell (github.com, gitlab.com, codeberg.org
-    /// and hosts named gitlab.*, gitea.*, forgejo.* do).
-    #[arg(long, value_name = "FORGE", value_parser = ["github", "gitlab", "gitea"], help_heading = "Publishing")]
-    pub forge: Option<String>,
-    /// The forge's API base URL, for self-hosted servers (e.g. https://git.example.com/api/v4).
-    #[arg(long, value_name = "URL", help_heading = "Publishing")]
-    pub forge_api_url: Option<String>,
+    /// How to reach the forge (pull requests, --require-status).
+    #[command(flatten)]
+    pub forge: ForgeArgs,
     /// Write the pull request body (summary table and manifest diff, in markdown) to FILE,
     /// e.g. for `gh pr create --body-file FILE`.
     #[arg(long, value_name = "FILE", help_heading = "Publishing")]
@@ -228,13 +224,32 @@ impl MutateArgs {
             remote: self.remote.clone(),
             retries: self.push_retries,
             open_pr: self.open_pr,
-            forge: crate::ops::ForgeOptions {
-                forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
-                api_url: self.forge_api_url.clone(),
-            },
+            forge: self.forge.options(),
             pr_body_file: self.pr_body_file.clone(),
         };
         crate::ops::release(location, env, command, self.dry_run, &publish, progress)
+    }
+}
+
+/// How to reach the forge (pull requests, commit statuses) when the remote's URL does not tell.
+#[derive(Debug, Clone, Args)]
+pub struct ForgeArgs {
+    /// The forge, when the remote's host does not tell (github.com, gitlab.com, codeberg.org
+    /// and hosts named gitlab.*, gitea.*, forgejo.* do).
+    #[arg(long, value_name = "FORGE", value_parser = ["github", "gitlab", "gitea"], help_heading = "Forge")]
+    pub forge: Option<String>,
+    /// The forge's API base URL, for self-hosted servers (e.g. https://git.example.com/api/v4).
+    #[arg(long, value_name = "URL", help_heading = "Forge")]
+    pub forge_api_url: Option<String>,
+}
+
+impl ForgeArgs {
+    /// The options of the operations layer.
+    pub fn options(&self) -> crate::ops::ForgeOptions {
+        crate::ops::ForgeOptions {
+            forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
+            api_url: self.forge_api_url.clone(),
+        }
     }
 }
 

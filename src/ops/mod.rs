@@ -7,7 +7,8 @@
 //! repository a command works on (a checkout, a bare repository, a temporary clone, a plain
 //! folder), `load` reads values and templates and renders one environment, `render` writes
 //! `rendered/`, `inspect` runs the read-only commands, `mutate` plans one release command,
-//! `publish` commits, pushes and opens the pull request, `scaffold` runs `init` and `demo`,
+//! `publish` commits, pushes and opens the pull request, `statuses` asks the forge about a
+//! staged release, `wait` polls it, `scaffold` runs `init` and `demo`,
 //! `report` declares the reports, `error` the errors, `progress` how long work reports its
 //! progress.
 
@@ -22,6 +23,7 @@ mod render;
 mod report;
 mod scaffold;
 mod statuses;
+mod wait;
 
 pub use crate::repo::short;
 pub use error::{OpsError, Refused};
@@ -38,6 +40,7 @@ pub use render::{render_envs, render_objects};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
 pub use statuses::{ReportSource, RequiredStatus, MAX_STATUS_COMMITS};
+pub use wait::{wait, Clock, SystemClock, WaitOptions, WaitReport};
 
 /// Version of every JSON report's schema; bumped on incompatible changes (2: a colour runs
 /// its released configuration, so `diff` counts configuration not yet released as a change

@@ -35,4 +35,5 @@ mod signing;
 mod statuses;
 mod tools;
 mod values;
+mod wait;
 mod wrong_results;
