@@ -32,6 +32,7 @@ use crate::values::Color;
 ///   greenlight promote production --expect-live blue --expect-tag 1.5.0
 ///   greenlight promote production --require-status kustomization/api-production \
 ///       --require-status smoke-tests --push
+///   greenlight promote production --require-cluster-status --push
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct PromoteArgs {
@@ -50,6 +51,11 @@ pub struct PromoteArgs {
     /// that still holds that release; the newest that reports it decides.
     #[arg(long, value_name = "CONTEXT", value_parser = super::status_context_arg)]
     require_status: Vec<String>,
+    /// Require `success` for the status the cluster posts for each environment, as its
+    /// `notify.commitStatus` names it (Flux: kustomization/<app>-<env>; Argo CD:
+    /// continuous-delivery/<app>-<env>; or its `context`), judged like --require-status.
+    #[arg(long)]
+    require_cluster_status: bool,
     #[command(flatten)]
     mutate: MutateArgs,
 }
@@ -61,9 +67,10 @@ pub fn run(a: PromoteArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
             expect_tag: a.expect_tag,
         },
         require_status: a
-            .require_status
+            .require_cluster_status
+            .then_some(RequiredStatus::Cluster)
             .into_iter()
-            .map(RequiredStatus::Named)
+            .chain(a.require_status.into_iter().map(RequiredStatus::Named))
             .collect(),
     };
     let report = a.mutate.release(g, &a.env, &command, &p.progress())?;

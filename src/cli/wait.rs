@@ -7,7 +7,7 @@ use clap::Args;
 use super::{ForgeArgs, Global, Printer};
 use crate::ops::{self, RequiredStatus, WaitOptions};
 
-/// Wait until the forge reports the staged release healthy (every --status a success).
+/// Wait until the forge reports the staged release healthy.
 ///
 /// greenlight never talks to a cluster: the cluster's GitOps controller reports instead. Flux's
 /// notification-controller (the `notify` block renders its Provider and Alert) and Argo CD's
@@ -24,11 +24,15 @@ use crate::ops::{self, RequiredStatus, WaitOptions};
 /// --timeout ends first (a distinct "timed out after …" message). A line on a terminal shows
 /// what is still pending; nothing is printed on a pipe until the end.
 ///
+/// Without --status it waits for the status the cluster posts, as the environment's
+/// `notify.commitStatus` names it (Flux: kustomization/<app>-<env>).
+///
 /// A pipeline:
 ///   greenlight stage production --tag 1.5.0 --push
-///   greenlight wait production --status kustomization/api-production --timeout 15m
-///   ./smoke-tests https://api-preview.internal     # against the preview Service
-///   greenlight promote production --require-status kustomization/api-production \
+///   greenlight wait production --timeout 15m      # the cluster's status
+///   ./smoke-tests https://api-preview.internal     # against the preview Service; posts
+///                                                  #   the status smoke-tests
+///   greenlight promote production --require-cluster-status \
 ///       --require-status smoke-tests --expect-tag 1.5.0 --push
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -37,9 +41,15 @@ pub struct WaitArgs {
     #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     env: String,
     /// A status context that must report `success` (repeatable): a commit status's context
-    /// or a GitHub check run's name, e.g. kustomization/api-production.
-    #[arg(long, value_name = "CONTEXT", required = true, value_parser = super::status_context_arg)]
+    /// or a GitHub check run's name, e.g. smoke-tests. Default: the status the cluster posts,
+    /// as the environment's `notify.commitStatus` names it (Flux:
+    /// kustomization/<app>-<env>).
+    #[arg(long, value_name = "CONTEXT", value_parser = super::status_context_arg)]
     status: Vec<String>,
+    /// Also require the status the cluster posts (`notify.commitStatus`) when --status is
+    /// given.
+    #[arg(long)]
+    cluster_status: bool,
     /// Give up after this long (exit 3), e.g. 10m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = super::parse_duration)]
     timeout: Duration,
@@ -65,7 +75,11 @@ fn positive_duration(s: &str) -> Result<Duration, String> {
 pub fn run(a: WaitArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let location = g.location()?;
     let options = WaitOptions {
-        required: a.status.into_iter().map(RequiredStatus::Named).collect(),
+        required: (a.cluster_status || a.status.is_empty())
+            .then_some(RequiredStatus::Cluster)
+            .into_iter()
+            .chain(a.status.into_iter().map(RequiredStatus::Named))
+            .collect(),
         timeout: a.timeout,
         interval: a.interval,
         remote: a.remote,

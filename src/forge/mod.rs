@@ -343,16 +343,7 @@ pub fn detect(
 }
 
 fn kind_of_host(host: &str) -> Option<ForgeKind> {
-    let first = host.split('.').next().unwrap_or_default();
-    if host == "github.com" || host.ends_with(".github.com") || first == "github" {
-        Some(ForgeKind::GitHub)
-    } else if host == "gitlab.com" || first == "gitlab" {
-        Some(ForgeKind::GitLab)
-    } else if host == "codeberg.org" || first == "gitea" || first == "forgejo" {
-        Some(ForgeKind::Gitea)
-    } else {
-        None
-    }
+    crate::grammar::forge_of_host(host).and_then(|kind| kind.parse().ok())
 }
 
 /// Finds an open pull request from `spec.head` into `spec.base` and returns it, or opens one.

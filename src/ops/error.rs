@@ -42,6 +42,16 @@ pub enum OpsError {
         /// The files that differ.
         drift: Vec<Drift>,
     },
+    /// `--require-cluster-status` (or `wait` without `--status`) in an environment whose
+    /// values do not make the cluster post a commit status.
+    #[error(
+        "environments/{environment}/values.yaml makes no cluster post a commit status: it has \
+         no `notify.commitStatus` beside a `flux` or `argocd` block"
+    )]
+    NoClusterStatus {
+        /// The environment.
+        environment: String,
+    },
     /// The target of `init` already has that environment.
     #[error("{path} already exists")]
     AlreadyExists {
@@ -77,6 +87,10 @@ impl Classified for OpsError {
                  the hand edit into environments/{environment}/values.yaml, and run the \
                  command again"
             ),
+            OpsError::NoClusterStatus { .. } => "add `notify: { commitStatus: { address: \
+                https://github.com/OWNER/REPO, secretRef: SECRET } }` (see README.md, \"The \
+                loop back\"), or name the status with --status / --require-status CONTEXT"
+                .to_owned(),
             OpsError::AlreadyExists { .. } => {
                 "choose another --env name, or edit the existing values file".to_owned()
             }

@@ -85,6 +85,13 @@ fn values_skeleton(o: &InitOptions) -> String {
             app = o.app,
         ));
     }
+    if !wiring.is_empty() {
+        wiring.push_str(
+            "# notify:                             # the cluster reports back (README.md, \"The loop back\")\n\
+             #   chat: { type: slack, channel: releases, secretRef: slack-webhook }\n\
+             #   commitStatus: { address: \"https://github.com/OWNER/REPO\", secretRef: gitops-token }\n",
+        );
+    }
     format!(
         "{modeline}\n\
          # {env}: values of {app}. greenlight edits this file and renders rendered/{env}/ from it.\n\

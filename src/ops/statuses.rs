@@ -28,6 +28,8 @@ const MAX_WALK: usize = 2_000;
 pub enum RequiredStatus {
     /// This context (a commit status's context, or a GitHub check run's name).
     Named(String),
+    /// The context the environment's `notify.commitStatus` makes the cluster post.
+    Cluster,
 }
 
 /// Where the reports of commits come from: the forge, or a test's script.
@@ -53,17 +55,22 @@ pub(super) fn reader(
     Ok(StatusReader::new(repo, token))
 }
 
-/// The contexts `required` names for an environment whose values are `values`. Duplicates
-/// are dropped, first mention kept.
+/// The contexts `required` names for an environment whose values are `values`: `Cluster`
+/// becomes the context its `notify.commitStatus` makes the cluster post. Duplicates are
+/// dropped, first mention kept.
 pub(super) fn contexts(
     required: &[RequiredStatus],
-    _values: &Values,
-    _env: &str,
+    values: &Values,
+    env: &str,
 ) -> Result<Vec<String>, super::OpsError> {
     let mut out: Vec<String> = Vec::new();
     for r in required {
         let context = match r {
             RequiredStatus::Named(c) => c.clone(),
+            RequiredStatus::Cluster => crate::values::cluster_status_context(values, env)
+                .ok_or_else(|| super::OpsError::NoClusterStatus {
+                    environment: env.to_owned(),
+                })?,
         };
         if !out.contains(&context) {
             out.push(context);

@@ -23,8 +23,16 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/deployment.yaml.tera"),
     ),
     (
+        "flux-alert.yaml.tera",
+        include_str!("../../templates/flux-alert.yaml.tera"),
+    ),
+    (
         "flux-kustomization.yaml.tera",
         include_str!("../../templates/flux-kustomization.yaml.tera"),
+    ),
+    (
+        "flux-provider.yaml.tera",
+        include_str!("../../templates/flux-provider.yaml.tera"),
     ),
     (
         "httproute.yaml.tera",
@@ -61,7 +69,9 @@ const NAMES: &[&str] = &[
     "argocd-application.yaml.tera",
     "configmap.yaml.tera",
     "deployment.yaml.tera",
+    "flux-alert.yaml.tera",
     "flux-kustomization.yaml.tera",
+    "flux-provider.yaml.tera",
     "httproute.yaml.tera",
     "ingress.yaml.tera",
     "istio-destinationrule.yaml.tera",

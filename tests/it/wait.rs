@@ -282,3 +282,47 @@ fn a_terminal_shows_what_is_still_pending() {
     );
     assert!(shown.contains("passed"), "{shown}");
 }
+
+#[test]
+fn without_status_it_waits_for_what_notify_makes_the_cluster_post() {
+    let t = setup();
+    // Without `notify`, there is no status the cluster is known to post.
+    let forge = Forge::start(vec![]);
+    let r = t.run("gitea", &forge, &["wait", "production"]).code(2);
+    forge.check();
+    assert!(
+        json_of(&r)["error"]["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("has no `notify.commitStatus`"),
+        "{}",
+        r.stdout
+    );
+    let values = t.s.read("environments/production/values.yaml");
+    let wired = t.commit_values(
+        &format!(
+            "{values}flux: {{ sourceRef: {{ kind: GitRepository, name: gitops }} }}\n\
+             notify:\n  commitStatus: {{ address: \"https://gitea.example.com/acme/gitops\", \
+             secretRef: gitops-token }}\n"
+        ),
+        "notify",
+    );
+    t.s.git(&["push", "-q", "origin", "main"]);
+    assert!(t
+        .s
+        .read("rendered/production/api-status.flux-provider.yaml")
+        .contains(&format!("commitStatusExpr: \"'{FLUX}'\"")));
+    let forge = Forge::start(vec![gitea(&wired, &[(FLUX, "success")])]);
+    let r = t.run("gitea", &forge, &["wait", "production"]).ok();
+    forge.check();
+    assert_eq!(json_of(&r)["statuses"][0]["context"], FLUX);
+    // The same context for promote.
+    let forge = Forge::start(vec![gitea(&wired, &[(FLUX, "success")])]);
+    t.run(
+        "gitea",
+        &forge,
+        &["promote", "production", "--require-cluster-status"],
+    )
+    .ok();
+    forge.check();
+}

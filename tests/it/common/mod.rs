@@ -31,6 +31,8 @@ pub const REQUIRED_CASES: &[&str] = &[
     "istio-scaled-down",
     "istio-staged",
     "minimal",
+    "notify-argocd",
+    "notify-flux",
     "preview-ingress",
     "service-promoted",
     "service-rolled-back",
