@@ -203,14 +203,15 @@ pub struct MutateArgs {
 }
 
 impl MutateArgs {
-    /// Runs `command` on `env` where `global` points, published as these options ask.
+    /// Runs `command` on `envs` where `global` points, published as these options ask: one
+    /// commit for all of them.
     pub fn release(
         &self,
         global: &Global,
-        env: &str,
+        envs: &[String],
         command: &crate::ops::ReleaseCommand,
         progress: &dyn crate::ops::Progress,
-    ) -> anyhow::Result<crate::ops::ReleaseReport> {
+    ) -> anyhow::Result<crate::ops::Released> {
         let location = global.location()?;
         let cloned = matches!(&location, crate::ops::Location::Git(g) if g.scratch.is_some());
         let publish = crate::ops::Publish {
@@ -227,7 +228,7 @@ impl MutateArgs {
             forge: self.forge.options(),
             pr_body_file: self.pr_body_file.clone(),
         };
-        crate::ops::release(location, env, command, self.dry_run, &publish, progress)
+        crate::ops::release(location, envs, command, self.dry_run, &publish, progress)
     }
 }
 

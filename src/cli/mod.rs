@@ -37,7 +37,7 @@ pub(crate) use args::{
 pub use args::{ColorChoice, ForgeArgs, Global, MutateArgs, Output};
 pub use output::Printer;
 pub(crate) use output::{
-    plural, print_diff, print_fleet, print_history, print_release, print_status,
+    plural, print_diff, print_fleet, print_history, print_one, print_release, print_status,
 };
 
 /// The version and the git commit it was built from, e.g. `0.1.0 (commit 0123456789ab)`.

@@ -20,6 +20,12 @@ use crate::values::Color;
 /// --require-status context has no status yet, or is pending, failure or error. CI
 /// pipelines should always pass both --expect-* so that a stale pipeline cannot promote.
 ///
+/// Several environments are promoted in one commit (one pull request with --open-pr, one push
+/// with the same race handling): every guard of every environment is checked first, each
+/// --expect-* and --require-status applying to each environment; if one refuses, nothing is
+/// committed and every refusal is listed. An environment already promoted is reported as
+/// such and does not stop the others.
+///
 /// --require-status reads the forge (found as for --open-pr: the remote's URL, --forge,
 /// --forge-api-url; token from GITHUB_TOKEN or GH_TOKEN, GITLAB_TOKEN, GITEA_TOKEN). It looks
 /// at the commit that staged the idle colour and at the later commits of the branch that
@@ -33,12 +39,15 @@ use crate::values::Color;
 ///   greenlight promote production --require-status kustomization/api-production \
 ///       --require-status smoke-tests --push
 ///   greenlight promote production --require-cluster-status --push
+///   greenlight promote production/eu-west/api production/us-east/api --expect-tag 1.5.0 \
+///       --require-cluster-status --open-pr
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct PromoteArgs {
-    /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
-    env: String,
+    /// The environments, e.g. staging or production/eu-west/api production/us-east/api:
+    /// every guard of every one is checked first, then one commit holds them all.
+    #[arg(value_name = "ENV", required = true, num_args = 1.., value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    envs: Vec<String>,
     /// Refuse unless this colour is live now.
     #[arg(long, value_name = "COLOR")]
     expect_live: Option<Color>,
@@ -73,6 +82,6 @@ pub fn run(a: PromoteArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
             .chain(a.require_status.into_iter().map(RequiredStatus::Named))
             .collect(),
     };
-    let report = a.mutate.release(g, &a.env, &command, &p.progress())?;
+    let report = a.mutate.release(g, &a.envs, &command, &p.progress())?;
     super::print_release(p, &report)
 }

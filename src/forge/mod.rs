@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-pub use body::{pr_body, PrSummary, DEFAULT_BODY_BYTES};
+pub use body::{pr_body, pr_body_many, PrSummary, DEFAULT_BODY_BYTES};
 pub use status::StatusReader;
 
 use crate::repo::transport::Redactor;

@@ -118,3 +118,52 @@ impl Classified for Refused {
         self.refusal.hint(&self.environment)
     }
 }
+
+/// A guard refused one environment of a release of several.
+#[derive(Debug)]
+pub struct EnvRefusal {
+    /// The environment.
+    pub environment: String,
+    /// The refusal (a [`Refused`], or [`OpsError::RenderedDrift`]).
+    pub error: anyhow::Error,
+}
+
+/// A release of several environments in which guards refused some (exit 3): nothing was
+/// committed, and every refusal is listed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} of {total} environments refused, so none was released:{}",
+    refusals.len(),
+    refusals
+        .iter()
+        .map(|r| format!("\n  {}: {:#}", r.environment, r.error))
+        .collect::<String>()
+)]
+pub struct RefusedEnvironments {
+    /// How many environments the release named.
+    pub total: usize,
+    /// Each refused environment, in the order named.
+    pub refusals: Vec<EnvRefusal>,
+}
+
+impl Classified for RefusedEnvironments {
+    fn class(&self) -> Class {
+        Class::Refused
+    }
+
+    fn hint(&self) -> Option<String> {
+        let hints: Vec<String> = self
+            .refusals
+            .iter()
+            .filter_map(|r| {
+                let hint = r.error.chain().find_map(|c| {
+                    c.downcast_ref::<Refused>()
+                        .and_then(Classified::hint)
+                        .or_else(|| c.downcast_ref::<OpsError>().and_then(Classified::hint))
+                })?;
+                Some(format!("{}: {hint}", r.environment))
+            })
+            .collect();
+        (!hints.is_empty()).then(|| hints.join("; "))
+    }
+}

@@ -26,15 +26,19 @@ mod statuses;
 mod wait;
 
 pub use crate::repo::short;
-pub use error::{OpsError, Refused};
+pub use error::{EnvRefusal, OpsError, Refused, RefusedEnvironments};
 pub use inspect::{describe_unreleased, diff, history, status, verify, StatusClock};
-pub use load::{load_values, mark_live_now, render_env, rendered_files, templates, LoadedValues};
+pub use load::{
+    load_values, mark_live_now, mark_live_now_in, render_env, rendered_files, templates,
+    LoadedValues,
+};
 pub(crate) use location::{checkout_behind, warn_if_checkout_behind};
 pub use location::{CommitTree, GitLocation, Location, Scratch};
 pub use mutate::ReleaseCommand;
 pub use progress::{NoProgress, Progress};
 pub use publish::{
-    default_branch, release, BranchChoice, ForgeOptions, Publish, PublishError, DEFAULT_RETRIES,
+    default_branch, release, release_one, BranchChoice, ForgeOptions, Publish, PublishError,
+    DEFAULT_RETRIES,
 };
 pub use render::{render_envs, render_objects};
 pub use report::*;

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    history, release, render_env, status, templates, verify, HistoryReport, InitReport, Location,
-    OpsError, Publish, ReleaseCommand, ReleaseReport, StatusClock, StatusReport, VerifyReport,
-    SCHEMA_VERSION,
+    history, release_one, render_env, status, templates, verify, HistoryReport, InitReport,
+    Location, OpsError, Publish, ReleaseCommand, ReleaseReport, StatusClock, StatusReport,
+    VerifyReport, SCHEMA_VERSION,
 };
 use crate::release::{ImageVersion, PromoteRequest, StageRequest};
 use crate::render::Templates;
@@ -352,7 +352,7 @@ pub fn demo(
         version: Some(ImageVersion::Tag(crate::values::Tag::parse(DEMO_TAG)?)),
         color: None,
     });
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &stage,
@@ -375,7 +375,7 @@ pub fn demo(
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} --dry-run {repo_arg}"
         ),
     );
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &promote,
@@ -391,7 +391,7 @@ pub fn demo(
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} {repo_arg}"
         ),
     );
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &promote,

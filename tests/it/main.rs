@@ -31,6 +31,7 @@ mod remote;
 mod repo;
 mod routing;
 mod schema;
+mod several;
 mod signing;
 mod statuses;
 mod tools;
