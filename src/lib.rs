@@ -7,7 +7,7 @@
 //!          │                                                  
 //!          ├────▶ workspace (the repository's layout on disk)
 //!          ├────▶ history ──▶ repo (git2, and the git program for remotes)
-//!          └────▶ forge (pull requests over HTTPS)
+//!          └────▶ forge (pull requests, commit statuses over HTTPS) ─▶ gate (pure)
 //! ```
 //!
 //! - `cli`: arguments, printing, exit codes; one file per subcommand.
