@@ -6,7 +6,7 @@
 //!
 //! Pure: the operations layer asks the forge and hands the reports in, newest commit first;
 //! this module touches no network, no git and no clock, and is tested with plain values.
-//! The release guard built on it is [`crate::release::require_statuses`].
+//! The release guard built on it is `require_statuses` in the `release` module.
 
 use std::fmt;
 
