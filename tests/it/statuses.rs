@@ -509,3 +509,58 @@ fn the_guard_is_evaluated_again_on_every_push_retry() {
         "nothing promoted"
     );
 }
+
+#[test]
+fn a_temporary_clone_and_a_release_branch_are_gated_too() {
+    let t = setup();
+    // --clone: the forge is the clone's origin, told by --forge and --forge-api-url.
+    let url = format!("file://{}", t.remote.display());
+    let forge = Forge::start(vec![gitea(&t.stage, &[(FLUX, "pending")])]);
+    let api = forge.url("/api/v1");
+    let r = t.s.greenlight_env(
+        t.s._tmp.path(),
+        &[
+            "--clone",
+            &url,
+            "promote",
+            "production",
+            "--require-status",
+            FLUX,
+            "--forge",
+            "gitea",
+            "--forge-api-url",
+            &api,
+            "--output",
+            "json",
+        ],
+        &[("GITEA_TOKEN", TOKEN)],
+    );
+    forge.check();
+    let report = json_of(&r.code(3));
+    assert_eq!(
+        report["error"]["refusals"][0]["statuses"][0]["state"],
+        "pending"
+    );
+
+    // --branch: the release branch starts from the current branch, whose statuses decide.
+    let forge = Forge::start(vec![gitea(&t.stage, &[(FLUX, "success")])]);
+    let r = t
+        .run(
+            "gitea",
+            &forge,
+            &[
+                "promote",
+                "production",
+                "--require-status",
+                FLUX,
+                "--branch",
+            ],
+        )
+        .ok();
+    forge.check();
+    assert_eq!(
+        json_of(&r)["branch"],
+        "refs/heads/greenlight/production/promote-green-1.5.0"
+    );
+    assert_eq!(t.live(), "blue", "the checkout's branch is left alone");
+}
