@@ -717,6 +717,7 @@ impl Checker<'_> {
     /// metadata, Service ports and the companions.
     fn workload(&mut self, v: &Values) {
         let top = |key: &str| KeyPath::keys(&[key]);
+        self.port_references(v);
         // Names greenlight gives its own volumes, mounts and ports.
         let mut volume_names = vec![TMP_VOLUME];
         let mut mount_paths = vec!["/tmp".to_owned()];
@@ -933,6 +934,65 @@ impl Checker<'_> {
                     key,
                     "it holds the checksum that rolls the pods when their configuration changes",
                 );
+            }
+        }
+    }
+
+    /// Ports referred to by name must exist: a probe's in the main container, a Service
+    /// port's `targetPort` in the pod. A name that names nothing sends traffic nowhere.
+    fn port_references(&mut self, v: &Values) {
+        let names_of = |c: Option<&Kube>| -> Vec<String> {
+            list(c.and_then(|c| c.get("ports")))
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let mut main = vec!["http".to_owned()];
+        main.extend(names_of(v.container.as_ref()));
+        let mut pod = main.clone();
+        for sidecar in &v.sidecars {
+            pod.extend(names_of(Some(sidecar)));
+        }
+        let check = |c: &mut Self, path: KeyPath, name: &str, known: &[String], what: &str| {
+            if !known.iter().any(|k| k == name) {
+                c.push_value(
+                    &path,
+                    format!("`{name}` names no port of {what}"),
+                    &format!("a port number, or one of {}", crate::suggest::list(known)),
+                    crate::suggest::closest(name, known).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+        };
+        for (field, probe) in [
+            ("readinessProbe", Some(&v.readiness_probe)),
+            ("livenessProbe", v.liveness_probe.as_ref()),
+            ("startupProbe", v.startup_probe.as_ref()),
+        ] {
+            let Some(p) = probe else { continue };
+            let block = KeyPath::keys(&[field]);
+            if let (Some(PortRef::Name(name)), Some(_)) = (&p.port, &p.path) {
+                check(self, block.key("port"), name, &main, "the main container");
+            }
+            for (key, handler) in [("httpGet", &p.http_get), ("tcpSocket", &p.tcp_socket)] {
+                if let Some(name) = handler.as_ref().and_then(|h| h.get("port")?.as_str()) {
+                    check(
+                        self,
+                        block.key(key).key("port"),
+                        name,
+                        &main,
+                        "the main container",
+                    );
+                }
+            }
+        }
+        if let Some(service) = &v.service {
+            for (i, port) in service.ports.iter().enumerate() {
+                if let Some(name) = port.get("targetPort").and_then(|t| t.as_str()) {
+                    let at = KeyPath::keys(&["service", "ports"])
+                        .child(Seg::Index(i))
+                        .key("targetPort");
+                    check(self, at, name, &pod, "the pod");
+                }
             }
         }
     }
