@@ -1,9 +1,5 @@
 //! Records the git commit greenlight is built from, for `greenlight --version`
-//! ("unknown" outside a git checkout, e.g. from a source tarball), and compiles the built-in
-//! templates' syntax trees into Rust (see `build/builtin_templates.rs`).
-
-#[path = "build/builtin_templates.rs"]
-mod builtin_templates;
+//! ("unknown" outside a git checkout, e.g. from a source tarball).
 
 use std::path::Path;
 use std::process::Command;
@@ -21,15 +17,6 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).to_owned();
-    builtin_templates::generate(
-        &manifest.join("templates"),
-        &out.join("builtin_templates.rs"),
-    );
-    println!("cargo:rerun-if-changed=templates");
-    println!("cargo:rerun-if-changed=build/builtin_templates.rs");
-
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
         .map(|s| !s.is_empty())

@@ -498,6 +498,23 @@ pub fn check_dns1035_label(s: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A port name (IANA service name, what Kubernetes requires of container and Service port
+/// names): lowercase letters, digits and `-`, at least one letter, no `--`, starting and
+/// ending with a letter or digit, at most 15 characters.
+pub fn check_port_name(s: &str) -> Result<(), Invalid> {
+    check_len(s, 15)?;
+    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)?;
+    if s.contains("--") {
+        return Err(Invalid::Malformed { reason: "has `--`" });
+    }
+    if !s.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err(Invalid::Malformed {
+            reason: "has no letter",
+        });
+    }
+    Ok(())
+}
+
 /// An `app` name: it names every resource (`<app>-preview` is a Service), so a DNS-1035
 /// label of at most [`MAX_APP_LEN`] characters. That also keeps file names free of `/`.
 pub fn check_app_name(s: &str) -> Result<(), Invalid> {
@@ -1057,6 +1074,16 @@ pub fn check_mount_path(s: &str) -> Result<(), Invalid> {
     }
     check_relative_path(rest.trim_end_matches('/'))
 }
+
+/// The rule of a port name.
+pub const PORT_NAME: Rule = Rule {
+    what: "port name",
+    check: check_port_name,
+    expected: "a port name: lowercase letters, digits and `-`, at least one letter, starting \
+               and ending with a letter or digit, no `--`, at most 15 characters (e.g. \
+               `metrics`, `grpc`)",
+    hint: no_hint,
+};
 
 /// The rule of a mount path.
 pub const MOUNT_PATH: Rule = Rule {

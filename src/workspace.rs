@@ -556,8 +556,10 @@ pub fn write_rendered(
             let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
             let mut f = fs::File::create(&temp).map_err(DiskTree::io(&temp))?;
             temps.push((temp.clone(), target, rel));
+            // Not fsync'ed (an fsync per file was most of a render that writes): the rename
+            // keeps a half-written file from ever being visible, and a file lost to a crash is
+            // re-rendered from the values, as git leaves work-tree files unsynced on checkout.
             f.write_all(bytes).map_err(DiskTree::io(&temp))?;
-            f.sync_all().map_err(DiskTree::io(&temp))?;
         }
         Ok(())
     })();

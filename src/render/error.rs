@@ -1,10 +1,43 @@
-//! The errors of rendering: template problems and output that fails its checks. Values are
-//! not checked here: `values::parse` is their one check. Each variant carries the data a caller needs to report it; the
-//! messages say what was wrong, where, and what to do.
+//! The errors of rendering: template problems and output that fails its checks (values are
+//! not checked here: `values::parse` is their one check). Each variant carries the data a caller needs to report it; the
+//! messages say what was wrong, where, and what to do. It also names where a template came
+//! from ([`TemplateSource`]), because that decides the hint. A leaf: it imports nothing else
+//! from `render`.
 
 use std::fmt;
 
-use super::templates::TemplateSource;
+/// Where a template's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemplateSource {
+    /// Built into greenlight.
+    Builtin,
+    /// From the managed repository's `templates/` folder.
+    Override,
+}
+
+impl TemplateSource {
+    /// What the user should do about an error in a template of this origin.
+    pub(crate) fn fix_hint(self) -> &'static str {
+        match self {
+            TemplateSource::Builtin => {
+                "hint: this is a built-in template; please report it as a greenlight bug"
+            }
+            TemplateSource::Override => {
+                "hint: fix the override in the repository's templates/ folder, or delete it to \
+                 use the built-in template"
+            }
+        }
+    }
+}
+
+impl fmt::Display for TemplateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TemplateSource::Builtin => "built-in",
+            TemplateSource::Override => "override from templates/",
+        })
+    }
+}
 
 /// Why rendering failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,34 +197,9 @@ fn did_you_mean(suggestion: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Flatten an error and its `source()` chain into one line of text, outermost first, so the
-/// real cause (often the innermost) is shown.
-pub(crate) fn flatten_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        cur = e.source();
-    }
-    parts.join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flatten_chain_shows_the_innermost_cause() {
-        let inner = tera::Error::msg("Variable `x` not found");
-        let outer = tera::Error::chain("Failed to render 'a.yaml.tera'", inner);
-        assert_eq!(
-            flatten_chain(&outer),
-            "Failed to render 'a.yaml.tera': Variable `x` not found"
-        );
-    }
 
     #[test]
     fn unknown_template_lists_known_names_and_suggests() {

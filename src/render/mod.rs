@@ -46,8 +46,8 @@ use std::collections::BTreeMap;
 
 use crate::values::{Color, Routing, Running, Values};
 
-pub use error::{OutputProblem, RenderError};
-pub use templates::{TemplateSource, Templates};
+pub use error::{OutputProblem, RenderError, TemplateSource};
+pub use templates::Templates;
 
 use check::Expect;
 
@@ -91,7 +91,7 @@ pub fn applies_now(file: &str, app: &str, live: Color) -> bool {
     if !is_listed(file) || file.ends_with(CONFIG_MAP_SUFFIX) {
         return false;
     }
-    match file.strip_suffix(DEPLOYMENT_SUFFIX) {
+    match COLOUR_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)) {
         Some(stem) => {
             stem.strip_prefix(app).and_then(|c| c.strip_prefix('-')) == Some(live.as_str())
         }
@@ -103,6 +103,10 @@ pub fn applies_now(file: &str, app: &str, live: Color) -> bool {
 pub fn deployment_file(app: &str, color: Color) -> String {
     format!("{app}-{color}{DEPLOYMENT_SUFFIX}")
 }
+
+/// How the files of one colour's own objects end (`<app>-<colour>.<kind>.yaml`): its
+/// Deployment and, under values `autoscaling` / `podDisruptionBudget`, its companions.
+const COLOUR_SUFFIXES: [&str; 3] = [DEPLOYMENT_SUFFIX, ".hpa.yaml", ".pdb.yaml"];
 
 /// How the file of a colour's Deployment ends (`<app>-<colour>.deployment.yaml`).
 const DEPLOYMENT_SUFFIX: &str = ".deployment.yaml";
@@ -253,6 +257,45 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
             section: section("config_map", &cm),
         });
     }
+    // Each running colour's HorizontalPodAutoscaler and PodDisruptionBudget, from what it
+    // runs; the ServiceAccounts the colours run as; the app's NetworkPolicy, from values.
+    let mut accounts = BTreeMap::new();
+    for color in Color::ALL {
+        let runs = running.of(color);
+        for (kind, c) in context::colour_companions(runs, color) {
+            let (template, object_kind) = match kind {
+                "hpa" => ("hpa.yaml.tera", "HorizontalPodAutoscaler"),
+                _ => ("pdb.yaml.tera", "PodDisruptionBudget"),
+            };
+            jobs.push(Job {
+                file: format!("{}.{kind}.yaml", c.name),
+                template,
+                expect: object(object_kind, c.name.clone()),
+                section: section("companion", &c),
+            });
+        }
+        if runs.color(color).version().is_some() {
+            if let Some(sa) = context::service_account(runs) {
+                accounts.insert(sa.name.clone(), sa);
+            }
+        }
+    }
+    for (name, sa) in accounts {
+        jobs.push(Job {
+            file: format!("{name}.serviceaccount.yaml"),
+            template: "serviceaccount.yaml.tera",
+            expect: object("ServiceAccount", name),
+            section: section("companion", &sa),
+        });
+    }
+    if let Some(np) = context::network_policy(values) {
+        jobs.push(Job {
+            file: format!("{app}.networkpolicy.yaml"),
+            template: "networkpolicy.yaml.tera",
+            expect: object("NetworkPolicy", np.name.clone()),
+            section: section("companion", &np),
+        });
+    }
 
     match values.routing {
         Routing::Service => {
@@ -352,14 +395,7 @@ fn render_one(
 ) -> Result<String, RenderError> {
     let mut ctx = base.clone();
     ctx.insert(job.section.0, &job.section.1);
-    let text = templates
-        .tera(job.template)
-        .render(job.template, &ctx)
-        .map_err(|e| RenderError::Template {
-            template: job.template.to_owned(),
-            origin: templates.source_of(job.template),
-            cause: error::flatten_chain(&e),
-        })?;
+    let text = templates.render(job.template, &ctx)?;
     check::check_file(&job.file, &text, &job.expect).map_err(|e| RenderError::TemplateOutput {
         template: job.template.to_owned(),
         origin: templates.source_of(job.template),

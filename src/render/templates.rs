@@ -1,11 +1,13 @@
 //! The template set: the built-in templates embedded from the project's `templates/` folder,
-//! optionally replaced one by one by a managed repository's overrides, parsed once by tera.
-//! It reads no files itself: the caller hands over the override texts.
+//! optionally replaced one by one by a managed repository's overrides, each parsed once by
+//! tera through its public API (`Tera::add_raw_template`), built-in and override alike, and
+//! rendered here so that every tera error leaves this module naming its template. It reads no
+//! files itself: the caller hands over the override texts.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::sync::OnceLock;
 
-use super::error::{flatten_chain, RenderError};
+use super::error::{RenderError, TemplateSource};
 use super::quote;
 
 /// The built-in templates, by name, embedded at compile time.
@@ -35,6 +37,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/flux-provider.yaml.tera"),
     ),
     (
+        "hpa.yaml.tera",
+        include_str!("../../templates/hpa.yaml.tera"),
+    ),
+    (
         "httproute.yaml.tera",
         include_str!("../../templates/httproute.yaml.tera"),
     ),
@@ -59,8 +65,20 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/kustomization.yaml.tera"),
     ),
     (
+        "networkpolicy.yaml.tera",
+        include_str!("../../templates/networkpolicy.yaml.tera"),
+    ),
+    (
+        "pdb.yaml.tera",
+        include_str!("../../templates/pdb.yaml.tera"),
+    ),
+    (
         "service.yaml.tera",
         include_str!("../../templates/service.yaml.tera"),
+    ),
+    (
+        "serviceaccount.yaml.tera",
+        include_str!("../../templates/serviceaccount.yaml.tera"),
     ),
 ];
 
@@ -72,50 +90,21 @@ const NAMES: &[&str] = &[
     "flux-alert.yaml.tera",
     "flux-kustomization.yaml.tera",
     "flux-provider.yaml.tera",
+    "hpa.yaml.tera",
     "httproute.yaml.tera",
     "ingress.yaml.tera",
     "istio-destinationrule.yaml.tera",
     "istio-gateway.yaml.tera",
     "istio-virtualservice.yaml.tera",
     "kustomization.yaml.tera",
+    "networkpolicy.yaml.tera",
+    "pdb.yaml.tera",
     "service.yaml.tera",
+    "serviceaccount.yaml.tera",
 ];
 
 /// Suffix on which tera autoescapes with the YAML quoting function.
 const AUTOESCAPE_SUFFIX: &str = ".yaml.tera";
-
-/// Where a template's text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TemplateSource {
-    /// Built into greenlight.
-    Builtin,
-    /// From the managed repository's `templates/` folder.
-    Override,
-}
-
-impl TemplateSource {
-    /// What the user should do about an error in a template of this origin.
-    pub(crate) fn fix_hint(self) -> &'static str {
-        match self {
-            TemplateSource::Builtin => {
-                "hint: this is a built-in template; please report it as a greenlight bug"
-            }
-            TemplateSource::Override => {
-                "hint: fix the override in the repository's templates/ folder, or delete it to \
-                 use the built-in template"
-            }
-        }
-    }
-}
-
-impl fmt::Display for TemplateSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TemplateSource::Builtin => "built-in",
-            TemplateSource::Override => "override from templates/",
-        })
-    }
-}
 
 /// A template set, reused for many renders. Each template is parsed by tera once, when it is
 /// first rendered: a command pays only for the templates its routing mode uses (parsing is
@@ -130,7 +119,11 @@ pub struct Templates {
 #[derive(Debug, Clone)]
 struct Slot {
     name: &'static str,
-    parsed: std::sync::OnceLock<tera::Tera>,
+    /// The built-in text, parsed on first use unless an override replaced it.
+    builtin: &'static str,
+    /// The parsed template, or why it does not parse. Set at once for an override, on first
+    /// use for a built-in template.
+    parsed: OnceLock<Result<tera::Tera, RenderError>>,
 }
 
 impl Templates {
@@ -139,9 +132,10 @@ impl Templates {
         Templates {
             slots: BUILTIN
                 .iter()
-                .map(|(name, _)| Slot {
+                .map(|(name, builtin)| Slot {
                     name,
-                    parsed: std::sync::OnceLock::new(),
+                    builtin,
+                    parsed: OnceLock::new(),
                 })
                 .collect(),
             overridden: BTreeSet::new(),
@@ -165,7 +159,7 @@ impl Templates {
         for slot in &mut templates.slots {
             if let Some(text) = overrides.get(slot.name) {
                 let tera = parse(slot.name, text, TemplateSource::Override)?;
-                slot.parsed = std::sync::OnceLock::from(tera);
+                slot.parsed = OnceLock::from(Ok(tera));
             }
         }
         templates.overridden = overrides.into_keys().collect();
@@ -192,72 +186,56 @@ impl Templates {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 
-    /// The tera instance holding template `name`, parsed on first use. Panics on a name that
-    /// is not in [`Templates::names`] (the renderer only uses known names) and on a built-in
-    /// template that does not parse (the unit tests parse every one).
+    /// Render template `name` with `context`. Errors name the template and whether it is
+    /// built in or an override, with tera's innermost cause. Panics on a name that is not in
+    /// [`Templates::names`]: the renderer only uses known names.
+    pub(crate) fn render(
+        &self,
+        name: &str,
+        context: &tera::Context,
+    ) -> Result<String, RenderError> {
+        self.load(name)?
+            .render(name, context)
+            .map_err(|e| RenderError::Template {
+                template: name.to_owned(),
+                origin: self.source_of(name),
+                cause: flatten_chain(&e),
+            })
+    }
+
+    /// The tera instance holding template `name`, for tests that inspect its syntax tree.
+    /// Panics like [`Templates::render`], and on a template that does not parse.
+    #[cfg(test)]
     pub(crate) fn tera(&self, name: &str) -> &tera::Tera {
+        self.load(name).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The tera instance holding template `name`, parsing a built-in template on first use
+    /// (from any thread: `render --all` shares one set). A built-in template that does not
+    /// parse is a [`RenderError::Template`] like a broken override, every time it is asked for.
+    fn load(&self, name: &str) -> Result<&tera::Tera, RenderError> {
         let slot = self
             .slots
             .iter()
             .find(|s| s.name == name)
             .unwrap_or_else(|| panic!("{name} is not a greenlight template"));
-        // Only built-in templates are left to initialise: overrides are parsed up front.
-        slot.parsed.get_or_init(|| prebuilt_tera(slot.name))
+        slot.parsed
+            .get_or_init(|| parse(slot.name, slot.builtin, TemplateSource::Builtin))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
-/// The syntax trees of the built-in templates, generated at build time by `build.rs` from
-/// the same files as [`BUILTIN`], so that no render parses them (`prebuilt_trees_are_what_tera_parses`
-/// checks they are identical to tera's own parse).
-#[allow(clippy::all, clippy::pedantic, unused_imports)]
-mod prebuilt {
-    use std::collections::HashMap;
-    use tera::ast::*;
-    include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
-}
-
-/// A tera instance with greenlight's filters and YAML autoescaping, and no template yet.
-fn new_tera() -> tera::Tera {
+/// A tera instance with greenlight's filters and YAML autoescaping, holding template `name`
+/// parsed from `text`. Built-in templates and overrides both come through here.
+fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![AUTOESCAPE_SUFFIX]);
     tera.set_escape_fn(quote::escape);
     tera.register_filter("q", quote::Q);
     tera.register_filter("qkey", quote::QKey);
-    tera
-}
-
-/// Built-in template `name` in its own tera instance, from its prebuilt syntax tree. The tree
-/// is what `tera::Template::new` would produce; build.rs refuses built-in templates with
-/// macros, blocks or `extends`, so those parts of the template stay empty.
-fn prebuilt_tera(name: &str) -> tera::Tera {
-    let ast = prebuilt::ast(name).unwrap_or_else(|| {
-        panic!("{name} has no prebuilt syntax tree (build.rs makes one per file)")
-    });
-    let mut tera = new_tera();
-    tera.templates.insert(
-        name.to_owned(),
-        tera::Template {
-            name: name.to_owned(),
-            path: None,
-            ast,
-            from_extend: false,
-            macros: Default::default(),
-            imported_macro_files: Vec::new(),
-            parent: None,
-            blocks: Default::default(),
-            parents: Vec::new(),
-            blocks_definitions: Default::default(),
-        },
-    );
-    tera.build_inheritance_chains()
-        .expect("a template without parents has an inheritance chain");
-    tera
-}
-
-/// Parse one template into its own tera instance with greenlight's filters and YAML
-/// autoescaping.
-fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
-    let mut tera = new_tera();
+    tera.register_filter("qtext", quote::QText);
+    tera.register_filter("yaml", quote::Yaml);
     tera.add_raw_template(name, text)
         .map_err(|e| RenderError::Template {
             template: name.to_owned(),
@@ -267,14 +245,24 @@ fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, R
     Ok(tera)
 }
 
+/// Flatten an error and its `source()` chain into one line of text, outermost first, so the
+/// real cause (often the innermost) is shown.
+fn flatten_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
 /// The known template name closest to `name`, if it is plausibly a typo of it.
 fn closest(name: &str) -> Option<String> {
-    NAMES
-        .iter()
-        .map(|known| (strsim::jaro_winkler(name, known), *known))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, known)| known.to_owned())
+    crate::suggest::closest(name, NAMES).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -290,28 +278,89 @@ mod tests {
     }
 
     #[test]
-    fn prebuilt_trees_are_what_tera_parses() {
-        for (name, text) in BUILTIN {
-            let parsed = tera::Template::new(name, None, text).unwrap();
-            assert_eq!(
-                prebuilt::ast(name).as_ref(),
-                Some(&parsed.ast),
-                "{name}: the tree build.rs generated differs from tera's parse"
-            );
-            assert!(parsed.macros.is_empty() && parsed.blocks.is_empty());
-            let tera = prebuilt_tera(name);
-            let template = tera.get_template(name).unwrap();
-            assert_eq!(template.parents, parsed.parents);
-            assert!(template.blocks_definitions.is_empty());
+    fn flatten_chain_shows_the_innermost_cause() {
+        let inner = tera::Error::msg("Variable `x` not found");
+        let outer = tera::Error::chain("Failed to render 'a.yaml.tera'", inner);
+        assert_eq!(
+            flatten_chain(&outer),
+            "Failed to render 'a.yaml.tera': Variable `x` not found"
+        );
+    }
+
+    /// Values that, between them, use every built-in template: all three routing modes, an
+    /// Istio Gateway, a preview Ingress, and both GitOps wiring files.
+    const COVERING_FIXTURES: &[(&str, &str)] = &[
+        (
+            "preview-ingress",
+            include_str!("../../fixtures/render/preview-ingress/values.yaml"),
+        ),
+        (
+            "istio-staged",
+            include_str!("../../fixtures/render/istio-staged/values.yaml"),
+        ),
+        (
+            "gateway-api-staged",
+            include_str!("../../fixtures/render/gateway-api-staged/values.yaml"),
+        ),
+        (
+            "gitops-wiring",
+            include_str!("../../fixtures/render/gitops-wiring/values.yaml"),
+        ),
+        (
+            "config-map-env",
+            include_str!("../../fixtures/render/config-map-env/values.yaml"),
+        ),
+        (
+            "notify-flux",
+            include_str!("../../fixtures/render/notify-flux/values.yaml"),
+        ),
+        (
+            "workload",
+            include_str!("../../fixtures/render/workload/values.yaml"),
+        ),
+    ];
+
+    #[test]
+    fn every_builtin_template_parses_on_first_use_and_renders() {
+        let templates = Templates::builtin();
+        assert!(
+            templates.slots.iter().all(|s| s.parsed.get().is_none()),
+            "nothing is parsed before it is used"
+        );
+        for (env, text) in COVERING_FIXTURES {
+            let values = crate::values::parse("values.yaml", text).unwrap();
+            let running = crate::values::Running::same(&values);
+            let files = super::super::render(&values, &running, env, &templates)
+                .unwrap_or_else(|e| panic!("{env}: {e}"));
+            assert!(files.values().all(|f| !f.is_empty()), "{env}");
         }
-        assert_eq!(prebuilt::ast("nope.yaml.tera"), None);
+        for slot in &templates.slots {
+            match slot.parsed.get() {
+                Some(Ok(tera)) => assert_eq!(
+                    tera.get_template_names().collect::<Vec<_>>(),
+                    [slot.name],
+                    "one template per tera instance"
+                ),
+                Some(Err(e)) => panic!("{e}"),
+                None => panic!("{} was not rendered by the covering fixtures", slot.name),
+            }
+        }
+    }
+
+    #[test]
+    fn a_builtin_template_that_does_not_parse_is_a_template_error() {
+        let err = parse("service.yaml.tera", "a: {{ b }", TemplateSource::Builtin).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`service.yaml.tera` (built-in)"), "{text}");
+        assert!(text.contains("1:"), "line number in {text}");
+        assert!(text.contains("report it as a greenlight bug"), "{text}");
     }
 
     #[test]
     fn builtin_templates_parse_and_report_builtin() {
         let t = Templates::builtin();
         for name in Templates::names() {
-            assert!(t.tera(name).get_template(name).is_ok());
+            assert!(t.load(name).is_ok(), "{name} parses");
             assert_eq!(t.source_of(name), TemplateSource::Builtin);
             assert!(Templates::builtin_text(name).is_some());
         }
@@ -327,7 +376,6 @@ mod tests {
         assert_eq!(t.source_of("service.yaml.tera"), TemplateSource::Override);
         assert_eq!(t.source_of("deployment.yaml.tera"), TemplateSource::Builtin);
         let out = t
-            .tera("service.yaml.tera")
             .render("service.yaml.tera", &tera::Context::new())
             .unwrap();
         assert_eq!(out, "kind: Service\n");
@@ -401,10 +449,7 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("app", "x\nkind: Secret");
         ctx.insert("port", &80);
-        let out = t
-            .tera("service.yaml.tera")
-            .render("service.yaml.tera", &ctx)
-            .unwrap();
+        let out = t.render("service.yaml.tera", &ctx).unwrap();
         assert_eq!(
             out,
             "name: \"x\\nkind: Secret\"\nport: 80\nkey: \"x\\nkind: Secret\"\n"

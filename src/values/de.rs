@@ -13,7 +13,7 @@ use saphyr_parser::ScalarStyle;
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
-use super::path::KeyPath;
+use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
 use super::tree::{Entry, Node, NodeKind, Pos};
 use crate::suggest::{closest as suggest, list};
@@ -408,6 +408,77 @@ impl NodeDe<'_, '_> {
         }
     }
 
+    /// This node as JSON, its plain scalars typed as YAML 1.2's core schema reads them. A plain
+    /// scalar that YAML 1.1 (what many Kubernetes tools read) would type differently, such as
+    /// `yes` or `0x1F` or `1_000`, is refused: quoted it is a string, unambiguously.
+    fn typed_json(&self) -> Result<serde_json::Value, DeError> {
+        use serde_json::Value as J;
+        fn child<'t, 'c>(parent: &NodeDe<'_, 'c>, node: &'t Node, seg: Seg) -> NodeDe<'t, 'c> {
+            NodeDe {
+                node,
+                path: parent.path.child(seg),
+                ctx: parent.ctx,
+            }
+        }
+        match &self.node.kind {
+            NodeKind::Mapping { entries, .. } => {
+                let mut map = serde_json::Map::new();
+                for e in entries {
+                    let value = child(self, &e.value, Seg::Key(e.key.clone())).typed_json()?;
+                    map.insert(e.key.clone(), value);
+                }
+                Ok(J::Object(map))
+            }
+            NodeKind::Sequence { items, .. } => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| child(self, item, Seg::Index(i)).typed_json())
+                .collect::<Result<Vec<_>, _>>()
+                .map(J::Array),
+            NodeKind::Scalar { value, style } if *style != ScalarStyle::Plain => {
+                Ok(J::String(value.clone()))
+            }
+            NodeKind::Scalar { value, .. } => {
+                if scalar::is_null(value) {
+                    return Ok(J::Null);
+                }
+                if let Some(b) = scalar::parse_bool(value) {
+                    return Ok(J::Bool(b));
+                }
+                if let Some(n) = scalar::parse_decimal(value) {
+                    if let Ok(n) = i64::try_from(n) {
+                        return Ok(J::from(n));
+                    }
+                }
+                if let Some(f) = scalar::parse_float(value).and_then(serde_json::Number::from_f64) {
+                    return Ok(J::Number(f));
+                }
+                match scalar::plain_kind(value) {
+                    PlainKind::String => Ok(J::String(value.clone())),
+                    kind => Err(DeError::Located(Box::new(Diagnostic {
+                        expected: Some(format!(
+                            "`{value}` quoted, for a string, or a YAML 1.2 {}",
+                            match kind {
+                                PlainKind::Bool => "boolean (`true` or `false`)",
+                                _ => "number (decimal digits)",
+                            }
+                        )),
+                        hint: Some(format!(
+                            "YAML 1.1 reads `{value}` as {}, YAML 1.2 as a string: quote it \
+                             (`\"{value}\"`) or write what you mean",
+                            kind.describe()
+                        )),
+                        ..self.at(
+                            DiagnosticKind::InvalidValue,
+                            &self.path,
+                            format!("`{value}` is ambiguous"),
+                        )
+                    }))),
+                }
+            }
+        }
+    }
+
     fn map_access<'s>(&'s self, entries: &'s [Entry], allowed: Option<&'s [&'s str]>) -> MapDe<'s> {
         MapDe {
             entries,
@@ -527,9 +598,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        if name == super::kube::KUBE_TOKEN {
+            // A block of Kubernetes fields: typed here, where the scalar styles are known.
+            if !matches!(self.node.kind, NodeKind::Mapping { .. }) {
+                return Err(self.wrong_type("a mapping of Kubernetes fields"));
+            }
+            let json = self.typed_json()?;
+            return visitor
+                .visit_str(&json.to_string())
+                .map_err(|e| self.locate(e));
+        }
         visitor.visit_newtype_struct(self)
     }
 

@@ -9,6 +9,7 @@
 mod de;
 mod diagnostic;
 mod edit;
+pub mod kube;
 pub mod model;
 mod names;
 pub mod notify;

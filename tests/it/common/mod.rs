@@ -16,6 +16,9 @@ use greenlight::render::{self, FileMap, Templates};
 
 /// Cases that must exist under `fixtures/render/`.
 pub const REQUIRED_CASES: &[&str] = &[
+    "config-map-env",
+    "config-map-mounted",
+    "config-released-apart",
     "digest",
     "full",
     "gateway-api-promoted",
@@ -38,6 +41,8 @@ pub const REQUIRED_CASES: &[&str] = &[
     "service-rolled-back",
     "service-scaled-down",
     "service-staged",
+    "workload",
+    "workload-gateway-api",
 ];
 
 /// `fixtures/render/` of this crate.
