@@ -89,11 +89,10 @@ fn a_failure_ends_the_wait_at_once() {
 #[test]
 fn a_timeout_is_a_refusal_with_its_own_message() {
     let t = setup();
-    // The interval is longer than the timeout: one look now, one at the deadline.
-    let forge = Forge::start(vec![
-        gitea(&t.stage, &[(FLUX, "pending")]),
-        gitea(&t.stage, &[]),
-    ]);
+    // The interval is longer than the timeout: one look now, one at the deadline (only one
+    // when the machine is so loaded that the first look ends after the deadline).
+    // Both looks find no status, so the message is the same either way.
+    let forge = Forge::start(vec![gitea(&t.stage, &[]), gitea(&t.stage, &[])]);
     let r = t.run(
         "gitea",
         &forge,
@@ -108,7 +107,7 @@ fn a_timeout_is_a_refusal_with_its_own_message() {
             "10s",
         ],
     );
-    forge.check();
+    forge.check_served(1..=2);
     let r = r.code(3);
     let report = json_of(&r);
     let message = report["error"]["messages"][0].as_str().unwrap();

@@ -177,6 +177,18 @@ impl Forge {
     }
 
     #[track_caller]
+    /// Every request served was the one scripted, and their number is within `served` (for a
+    /// test whose request count depends on the machine's speed, such as a timeout).
+    pub fn check_served(&self, served: std::ops::RangeInclusive<usize>) {
+        let failures = self.failures.lock().unwrap();
+        assert!(failures.is_empty(), "{failures:#?}");
+        let count = *self.served.lock().unwrap();
+        assert!(
+            served.contains(&count),
+            "requests served: {count}, expected {served:?}"
+        );
+    }
+
     pub fn check(&self) {
         let failures = self.failures.lock().unwrap();
         assert!(failures.is_empty(), "{failures:#?}");
