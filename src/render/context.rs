@@ -303,6 +303,9 @@ pub(crate) struct FluxCtx<'a> {
     source_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_namespace: Option<&'a str>,
+    /// Wait for the applied objects to be ready before reporting success: with a commit
+    /// status to post (`notify.commitStatus`), success must mean the staged colour runs.
+    wait: bool,
 }
 
 /// The `argocd` section: the Argo CD Application syncing the rendered folder.
@@ -320,6 +323,8 @@ pub(crate) struct ArgoCtx<'a> {
     cluster_name: Option<&'a str>,
     destination_namespace: &'a str,
     automated: bool,
+    /// The notification subscriptions of `notify`.
+    annotations: BTreeMap<String, String>,
 }
 
 /// The Flux section, or `None` when values has no `flux` block.
@@ -334,6 +339,10 @@ pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Option<FluxCtx<'a>> {
         source_kind: &flux.source_ref.kind,
         source_name: &flux.source_ref.name,
         source_namespace: flux.source_ref.namespace.as_deref(),
+        wait: values
+            .notify
+            .as_ref()
+            .is_some_and(|n| n.commit_status.is_some()),
     })
 }
 
@@ -352,6 +361,7 @@ pub(crate) fn argocd<'a>(values: &'a Values, env: &str) -> Option<ArgoCtx<'a>> {
         cluster_name: d.name.as_deref(),
         destination_namespace: &values.namespace,
         automated: argo.automated.unwrap_or(false),
+        annotations: super::notify::argocd_annotations(values),
     })
 }
 

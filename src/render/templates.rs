@@ -28,8 +28,16 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/deployment.yaml.tera"),
     ),
     (
+        "flux-alert.yaml.tera",
+        include_str!("../../templates/flux-alert.yaml.tera"),
+    ),
+    (
         "flux-kustomization.yaml.tera",
         include_str!("../../templates/flux-kustomization.yaml.tera"),
+    ),
+    (
+        "flux-provider.yaml.tera",
+        include_str!("../../templates/flux-provider.yaml.tera"),
     ),
     (
         "hpa.yaml.tera",
@@ -82,7 +90,9 @@ const NAMES: &[&str] = &[
     "argocd-application.yaml.tera",
     "configmap.yaml.tera",
     "deployment.yaml.tera",
+    "flux-alert.yaml.tera",
     "flux-kustomization.yaml.tera",
+    "flux-provider.yaml.tera",
     "hpa.yaml.tera",
     "httproute.yaml.tera",
     "ingress.yaml.tera",
@@ -333,6 +343,10 @@ mod tests {
         (
             "config-map-env",
             include_str!("../../fixtures/render/config-map-env/values.yaml"),
+        ),
+        (
+            "notify-flux",
+            include_str!("../../fixtures/render/notify-flux/values.yaml"),
         ),
         (
             "workload",

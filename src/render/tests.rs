@@ -74,6 +74,7 @@ fn minimal() -> Values {
         preview: None,
         flux: None,
         argocd: None,
+        notify: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),

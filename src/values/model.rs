@@ -108,6 +108,10 @@ pub struct Values {
     /// Render an Argo CD `Application` that syncs `rendered/<env>` (applied once by hand).
     #[serde(default)]
     pub argocd: Option<ArgoCd>,
+    /// How the cluster reports back (with `flux` or `argocd`): a chat hearing of every release
+    /// it applies, and the commit status `promote --require-status` and `wait` read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<super::notify::Notify>,
     /// Extra labels on every rendered resource and pod template.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -92,6 +92,7 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> V
     }
     c.routing(v);
     c.wiring(v, env);
+    c.notify(v, env);
     c.labels("labels", &v.labels);
     c.annotations("annotations", &v.annotations);
     let pod = &v.pod_security_context;
@@ -378,6 +379,142 @@ impl Checker<'_> {
                         "write `destination: { server: https://kubernetes.default.svc }`"
                             .to_owned(),
                     ),
+                );
+            }
+        }
+    }
+
+    /// The `notify` block: it wires the `flux` or `argocd` controller's notifications.
+    fn notify(&mut self, v: &Values, env: Option<&str>) {
+        let Some(notify) = &v.notify else {
+            return;
+        };
+        let at = |keys: &[&str]| KeyPath::keys(&[&["notify"], keys].concat());
+        if v.flux.is_none() && v.argocd.is_none() {
+            let path = at(&[]);
+            let pos = self.pos_of_key(&path);
+            self.push(
+                pos,
+                &path,
+                "`notify` has nothing to wire: it renders the notifications of the `flux` or \
+                 `argocd` block, and values have neither"
+                    .to_owned(),
+                "a `flux` or `argocd` block beside `notify`",
+                Some("add the block of the controller that applies this folder".to_owned()),
+            );
+        }
+        if let Some(chat) = &notify.chat {
+            let kind = at(&["chat", "type"]);
+            if v.flux.is_some() {
+                if FLUX_COMMIT_STATUS_TYPES.contains(&chat.kind.as_str()) {
+                    self.push_value(
+                        &kind,
+                        format!(
+                            "{} posts commit statuses, not chat messages",
+                            shown(&chat.kind)
+                        ),
+                        "a chat Provider type such as `slack`, `msteams` or `discord`",
+                        Some("move it to `notify.commitStatus`".to_owned()),
+                    );
+                } else if !FLUX_PROVIDER_TYPES.contains(&chat.kind.as_str()) {
+                    let hint = crate::suggest::did_you_mean(&chat.kind, FLUX_PROVIDER_TYPES);
+                    self.push_value(
+                        &kind,
+                        format!("{} is not a Flux Provider type", shown(&chat.kind)),
+                        "a Flux notification Provider type such as `slack`, `msteams`, \
+                         `discord`, `googlechat`, `matrix`, `telegram` or `generic`",
+                        hint,
+                    );
+                }
+            } else {
+                self.rule(&kind, &chat.kind, &NOTIFICATION_SERVICE, false);
+            }
+            for (key, value) in [("channel", &chat.channel), ("address", &chat.address)] {
+                if let Some(value) = value {
+                    self.rule(&at(&["chat", key]), value, &NOTIFICATION_TEXT, false);
+                }
+            }
+            if let Some(secret) = &chat.secret_ref {
+                self.rule(&at(&["chat", "secretRef"]), secret, &SUBDOMAIN, false);
+            }
+        }
+        if let Some(status) = &notify.commit_status {
+            self.rule(
+                &at(&["commitStatus", "address"]),
+                &status.address,
+                &REPOSITORY_URL,
+                false,
+            );
+            match &status.kind {
+                Some(kind) if !FLUX_COMMIT_STATUS_TYPES.contains(&kind.as_str()) => {
+                    let hint = crate::suggest::did_you_mean(kind, FLUX_COMMIT_STATUS_TYPES);
+                    self.push_value(
+                        &at(&["commitStatus", "type"]),
+                        format!("{} does not post commit statuses", shown(kind)),
+                        "one of `github`, `gitlab`, `gitea`, `bitbucket`, `bitbucketserver`, \
+                         `azuredevops`",
+                        hint,
+                    );
+                }
+                Some(_) => {}
+                None if check_repository_url(&status.address).is_ok()
+                    && status.forge().is_none() =>
+                {
+                    self.push_value(
+                        &at(&["commitStatus", "address"]),
+                        format!("cannot tell which forge hosts {}", shown(&status.address)),
+                        "github.com, gitlab.com, codeberg.org or a host named github.*, \
+                         gitlab.*, gitea.* or forgejo.*; or a `type`",
+                        Some("add `type: github` (or gitlab, gitea, ...)".to_owned()),
+                    );
+                }
+                None => {}
+            }
+            match &status.secret_ref {
+                Some(secret) => self.rule(
+                    &at(&["commitStatus", "secretRef"]),
+                    secret,
+                    &SUBDOMAIN,
+                    false,
+                ),
+                None if v.flux.is_some() => {
+                    let path = at(&["commitStatus"]);
+                    let pos = self.pos_of_key(&path);
+                    self.push(
+                        pos,
+                        &path,
+                        "`notify.commitStatus` names no `secretRef`: Flux posts commit \
+                         statuses with a token from a Secret"
+                            .to_owned(),
+                        "`secretRef`: the Secret in the Kustomization's namespace whose \
+                         `token` key holds a forge token allowed to write commit statuses",
+                        Some("add `secretRef: gitops-token`".to_owned()),
+                    );
+                }
+                None => {}
+            }
+            if let Some(context) = &status.context {
+                self.rule(
+                    &at(&["commitStatus", "context"]),
+                    context,
+                    &STATUS_CONTEXT,
+                    false,
+                );
+            }
+        }
+        // The Provider and Alert names add `-status` / `-chat` to `<app>-<env>`.
+        if let (Some(env), true) = (env, v.flux.is_some()) {
+            let longest = format!("{}-status", wiring_name(&v.app, env));
+            if check_wiring_name(&v.app, env).is_ok() && check_dns1123_subdomain(&longest).is_err()
+            {
+                let path = at(&[]);
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    format!("`{longest}`, the name of the Provider `notify` renders, is too long"),
+                    "`<app>-<environment>-status` of at most 253 characters",
+                    Some("use a shorter environment path".to_owned()),
                 );
             }
         }
@@ -717,6 +854,7 @@ impl Checker<'_> {
     /// metadata, Service ports and the companions.
     fn workload(&mut self, v: &Values) {
         let top = |key: &str| KeyPath::keys(&[key]);
+        self.port_references(v);
         // Names greenlight gives its own volumes, mounts and ports.
         let mut volume_names = vec![TMP_VOLUME];
         let mut mount_paths = vec!["/tmp".to_owned()];
@@ -933,6 +1071,65 @@ impl Checker<'_> {
                     key,
                     "it holds the checksum that rolls the pods when their configuration changes",
                 );
+            }
+        }
+    }
+
+    /// Ports referred to by name must exist: a probe's in the main container, a Service
+    /// port's `targetPort` in the pod. A name that names nothing sends traffic nowhere.
+    fn port_references(&mut self, v: &Values) {
+        let names_of = |c: Option<&Kube>| -> Vec<String> {
+            list(c.and_then(|c| c.get("ports")))
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let mut main = vec!["http".to_owned()];
+        main.extend(names_of(v.container.as_ref()));
+        let mut pod = main.clone();
+        for sidecar in &v.sidecars {
+            pod.extend(names_of(Some(sidecar)));
+        }
+        let check = |c: &mut Self, path: KeyPath, name: &str, known: &[String], what: &str| {
+            if !known.iter().any(|k| k == name) {
+                c.push_value(
+                    &path,
+                    format!("`{name}` names no port of {what}"),
+                    &format!("a port number, or one of {}", crate::suggest::list(known)),
+                    crate::suggest::closest(name, known).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+        };
+        for (field, probe) in [
+            ("readinessProbe", Some(&v.readiness_probe)),
+            ("livenessProbe", v.liveness_probe.as_ref()),
+            ("startupProbe", v.startup_probe.as_ref()),
+        ] {
+            let Some(p) = probe else { continue };
+            let block = KeyPath::keys(&[field]);
+            if let (Some(PortRef::Name(name)), Some(_)) = (&p.port, &p.path) {
+                check(self, block.key("port"), name, &main, "the main container");
+            }
+            for (key, handler) in [("httpGet", &p.http_get), ("tcpSocket", &p.tcp_socket)] {
+                if let Some(name) = handler.as_ref().and_then(|h| h.get("port")?.as_str()) {
+                    check(
+                        self,
+                        block.key(key).key("port"),
+                        name,
+                        &main,
+                        "the main container",
+                    );
+                }
+            }
+        }
+        if let Some(service) = &v.service {
+            for (i, port) in service.ports.iter().enumerate() {
+                if let Some(name) = port.get("targetPort").and_then(|t| t.as_str()) {
+                    let at = KeyPath::keys(&["service", "ports"])
+                        .child(Seg::Index(i))
+                        .key("targetPort");
+                    check(self, at, name, &pod, "the pod");
+                }
             }
         }
     }

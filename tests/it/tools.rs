@@ -160,6 +160,8 @@ fn custom_resources_validate_strictly_against_the_upstream_crds() {
                 ".httproute.yaml",
                 ".flux-kustomization.yaml",
                 ".argocd-application.yaml",
+                ".flux-provider.yaml",
+                ".flux-alert.yaml",
             ]
             .iter()
             .any(|s| name.ends_with(s))
@@ -205,6 +207,20 @@ fn the_crd_validator_rejects_unknown_fields_and_undocumented_versions() {
              metadata: {name: api, namespace: shop}\n\
              spec: {rules: [{backendRefs: [{name: api-blue, port: 80, weight: -1}]}]}\n",
             "weight",
+        ),
+        (
+            "alert-typo.yaml",
+            "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Alert\n\
+             metadata: {name: api-chat, namespace: flux-system}\n\
+             spec: {providerRef: {name: api-chat}, eventSources: [{kind: Kustomization, \
+             name: api, nmespace: x}]}\n",
+            "'nmespace' was unexpected",
+        ),
+        (
+            "provider-type.yaml",
+            "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\n\
+             metadata: {name: api-chat, namespace: flux-system}\nspec: {type: slak}\n",
+            "'slak' is not one of",
         ),
     ];
     for (file, text, needle) in cases {

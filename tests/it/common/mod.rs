@@ -5,6 +5,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod fake_forge;
 pub mod sandbox;
 pub mod servers;
 
@@ -33,6 +34,8 @@ pub const REQUIRED_CASES: &[&str] = &[
     "istio-scaled-down",
     "istio-staged",
     "minimal",
+    "notify-argocd",
+    "notify-flux",
     "preview-ingress",
     "service-promoted",
     "service-rolled-back",
