@@ -5,10 +5,12 @@
 //! its `extract.py`): types, required fields and unknown fields, each problem located under
 //! its block. Which fields greenlight owns is the caller's rule (`validate`), not the schema's.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::path::Seg;
@@ -420,6 +422,22 @@ pub(crate) struct SchemaProblem {
     pub hint: Option<String>,
 }
 
+/// The embedded definitions by name, each still JSON text: a validator parses only those
+/// its type reaches (parsing the whole document was most of a one-environment render).
+fn raw_definitions() -> &'static BTreeMap<&'static str, &'static RawValue> {
+    #[derive(Deserialize)]
+    struct Document {
+        #[serde(rename = "$defs", borrow)]
+        defs: BTreeMap<&'static str, &'static RawValue>,
+    }
+    static RAW: OnceLock<BTreeMap<&'static str, &'static RawValue>> = OnceLock::new();
+    RAW.get_or_init(|| {
+        serde_json::from_str::<Document>(DEFINITIONS)
+            .expect("the embedded schema is JSON")
+            .defs
+    })
+}
+
 fn definitions() -> &'static Value {
     static DEFS: OnceLock<Value> = OnceLock::new();
     DEFS.get_or_init(|| serde_json::from_str(DEFINITIONS).expect("the embedded schema is JSON"))
@@ -428,13 +446,53 @@ fn definitions() -> &'static Value {
 fn validator(kind: KubeType) -> &'static jsonschema::Validator {
     static VALIDATORS: [OnceLock<jsonschema::Validator>; 7] = [const { OnceLock::new() }; 7];
     VALIDATORS[kind.index()].get_or_init(|| {
-        let mut schema = definitions().clone();
-        schema["$ref"] = Value::String(format!("#/$defs/{}", kind.definition()));
         jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&schema)
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(&schema_of(kind))
             .expect("the embedded schema compiles")
     })
+}
+
+/// The schema of `kind` alone: a `$ref` to its definition and the definitions it reaches, so
+/// that compiling it copies and checks only those (a Probe reaches 7 of the 135).
+fn schema_of(kind: KubeType) -> Value {
+    let mut defs = Map::new();
+    let mut todo = vec![kind.definition().to_owned()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let raw = raw_definitions()
+            .get(name.as_str())
+            .expect("every $ref names an embedded definition");
+        let def: Value = serde_json::from_str(raw.get()).expect("the embedded schema is JSON");
+        let mut reached = Vec::new();
+        refs(&def, &mut reached);
+        todo.extend(reached.into_iter().map(str::to_owned));
+        defs.insert(name, def);
+    }
+    serde_json::json!({
+        "$ref": format!("#/$defs/{}", kind.definition()),
+        "$defs": defs,
+    })
+}
+
+/// The definitions `schema` refers to (`"$ref": "#/$defs/NAME"`), added to `out`.
+fn refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(target)) => {
+                        out.extend(target.strip_prefix("#/$defs/"));
+                    }
+                    _ => refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
 }
 
 /// The fields of Kubernetes definition `name`, sorted.
@@ -689,6 +747,41 @@ mod tests {
             assert_eq!(check(kind, &minimal, &[]), [], "{kind:?}");
             assert!(!fields(kind).is_empty(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn each_type_compiles_from_the_definitions_it_reaches_and_no_more() {
+        let all = definitions()["$defs"].as_object().unwrap();
+        for kind in KubeType::ALL {
+            let schema = schema_of(kind);
+            let defs = schema["$defs"].as_object().unwrap();
+            let mut reached = Vec::new();
+            refs(&schema, &mut reached);
+            for name in &reached {
+                assert!(
+                    defs.contains_key(*name),
+                    "{kind:?} reaches {name}, not copied"
+                );
+            }
+            for (name, def) in defs {
+                assert_eq!(def, &all[name], "{kind:?}: {name} copied as it is");
+            }
+            assert!(
+                defs.len() < all.len(),
+                "{kind:?} copies only what it reaches"
+            );
+        }
+        // A nested reference is followed: a Probe's httpGet is checked inside its definition.
+        let problems = check(
+            KubeType::Probe,
+            &json!({"httpGet": {"port": 8080, "pth": "/"}}),
+            &[],
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].path,
+            [Seg::Key("httpGet".into()), Seg::Key("pth".into())]
+        );
     }
 
     #[test]

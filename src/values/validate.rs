@@ -761,12 +761,16 @@ impl Checker<'_> {
                 probe.insert(key.to_owned(), serde_json::Value::Object(h.0.clone()));
             }
         }
-        self.schema(
-            &block,
-            KubeType::Probe,
-            &serde_json::Value::Object(probe),
-            &[],
-        );
+        // The shorthand (`path`, `port`) is checked above; only a Kubernetes handler needs the
+        // schema (an empty Probe is valid, and compiling its schema is most of a render).
+        if !probe.is_empty() {
+            self.schema(
+                &block,
+                KubeType::Probe,
+                &serde_json::Value::Object(probe),
+                &[],
+            );
+        }
         for (key, value, min) in [
             ("initialDelaySeconds", p.initial_delay_seconds, 0),
             ("periodSeconds", p.period_seconds, 1),
