@@ -198,6 +198,13 @@ pub trait Snapshot {
         let _ = path;
         Ok(None)
     }
+    /// Gets ready to read, in as few steps as the snapshot allows, the files `files`, the
+    /// files directly in the folders `dirs` and everything below the folders `trees`: a
+    /// partial clone fetches them. Reading works without it, only slower.
+    fn prefetch(&self, files: &[&str], dirs: &[&str], trees: &[&str]) -> anyhow::Result<()> {
+        let _ = (files, dirs, trees);
+        Ok(())
+    }
 }
 
 /// A working directory on disk.
@@ -399,6 +406,15 @@ pub fn discover(snapshot: &dyn Snapshot) -> anyhow::Result<Vec<String>> {
 /// or every environment when `all` is set or no name is given and `default_all` holds.
 pub fn select(snapshot: &dyn Snapshot, names: &[String], all: bool) -> anyhow::Result<Vec<String>> {
     if !all && !names.is_empty() {
+        // What commands on named environments read: their folders and the templates.
+        let dirs: Vec<String> = names
+            .iter()
+            .filter(|n| check_env_name(n).is_ok())
+            .flat_map(|n| [format!("{ENVIRONMENTS_DIR}/{n}"), rendered_dir(n)])
+            .chain([TEMPLATES_DIR.to_owned()])
+            .collect();
+        let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+        snapshot.prefetch(&[], &dirs, &[])?;
         // A named environment is usually there: confirm it with one lookup instead of
         // walking every environment (O(repository) per command). The walk still runs for
         // an unknown name, to suggest the closest known one.
@@ -420,6 +436,10 @@ fn select_by_walk(
     names: &[String],
     all: bool,
 ) -> anyhow::Result<Vec<String>> {
+    if all || names.is_empty() {
+        // Every environment will be read.
+        snapshot.prefetch(&[], &[], &[ENVIRONMENTS_DIR, RENDERED_DIR, TEMPLATES_DIR])?;
+    }
     let known = discover(snapshot)?;
     if all || names.is_empty() {
         if known.is_empty() {

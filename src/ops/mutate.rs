@@ -91,7 +91,7 @@ pub(super) fn plan(
     }
     workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
-    let state = history::scan_history(repo, tip, env)?.state;
+    let state = history::guard_state(repo, tip, env, action)?;
     let v = &loaded.values;
     let config = values::config_of(&loaded.current);
     let decision = match command {

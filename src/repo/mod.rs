@@ -9,8 +9,9 @@
 //! `read` reads commits and trees, `commit` builds and writes commits, `land` moves branches
 //! (compare-and-swap, fast-forward) and brings the checkout along, `worktree` writes checkout
 //! files and the index, `pending` records an interrupted checkout update, `transport` talks
-//! to remotes through the git program, `sign` signs commits, `identity` reads who commits,
-//! and `path` holds repository paths to the one path rule.
+//! to remotes through the git program, `objects` fetches what a partial or shallow clone
+//! lacks when it is read, `sign` signs commits, `identity` reads who commits, and `path`
+//! holds repository paths to the one path rule.
 //!
 //! Repositories are opened the way git opens them, honouring git's environment
 //! (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM`, `GIT_CEILING_DIRECTORIES`, `GIT_INDEX_FILE`,
@@ -20,6 +21,7 @@ mod commit;
 mod error;
 mod identity;
 mod land;
+mod objects;
 mod path;
 mod pending;
 mod read;
@@ -36,6 +38,7 @@ use git2::{FileMode, ObjectType, Repository, RepositoryOpenFlags};
 pub use error::RepoError;
 pub use git2::Oid;
 pub use identity::{parse_git_date, GitTime, Identity, Person};
+pub use objects::Want;
 pub use remote_url::RemoteUrl;
 
 use pending::PendingCheckout;
@@ -49,6 +52,8 @@ pub fn short(id: &str) -> String {
 /// An open git repository (bare or with a checkout).
 pub struct Repo {
     inner: Repository,
+    /// The remote a partial clone fetches the objects it lacks from (see `objects`).
+    promisor: Option<String>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -198,7 +203,10 @@ impl Repo {
             .map(|v| std::env::split_paths(&v).collect())
             .unwrap_or_default();
         match Repository::open_ext(path, flags, &ceilings) {
-            Ok(inner) => Ok(Repo { inner }),
+            Ok(inner) => Ok(Repo {
+                promisor: objects::promisor_remote(&inner),
+                inner,
+            }),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Err(RepoError::NotARepository {
                 path: path.to_path_buf(),
             }),

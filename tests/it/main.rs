@@ -32,6 +32,7 @@ mod remote;
 mod repo;
 mod routing;
 mod schema;
+mod shallow_clone;
 mod signing;
 mod tools;
 mod values;
