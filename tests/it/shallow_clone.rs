@@ -324,3 +324,52 @@ fn a_shallow_checkout_fetches_history_from_its_remote_or_says_it_cannot() {
         std::fs::read_to_string(shallow.join("environments/production/values.yaml")).unwrap();
     assert!(values.contains("liveColor: green"), "{values}");
 }
+
+#[test]
+fn read_commands_fetch_a_whole_fleet_in_a_few_requests() {
+    let r = Remote::new(true);
+    // Six more environments on the remote, so reading file by file would take dozens of
+    // requests.
+    let checkout = r.s._tmp.path().join("dev");
+    r.s.git_in(
+        r.s._tmp.path(),
+        &["clone", "-q", &r.url(), checkout.to_str().unwrap()],
+    );
+    for i in 0..6 {
+        let dir = checkout.join(format!("environments/team{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
+    }
+    r.s.greenlight_in(&checkout, &["render", "--all"], None)
+        .ok();
+    r.s.git_in(&checkout, &["add", "-A"]);
+    r.s.git_in(&checkout, &["commit", "-q", "-m", "six teams"]);
+    r.s.git_in(&checkout, &["push", "-q", "origin", "main"]);
+
+    let verify = r
+        .greenlight(&["verify", "--repo", &r.url()], T0 + 100_000)
+        .ok();
+    assert!(
+        verify.stdout.contains("7 environments"),
+        "{}",
+        verify.stdout
+    );
+    let fetches = |calls: &str| calls.lines().filter(|l| l.contains("--stdin")).count();
+    let calls = r.git_calls();
+    assert!(
+        fetches(&calls) <= 3,
+        "fetched in too many requests:\n{calls}"
+    );
+
+    std::fs::remove_file(&r.log).unwrap();
+    let status = r
+        .greenlight(&["status", "--repo", &r.url()], T0 + 100_000)
+        .ok();
+    assert!(status.stdout.contains("team5"), "{}", status.stdout);
+    assert!(status.stdout.contains("production"), "{}", status.stdout);
+    let calls = r.git_calls();
+    assert!(
+        fetches(&calls) <= 3,
+        "fetched in too many requests:\n{calls}"
+    );
+}
