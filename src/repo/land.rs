@@ -114,7 +114,10 @@ impl Repo {
             return Err(RepoError::IndexLocked { path: lock });
         }
         let borrowed = planned.borrowed();
-        let dirty = worktree::dirty_paths(workdir, &self.index()?, &borrowed)?;
+        let dirty = match super::index_file::IndexFile::read(&self.git_dir().join("index"))? {
+            Some(index) => worktree::dirty_paths(workdir, &index, &borrowed)?,
+            None => worktree::dirty_paths(workdir, &self.index()?, &borrowed)?,
+        };
         if dirty.is_empty() {
             Ok(())
         } else {

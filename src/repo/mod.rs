@@ -20,6 +20,7 @@
 mod commit;
 mod error;
 mod identity;
+mod index_file;
 mod land;
 mod objects;
 mod path;

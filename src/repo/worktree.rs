@@ -9,7 +9,35 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Index, IndexEntry, IndexTime, ObjectType, Oid};
 
+use super::index_file::{IndexFile, NewEntry};
 use super::RepoError;
+
+/// What the dirty check needs from an index: greenlight's own reader ([`IndexFile`]) where
+/// the index format allows, libgit2's otherwise.
+pub(crate) trait IndexLookup {
+    /// The blob staged for `path` (stage 0), if any.
+    fn stage0(&self, path: &str) -> Option<Oid>;
+    /// Whether `path` has conflict entries.
+    fn conflicted(&self, path: &str) -> bool;
+}
+
+impl IndexLookup for IndexFile {
+    fn stage0(&self, path: &str) -> Option<Oid> {
+        IndexFile::stage0(self, path)
+    }
+    fn conflicted(&self, path: &str) -> bool {
+        IndexFile::conflicted(self, path)
+    }
+}
+
+impl IndexLookup for Index {
+    fn stage0(&self, path: &str) -> Option<Oid> {
+        self.get_path(Path::new(path), 0).map(|entry| entry.id)
+    }
+    fn conflicted(&self, path: &str) -> bool {
+        (1..=3).any(|stage| self.get_path(Path::new(path), stage).is_some())
+    }
+}
 
 /// One path of a change, as the checkout sees it.
 pub(crate) struct PathChange<'a> {
@@ -25,7 +53,7 @@ pub(crate) struct PathChange<'a> {
 /// version nor the version about to be written (so writing would lose it), sorted.
 pub(crate) fn dirty_paths(
     workdir: &Path,
-    index: &Index,
+    index: &dyn IndexLookup,
     changes: &[PathChange<'_>],
 ) -> Result<Vec<String>, RepoError> {
     let mut dirty = Vec::new();
@@ -33,8 +61,8 @@ pub(crate) fn dirty_paths(
         let target = change.new.map(|(_, id, _)| id);
         let acceptable = |state: Option<Oid>| state == change.head || state == target;
         let rel = Path::new(change.path);
-        let conflicted = (1..=3).any(|stage| index.get_path(rel, stage).is_some());
-        let staged = index.get_path(rel, 0).map(|entry| entry.id);
+        let conflicted = index.conflicted(change.path);
+        let staged = index.stage0(change.path);
         let clean = !conflicted
             && acceptable(staged)
             && match checkout_state(&workdir.join(rel))? {
@@ -143,7 +171,7 @@ pub(crate) fn apply(
             return Err(e);
         }
     };
-    let prepared = lock.copy_of_index().and_then(|index| {
+    let prepared = lock.current().and_then(|index| {
         commit_point()?;
         Ok(index)
     });
@@ -161,15 +189,14 @@ pub(crate) fn apply(
         for (tmp, full) in staged.files.drain(..) {
             fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
         }
+        let mut entries = Vec::with_capacity(changes.len());
         for change in changes {
             let full = workdir.join(change.path);
             match change.new {
                 Some((_, id, mode)) => {
                     let meta =
                         fs::symlink_metadata(&full).map_err(RepoError::io("inspect", &full))?;
-                    index
-                        .add(&index_entry(change.path, id, mode, &meta))
-                        .map_err(RepoError::git("update the index"))?;
+                    entries.push((change.path, Some((id, mode, meta))));
                 }
                 None => {
                     match fs::remove_file(&full) {
@@ -178,12 +205,11 @@ pub(crate) fn apply(
                         Err(e) => return Err(RepoError::io("delete", &full)(e)),
                     }
                     remove_empty_parents(workdir, change.path);
-                    // Not there (an untracked path): nothing to remove.
-                    let _ = index.remove_path(Path::new(change.path));
+                    entries.push((change.path, None));
                 }
             }
         }
-        lock.fill(&mut index)
+        lock.fill(&mut index, &entries)
     })();
     match finished {
         Ok(()) => lock.commit(),
@@ -194,6 +220,17 @@ pub(crate) fn apply(
         }
     }
 }
+
+/// The index being prepared under the lock.
+enum Draft {
+    /// Read by greenlight; the new one is written straight into the lock.
+    File(IndexFile),
+    /// A copy opened by libgit2 (index formats [`IndexFile`] leaves to it).
+    Git(Index),
+}
+
+/// A path of the new index: its blob, mode and checkout file metadata, or `None` (removed).
+type IndexChange<'a> = (&'a str, Option<(Oid, FileMode, fs::Metadata)>);
 
 /// The folder inside the git directory where greenlight writes its temporary files.
 pub(crate) const SCRATCH_DIR: &str = "greenlight-tmp";
@@ -230,21 +267,56 @@ impl IndexLock {
         })
     }
 
-    /// A copy of the current index, to edit (nobody can change it while the lock is held).
-    fn copy_of_index(&self) -> Result<Index, RepoError> {
+    /// The current index, to edit (nobody can change it while the lock is held): read by
+    /// [`IndexFile`] when its format allows, else a copy opened by libgit2.
+    fn current(&self) -> Result<Draft, RepoError> {
+        if let Some(file) = IndexFile::read(&self.index)? {
+            return Ok(Draft::File(file));
+        }
         let _ = fs::remove_file(&self.draft);
         match fs::copy(&self.index, &self.draft) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(RepoError::io("copy", &self.index)(e)),
         }
-        Index::open(&self.draft).map_err(RepoError::git("read the index"))
+        Index::open(&self.draft)
+            .map(Draft::Git)
+            .map_err(RepoError::git("read the index"))
     }
 
-    /// Writes `index` and puts it into the lock, ready to replace the index.
-    fn fill(&self, index: &mut Index) -> Result<(), RepoError> {
-        index.write().map_err(RepoError::git("write the index"))?;
-        fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
+    /// Writes the index with `entries` (a path and its new blob, mode and checkout file
+    /// metadata, or `None` to remove it) into the lock, ready to replace the index.
+    fn fill(&self, index: &mut Draft, entries: &[IndexChange<'_>]) -> Result<(), RepoError> {
+        match index {
+            Draft::File(file) => {
+                let updates: Vec<(&str, Option<NewEntry>)> = entries
+                    .iter()
+                    .map(|(path, new)| {
+                        let entry = new
+                            .as_ref()
+                            .map(|(id, mode, meta)| NewEntry::new(*id, u32::from(*mode), meta));
+                        (*path, entry)
+                    })
+                    .collect();
+                fs::write(&self.lock, file.updated(&updates))
+                    .map_err(RepoError::io("write", &self.lock))
+            }
+            Draft::Git(index) => {
+                for (path, new) in entries {
+                    match new {
+                        Some((id, mode, meta)) => index
+                            .add(&index_entry(path, *id, *mode, meta))
+                            .map_err(RepoError::git("update the index"))?,
+                        // Not there (an untracked path): nothing to remove.
+                        None => {
+                            let _ = index.remove_path(Path::new(path));
+                        }
+                    }
+                }
+                index.write().map_err(RepoError::git("write the index"))?;
+                fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
+            }
+        }
     }
 
     /// Replaces the index with the lock's content, releasing the lock.
@@ -338,8 +410,10 @@ fn write_new_file(tmp: &PathBuf, bytes: &[u8], executable: bool) -> Result<(), R
     #[cfg(not(unix))]
     let _ = executable;
     let mut file = options.open(tmp).map_err(RepoError::io("create", tmp))?;
-    file.write_all(bytes).map_err(RepoError::io("write", tmp))?;
-    file.sync_all().map_err(RepoError::io("flush", tmp))
+    // Not fsync'ed, as git leaves checkout files on checkout: the rename keeps a half-written
+    // file from ever being visible, a killed process loses nothing the kernel holds, and an
+    // fsync waits for the whole file system journal (tens of milliseconds on a busy disk).
+    file.write_all(bytes).map_err(RepoError::io("write", tmp))
 }
 
 /// Remove the directories between `rel`'s parent and the checkout root that are now empty.
