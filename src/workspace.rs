@@ -550,18 +550,23 @@ pub struct WriteReport {
 }
 
 /// Writes the rendered files of `env` into `<root>/rendered/<env>/` atomically: every new
-/// file is first written to a temporary file in the same folder, and only when all of them
-/// are written are they renamed into place. A failure leaves the old files intact. Stale
-/// manifests greenlight wrote in that folder (not in sub-folders) are removed afterwards; a
-/// manifest it did not write is never deleted, only reported.
+/// file is first written to a temporary file, and only when all of them are written are they
+/// renamed into place, so a reader (or a kill) sees each file old or new, never half-written.
+/// Temporary files go to `scratch` when given and on the same file system (a folder git does
+/// not show, such as one inside `.git`, so a killed run leaves nothing in the checkout), else
+/// beside the files. A failure leaves the old files intact. Stale manifests greenlight wrote
+/// in that folder (not in sub-folders) are removed afterwards; a manifest it did not write is
+/// never deleted, only reported.
 pub fn write_rendered(
     root: &Path,
     env: &str,
     files: &BTreeMap<String, Vec<u8>>,
+    scratch: Option<&Path>,
 ) -> Result<WriteReport> {
     check_inside(root, env)?;
     let dir = root.join(RENDERED_DIR).join(env);
     fs::create_dir_all(&dir).map_err(DiskTree::io(&dir))?;
+    let scratch = scratch.filter(|s| same_file_system(s, &dir));
     let mut report = WriteReport::default();
     let mut temps: Vec<(PathBuf, PathBuf, String)> = Vec::new();
     let result = (|| {
@@ -573,7 +578,7 @@ pub fn write_rendered(
                 report.unchanged.push(rel);
                 continue;
             }
-            let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+            let temp = temporary_file(&dir, name, scratch);
             let mut f = fs::File::create(&temp).map_err(DiskTree::io(&temp))?;
             temps.push((temp.clone(), target, rel));
             // Not fsync'ed (an fsync per file was most of a render that writes): the rename
@@ -612,9 +617,42 @@ pub fn write_rendered(
     Ok(report)
 }
 
-/// Writes `bytes` to `rel` (repository-relative) under `root` through a temporary file beside
-/// it and a rename, so the file is always its old or its new content.
-pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+/// A new temporary file's path for `name` of `dir`: in `scratch` (known to be on the same
+/// file system) with a name unique in this process, else beside the file.
+fn temporary_file(dir: &Path, name: &str, scratch: Option<&Path>) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    match scratch {
+        Some(scratch) => {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            scratch.join(format!("render-{}-{n}.tmp", std::process::id()))
+        }
+        None => dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id())),
+    }
+}
+
+/// Whether `scratch` exists (or can be created) on the file system of `dir`, so a rename from
+/// one to the other works.
+fn same_file_system(scratch: &Path, dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        fs::create_dir_all(scratch).is_ok()
+            && matches!(
+                (fs::metadata(scratch), fs::metadata(dir)),
+                (Ok(a), Ok(b)) if a.dev() == b.dev()
+            )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (scratch, dir);
+        false
+    }
+}
+
+/// Writes `bytes` to `rel` (repository-relative) under `root` through a temporary file (in
+/// `scratch`, as for [`write_rendered`], or beside it) and a rename, so the file is always
+/// its old or its new content.
+pub fn write_file(root: &Path, rel: &str, bytes: &[u8], scratch: Option<&Path>) -> Result<()> {
     let target = root.join(rel);
     let dir = target.parent().expect("a repository path has a folder");
     fs::create_dir_all(dir).map_err(DiskTree::io(dir))?;
@@ -622,7 +660,7 @@ pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
         .file_name()
         .expect("a repository path names a file")
         .to_string_lossy();
-    let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+    let temp = temporary_file(dir, &name, scratch.filter(|s| same_file_system(s, dir)));
     let written = fs::write(&temp, bytes)
         .map_err(DiskTree::io(&temp))
         .and_then(|()| fs::rename(&temp, &target).map_err(DiskTree::io(&target)));
@@ -802,7 +840,7 @@ mod tests {
         let mut files = BTreeMap::new();
         files.insert("a.yaml".to_owned(), b"a: 1\n".to_vec());
         files.insert("same.yaml".to_owned(), b"same".to_vec());
-        let r = write_rendered(d.path(), "staging", &files).unwrap();
+        let r = write_rendered(d.path(), "staging", &files, None).unwrap();
         assert_eq!(r.written, ["rendered/staging/a.yaml"]);
         assert_eq!(r.unchanged, ["rendered/staging/same.yaml"]);
         assert_eq!(r.removed, ["rendered/staging/old.yaml"]);
@@ -867,7 +905,7 @@ mod tests {
         let mut files = BTreeMap::new();
         files.insert("a.yaml".to_owned(), b"new a".to_vec());
         files.insert("b.yaml".to_owned(), b"new b".to_vec());
-        let err = write_rendered(d.path(), "staging", &files).unwrap_err();
+        let err = write_rendered(d.path(), "staging", &files, None).unwrap_err();
         assert!(matches!(err, WorkspaceError::Io { .. }), "{err}");
         assert_eq!(fs::read_to_string(dir.join("a.yaml")).unwrap(), "old a");
         assert!(!dir.join("b.yaml").exists());

@@ -252,6 +252,16 @@ impl Repo {
         self.inner.path()
     }
 
+    /// The folder inside the git directory where greenlight keeps temporary files (git
+    /// never shows them), created if needed, with what killed runs left there more than an
+    /// hour ago removed.
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        let dir = self.git_dir().join(worktree::SCRATCH_DIR);
+        let _ = std::fs::create_dir_all(&dir);
+        worktree::sweep_stale(&dir, "render-");
+        dir
+    }
+
     pub(crate) fn git(&self) -> &Repository {
         &self.inner
     }
