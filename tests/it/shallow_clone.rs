@@ -373,3 +373,66 @@ fn read_commands_fetch_a_whole_fleet_in_a_few_requests() {
         "fetched in too many requests:\n{calls}"
     );
 }
+
+#[test]
+fn racing_pipelines_on_partial_clones_land_one_promotion() {
+    // Four runs of the same promote job, each in its own partial, shallow clone: one lands;
+    // the others are rejected, fetch the new tip (partially), compute again with every guard
+    // (reading history through the fetched commits) and find their work done.
+    let r = Remote::new(false);
+    let before: usize =
+        r.s.git_in(&r.remote, &["rev-list", "--count", "main"])
+            .trim()
+            .parse()
+            .unwrap();
+    let git = r.git.to_str().unwrap().to_owned();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = std::process::Command::new(crate::common::sandbox::bin());
+            r.s.env(&mut cmd);
+            let date = format!("@{} +0000", T0 + 100_000 + i);
+            cmd.env("GIT_COMMITTER_DATE", &date)
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GREENLIGHT_GIT", &git)
+                .env("GREENLIGHT_RETRY_BASE_MS", "10")
+                .current_dir(r.s._tmp.path())
+                .args([
+                    "promote",
+                    "production",
+                    "--expect-live",
+                    "blue",
+                    "--expect-tag",
+                    "1.5.0",
+                    "--push-retries",
+                    "5",
+                    "--clone",
+                    &r.url(),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "{runs:?}");
+    }
+    let done = runs
+        .iter()
+        .filter(|r| r.stdout.contains("green (1.5.0) is already live"))
+        .count();
+    assert_eq!(done, 3, "{runs:?}");
+    let after: usize =
+        r.s.git_in(&r.remote, &["rev-list", "--count", "main"])
+            .trim()
+            .parse()
+            .unwrap();
+    assert_eq!(after, before + 1, "{runs:?}");
+    assert!(r.remote_values().contains("liveColor: green"));
+    r.s.git_in(&r.remote, &["fsck", "--strict", "--no-progress"]);
+    assert_shallow_then_deepened(&r.git_calls());
+}
