@@ -96,6 +96,11 @@ pub(crate) fn is_at(
     })
 }
 
+/// Whether the checkout file of `path` holds blob `id` (an unreadable one does not).
+fn holds(workdir: &Path, path: &str, id: Oid) -> bool {
+    matches!(checkout_state(&workdir.join(path)), Ok(FileState::Blob(blob)) if blob == id)
+}
+
 enum FileState {
     Missing,
     Blob(Oid),
@@ -209,7 +214,7 @@ pub(crate) fn apply(
                 }
             }
         }
-        lock.fill(&mut index, &entries)
+        lock.fill(workdir, &mut index, &entries)
     })();
     match finished {
         Ok(()) => lock.commit(),
@@ -270,53 +275,99 @@ impl IndexLock {
     /// The current index, to edit (nobody can change it while the lock is held): read by
     /// [`IndexFile`] when its format allows, else a copy opened by libgit2.
     fn current(&self) -> Result<Draft, RepoError> {
-        if let Some(file) = IndexFile::read(&self.index)? {
-            return Ok(Draft::File(file));
+        match IndexFile::read(&self.index)? {
+            Some(file) => Ok(Draft::File(file)),
+            None => self.copy_for_libgit2().map(Draft::Git),
         }
+    }
+
+    /// A copy of the current index opened by libgit2.
+    fn copy_for_libgit2(&self) -> Result<Index, RepoError> {
         let _ = fs::remove_file(&self.draft);
         match fs::copy(&self.index, &self.draft) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(RepoError::io("copy", &self.index)(e)),
         }
-        Index::open(&self.draft)
-            .map(Draft::Git)
-            .map_err(RepoError::git("read the index"))
+        Index::open(&self.draft).map_err(RepoError::git("read the index"))
     }
 
     /// Writes the index with `entries` (a path and its new blob, mode and checkout file
-    /// metadata, or `None` to remove it) into the lock, ready to replace the index.
-    fn fill(&self, index: &mut Draft, entries: &[IndexChange<'_>]) -> Result<(), RepoError> {
-        match index {
-            Draft::File(file) => {
-                let updates: Vec<(&str, Option<NewEntry>)> = entries
-                    .iter()
-                    .map(|(path, new)| {
-                        let entry = new
-                            .as_ref()
-                            .map(|(id, mode, meta)| NewEntry::new(*id, u32::from(*mode), meta));
-                        (*path, entry)
-                    })
-                    .collect();
-                fs::write(&self.lock, file.updated(&updates))
-                    .map_err(RepoError::io("write", &self.lock))
-            }
-            Draft::Git(index) => {
-                for (path, new) in entries {
-                    match new {
-                        Some((id, mode, meta)) => index
-                            .add(&index_entry(path, *id, *mode, meta))
-                            .map_err(RepoError::git("update the index"))?,
-                        // Not there (an untracked path): nothing to remove.
-                        None => {
-                            let _ = index.remove_path(Path::new(path));
-                        }
-                    }
-                }
-                index.write().map_err(RepoError::git("write the index"))?;
-                fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
+    /// metadata, or `None` to remove it) into the lock, ready to replace the index. Other
+    /// entries git would find racily clean whose file in `workdir` no longer holds their
+    /// blob are smudged, as git does when it writes an index.
+    fn fill(
+        &self,
+        workdir: &Path,
+        index: &mut Draft,
+        entries: &[IndexChange<'_>],
+    ) -> Result<(), RepoError> {
+        let file = match index {
+            Draft::File(file) => file,
+            Draft::Git(index) => return self.fill_with_libgit2(workdir, index, entries),
+        };
+        let updates: Vec<(&str, Option<NewEntry>)> = entries
+            .iter()
+            .map(|(path, new)| {
+                let entry = new
+                    .as_ref()
+                    .map(|(id, mode, meta)| NewEntry::new(*id, u32::from(*mode), meta));
+                (*path, entry)
+            })
+            .collect();
+        match file.updated(&updates, &mut |path, id| holds(workdir, path, id)) {
+            Some(bytes) => fs::write(&self.lock, bytes).map_err(RepoError::io("write", &self.lock)),
+            // A change it does not make: libgit2 makes it.
+            None => self.fill_with_libgit2(workdir, &mut self.copy_for_libgit2()?, entries),
+        }
+    }
+
+    /// [`IndexLock::fill`] through libgit2, `index` being a copy of the index.
+    fn fill_with_libgit2(
+        &self,
+        workdir: &Path,
+        index: &mut Index,
+        entries: &[IndexChange<'_>],
+    ) -> Result<(), RepoError> {
+        // libgit2 smudges racily clean entries only in a repository's own index, not in this
+        // copy: do it as git does, before the changed entries get their new stat data.
+        let written = fs::metadata(&self.index)
+            .ok()
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as u32);
+        let racy: Vec<IndexEntry> = index
+            .iter()
+            .filter(|e| {
+                (e.flags >> 12) & 3 == 0
+                    && written != 0
+                    && e.mtime.seconds() as u32 >= written
+                    && e.mode & 0o170000 != 0o160000
+                    && e.file_size != 0
+            })
+            .collect();
+        for mut entry in racy {
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            if !holds(workdir, &path, entry.id) {
+                entry.file_size = 0;
+                index
+                    .add(&entry)
+                    .map_err(RepoError::git("update the index"))?;
             }
         }
+        for (path, new) in entries {
+            match new {
+                Some((id, mode, meta)) => index
+                    .add(&index_entry(path, *id, *mode, meta))
+                    .map_err(RepoError::git("update the index"))?,
+                // Not there (an untracked path): nothing to remove.
+                None => {
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
+        index.write().map_err(RepoError::git("write the index"))?;
+        fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
     }
 
     /// Replaces the index with the lock's content, releasing the lock.
@@ -438,8 +489,7 @@ fn index_entry(path: &str, id: Oid, mode: FileMode, meta: &fs::Metadata) -> Inde
         mode: u32::from(mode),
         uid,
         gid,
-        // The index stores sizes truncated to 32 bits, like git.
-        file_size: meta.len() as u32,
+        file_size: super::index_file::index_size(meta.len()),
         id,
         flags: 0,
         flags_extended: 0,
