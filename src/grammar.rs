@@ -498,6 +498,23 @@ pub fn check_dns1035_label(s: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A port name (IANA service name, what Kubernetes requires of container and Service port
+/// names): lowercase letters, digits and `-`, at least one letter, no `--`, starting and
+/// ending with a letter or digit, at most 15 characters.
+pub fn check_port_name(s: &str) -> Result<(), Invalid> {
+    check_len(s, 15)?;
+    check_chars(s, |c| lower_alnum(c) || c == '-', lower_alnum)?;
+    if s.contains("--") {
+        return Err(Invalid::Malformed { reason: "has `--`" });
+    }
+    if !s.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err(Invalid::Malformed {
+            reason: "has no letter",
+        });
+    }
+    Ok(())
+}
+
 /// An `app` name: it names every resource (`<app>-preview` is a Service), so a DNS-1035
 /// label of at most [`MAX_APP_LEN`] characters. That also keeps file names free of `/`.
 pub fn check_app_name(s: &str) -> Result<(), Invalid> {
@@ -791,6 +808,168 @@ pub const FLUX_SOURCE_KINDS: &[&str] = &[
     "ExternalArtifact",
 ];
 
+/// Every `spec.type` of a Flux notification-controller Provider (v1beta3, notification-
+/// controller v1.9.3).
+pub const FLUX_PROVIDER_TYPES: &[&str] = &[
+    "alertmanager",
+    "azuredevops",
+    "azureeventhub",
+    "bitbucket",
+    "bitbucketserver",
+    "datadog",
+    "discord",
+    "generic",
+    "generic-hmac",
+    "gitea",
+    "giteapullrequestcomment",
+    "github",
+    "githubdispatch",
+    "githubpullrequestcomment",
+    "gitlab",
+    "gitlabmergerequestcomment",
+    "googlechat",
+    "googlepubsub",
+    "grafana",
+    "lark",
+    "matrix",
+    "msteams",
+    "nats",
+    "opsgenie",
+    "otel",
+    "pagerduty",
+    "rocket",
+    "sentry",
+    "slack",
+    "telegram",
+    "webex",
+    "zulip",
+];
+
+/// The Flux Provider types that post commit statuses (the only ones `commitStatusExpr` is
+/// allowed on).
+pub const FLUX_COMMIT_STATUS_TYPES: &[&str] = &[
+    "azuredevops",
+    "bitbucket",
+    "bitbucketserver",
+    "gitea",
+    "github",
+    "gitlab",
+];
+
+/// The forge a host name suggests (`github`, `gitlab` or `gitea`): github.com and GitHub
+/// Enterprise hosts named `github.*`, gitlab.com and `gitlab.*`, codeberg.org, `gitea.*` and
+/// `forgejo.*`; `None` for any other host.
+pub fn forge_of_host(host: &str) -> Option<&'static str> {
+    let first = host.split('.').next().unwrap_or_default();
+    if host == "github.com" || host.ends_with(".github.com") || first == "github" {
+        Some("github")
+    } else if host == "gitlab.com" || first == "gitlab" {
+        Some("gitlab")
+    } else if host == "codeberg.org" || first == "gitea" || first == "forgejo" {
+        Some("gitea")
+    } else {
+        None
+    }
+}
+
+/// A commit status context as greenlight writes it into a Flux `commitStatusExpr` (a CEL
+/// string literal): printable ASCII without quotes or backslashes, at most 255 characters.
+pub fn check_status_context(s: &str) -> Result<(), Invalid> {
+    check_len(s, 255)?;
+    check_chars(
+        s,
+        |c| (c == ' ' || c.is_ascii_graphic()) && !matches!(c, '\'' | '"' | '\\'),
+        |c| c != ' ',
+    )
+}
+
+/// The rule of a status context.
+pub const STATUS_CONTEXT: Rule = Rule {
+    what: "status context",
+    check: check_status_context,
+    expected: "a status name such as `kustomization/api-production`: printable ASCII without \
+               quotes or backslashes, at most 255 characters",
+    hint: no_hint,
+};
+
+/// The name of an Argo CD notification service, as it appears in the annotation
+/// `notifications.argoproj.io/subscribe.<trigger>.<service>`: letters, digits, `-`, `_` and
+/// `.`, starting and ending with a letter or digit, at most 34 characters (so the longest
+/// trigger's annotation name stays within 63).
+pub fn check_notification_service(s: &str) -> Result<(), Invalid> {
+    check_len(s, 34)?;
+    check_chars(
+        s,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+        |c| c.is_ascii_alphanumeric(),
+    )
+}
+
+/// The rule of an Argo CD notification service name.
+pub const NOTIFICATION_SERVICE: Rule = Rule {
+    what: "notification service name",
+    check: check_notification_service,
+    expected: "the name of a service in argocd-notifications-cm such as `slack` or `teams`: \
+               letters, digits, `-`, `_` and `.`, at most 34 characters",
+    hint: no_hint,
+};
+
+/// The web address of a repository on a forge: an `https://` (or `http://`) URL with a host,
+/// no credentials, and a path of at least `owner/repo`, at most 2048 characters.
+pub fn check_repository_url(s: &str) -> Result<(), Invalid> {
+    check_len(s, 2048)?;
+    let url = url::Url::parse(s).map_err(|_| Invalid::Malformed {
+        reason: "is not a URL",
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Invalid::Malformed {
+            reason: "is not an https:// (or http://) URL",
+        });
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Invalid::Malformed {
+            reason: "has no host",
+        });
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Invalid::Malformed {
+            reason: "holds credentials (the token belongs in the Secret)",
+        });
+    }
+    let segments = url
+        .path_segments()
+        .map_or(0, |p| p.filter(|s| !s.is_empty()).count());
+    if segments < 2 {
+        return Err(Invalid::Malformed {
+            reason: "has no `owner/repository` path",
+        });
+    }
+    Ok(())
+}
+
+/// The rule of a repository URL.
+pub const REPOSITORY_URL: Rule = Rule {
+    what: "repository URL",
+    check: check_repository_url,
+    expected: "the repository's web address, such as `https://github.com/acme/gitops`",
+    hint: no_hint,
+};
+
+/// A notification setting (a channel, a webhook address): one line of at most 2048
+/// characters.
+pub fn check_notification_text(s: &str) -> Result<(), Invalid> {
+    check_len(s, 2048)?;
+    check_chars(s, |c| !c.is_control(), |c| !c.is_whitespace())
+}
+
+/// The rule of a notification setting.
+pub const NOTIFICATION_TEXT: Rule = Rule {
+    what: "notification setting",
+    check: check_notification_text,
+    expected: "one line of at most 2048 characters, without leading or trailing spaces",
+    hint: no_hint,
+};
+
 /// A Go duration as Flux accepts it: `([0-9]+(\.[0-9]+)?(ms|s|m|h))+`, such as `10m` or `1h30m`.
 pub fn check_duration(s: &str) -> Result<(), Invalid> {
     check_len(s, 64)?;
@@ -895,6 +1074,16 @@ pub fn check_mount_path(s: &str) -> Result<(), Invalid> {
     }
     check_relative_path(rest.trim_end_matches('/'))
 }
+
+/// The rule of a port name.
+pub const PORT_NAME: Rule = Rule {
+    what: "port name",
+    check: check_port_name,
+    expected: "a port name: lowercase letters, digits and `-`, at least one letter, starting \
+               and ending with a letter or digit, no `--`, at most 15 characters (e.g. \
+               `metrics`, `grpc`)",
+    hint: no_hint,
+};
 
 /// The rule of a mount path.
 pub const MOUNT_PATH: Rule = Rule {

@@ -3,12 +3,13 @@
 //! block), both for writing it and for reading it back, walks history lazily (newest first,
 //! through every parent) so a caller that needs only the newest promotion reads only the
 //! commits up to it, and folds the records of an environment into the release state the
-//! guards and `status` read. A walk that reaches the end of a shallow clone's history asks
-//! `repo` to fetch more of it (it may not stop there: what lies beyond can change the
-//! answer). It writes nothing else and prints nothing; `repo` and this module are the only
-//! users of git2.
+//! guards and `status` read. A commit that releases several environments at once carries one
+//! trailer group per environment (see [`format_trailer_groups`]). A walk that reaches the end
+//! of a shallow clone's history asks `repo` to fetch more of it (it may not stop there: what
+//! lies beyond can change the answer). It writes nothing else and prints nothing; `repo` and
+//! this module are the only users of git2.
 
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
 
 use git2::Oid;
 
@@ -48,19 +49,48 @@ pub struct Trailers {
 impl Trailers {
     /// Read the trailers of a commit message; `None` when it has no `Greenlight-Action`
     /// trailer (not a greenlight release commit). Keys match case-insensitively, like git;
-    /// when a key repeats, the last value wins.
+    /// when a key repeats within one release, the last value wins. Of a commit that records
+    /// several environments (see [`Trailers::parse_all`]) this is the last one, which is what
+    /// a greenlight from before such commits reads too.
     pub fn parse(message: &str) -> Option<Trailers> {
-        let parsed = git2::message_trailers_strs(message).ok()?;
-        let mut action = None;
+        Trailers::parse_all(message).pop()
+    }
+
+    /// Read every release a commit message records, in order: one per environment. A
+    /// commit of one environment has one trailer group; a commit of several repeats the
+    /// group, each starting with `Greenlight-Action` (an `Action` that follows an
+    /// `Environment` opens the next group, so repeated keys before it still read as one
+    /// release, the last value winning). Groups without an `Action` are not releases.
+    pub fn parse_all(message: &str) -> Vec<Trailers> {
+        let Ok(parsed) = git2::message_trailers_strs(message) else {
+            return Vec::new();
+        };
+        let mut groups = Vec::new();
+        let mut action: Option<String> = None;
+        let mut environment: Option<String> = None;
         let mut trailers = Trailers::default();
+        let mut close = |action: &mut Option<String>,
+                         environment: &mut Option<String>,
+                         trailers: &mut Trailers| {
+            let mut done = std::mem::take(trailers);
+            if let Some(a) = action.take() {
+                done.action = a;
+                done.environment = environment.take().unwrap_or_default();
+                groups.push(done);
+            }
+            *environment = None;
+        };
         for (key, value) in parsed.iter() {
             let value = value.trim().to_string();
             let key = key.trim();
             let is = |name: &str| key.eq_ignore_ascii_case(name);
             if is(ACTION) {
+                if environment.is_some() {
+                    close(&mut action, &mut environment, &mut trailers);
+                }
                 action = Some(value);
             } else if is(ENVIRONMENT) {
-                trailers.environment = value;
+                environment = Some(value);
             } else if is(LIVE) {
                 trailers.live = Some(value);
             } else if is(PREVIOUS) {
@@ -71,8 +101,8 @@ impl Trailers {
                 trailers.values_sha256 = Some(value);
             }
         }
-        trailers.action = action?;
-        Some(trailers)
+        close(&mut action, &mut environment, &mut trailers);
+        groups
     }
 }
 
@@ -100,9 +130,32 @@ pub fn format_trailers(trailers: &Trailers) -> String {
     block
 }
 
+/// The trailer block of a commit that records several releases (one per environment): one
+/// group per release, each as [`format_trailers`] writes it, in the order given — except
+/// that a group missing a value another group has moves before it. A greenlight from before
+/// multi-environment commits reads such a block key by key with the last value winning, so
+/// it reads the last group, whole and never mixed with another environment's values.
+pub fn format_trailer_groups(groups: &[Trailers]) -> String {
+    let present = |t: &Trailers| {
+        [&t.live, &t.previous, &t.image, &t.values_sha256]
+            .iter()
+            .filter(|v| v.is_some())
+            .count()
+    };
+    let mut ordered: Vec<&Trailers> = groups.iter().collect();
+    ordered.sort_by_key(|t| present(t));
+    ordered.into_iter().map(format_trailers).collect()
+}
+
 /// A full commit message: the subject line, the body (when not empty) and the trailer block,
 /// separated by blank lines so git (and [`Trailers::parse`]) find the trailers.
 pub fn compose_message(subject: &str, body: &str, trailers: &Trailers) -> String {
+    compose_message_groups(subject, body, std::slice::from_ref(trailers))
+}
+
+/// [`compose_message`] for a commit that records one release per environment of `groups`
+/// (see [`format_trailer_groups`]); with one group it is exactly [`compose_message`].
+pub fn compose_message_groups(subject: &str, body: &str, groups: &[Trailers]) -> String {
     let mut message = one_line(subject);
     message.push_str("\n\n");
     let body = body.trim();
@@ -110,7 +163,7 @@ pub fn compose_message(subject: &str, body: &str, trailers: &Trailers) -> String
         message.push_str(body);
         message.push_str("\n\n");
     }
-    message.push_str(&format_trailers(trailers));
+    message.push_str(&format_trailer_groups(groups));
     message
 }
 
@@ -164,6 +217,9 @@ pub struct Records<'r> {
     shallow: bool,
     environment: Option<String>,
     visited: usize,
+    /// Records of the commit visited last not handed out yet (a commit of several
+    /// environments records several).
+    pending: VecDeque<ReleaseRecord>,
 }
 
 /// A commit waiting in the walk. A parent that could not be read is queued with the oldest
@@ -232,6 +288,11 @@ impl Iterator for Records<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            // The records of the commit visited last come first: they are newer than
+            // anything a deepening fetches.
+            if let Some(record) = self.pending.pop_front() {
+                return Some(Ok(record));
+            }
             if !self.beyond.is_empty() {
                 if let Err(e) = self.deepen() {
                     self.beyond.clear();
@@ -254,28 +315,28 @@ impl Iterator for Records<'_> {
                 self.enqueue(parent);
             }
             let message = String::from_utf8_lossy(commit.message_bytes());
-            let Some(trailers) = Trailers::parse(&message) else {
-                continue;
-            };
-            if let Some(wanted) = &self.environment {
-                if trailers.environment != *wanted {
-                    continue;
+            let subject = commit
+                .summary_bytes()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .unwrap_or_default();
+            for trailers in Trailers::parse_all(&message) {
+                if let Some(wanted) = &self.environment {
+                    if trailers.environment != *wanted {
+                        continue;
+                    }
                 }
+                self.pending.push_back(ReleaseRecord {
+                    commit: id.to_string(),
+                    time: commit.time().seconds(),
+                    action: trailers.action,
+                    environment: trailers.environment,
+                    live: trailers.live,
+                    previous: trailers.previous,
+                    image: trailers.image,
+                    values_sha256: trailers.values_sha256,
+                    subject: subject.clone(),
+                });
             }
-            return Some(Ok(ReleaseRecord {
-                commit: id.to_string(),
-                time: commit.time().seconds(),
-                action: trailers.action,
-                environment: trailers.environment,
-                live: trailers.live,
-                previous: trailers.previous,
-                image: trailers.image,
-                values_sha256: trailers.values_sha256,
-                subject: commit
-                    .summary_bytes()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .unwrap_or_default(),
-            }));
         }
     }
 }
@@ -304,6 +365,7 @@ pub fn records<'r>(
         seen: HashSet::new(),
         environment: environment.map(str::to_string),
         visited: 0,
+        pending: VecDeque::new(),
     };
     walk.enqueue(tip);
     Ok(walk)
@@ -315,6 +377,9 @@ pub fn records<'r>(
 pub struct HistoryScan {
     /// The state the release guards need.
     pub state: ReleaseState,
+    /// The newest stage, promote or rollback, as recorded (the full commit id the guards'
+    /// state shortens).
+    pub last_transition: Option<ReleaseRecord>,
     /// The newest promotion, as recorded.
     pub last_promotion: Option<ReleaseRecord>,
     /// The newest promotion or rollback (a traffic switch), as recorded.
@@ -368,6 +433,7 @@ impl HistoryScan {
         let transition = !matches!(action, Action::ScaleDown | Action::Reconfigure);
         if self.state.last_transition.is_none() && transition {
             self.state.last_transition = Some(recorded.clone());
+            self.last_transition = Some(record.clone());
         }
         if self.last_flip.is_none() && matches!(action, Action::Promote | Action::Rollback) {
             self.last_flip = Some(record.clone());
@@ -392,22 +458,22 @@ pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> Result<HistoryScan, Rep
     scan_for(repo, tip, env, Need::Everything)
 }
 
-/// The release state the guard of `action` on `env` reads, from the trailers reachable from
+/// The history the guard of `action` on `env` reads, from the trailers reachable from
 /// `tip`: the walk stops as soon as that guard's part of the state is known (the newest
-/// stage/promote/rollback, or for a scale-down the newest promotion). The other parts may be
-/// left unknown.
-pub fn guard_state(
+/// stage/promote/rollback with its record, or for a scale-down the newest promotion). The
+/// other parts may be left unknown.
+pub fn guard_scan(
     repo: &Repo,
     tip: Oid,
     env: &str,
     action: Action,
-) -> Result<ReleaseState, RepoError> {
+) -> Result<HistoryScan, RepoError> {
     let need = match action {
         Action::Stage | Action::Promote | Action::Rollback => Need::Transition,
         Action::ScaleDown => Need::Promotion,
         Action::Reconfigure => Need::Nothing,
     };
-    Ok(scan_for(repo, tip, env, need)?.state)
+    scan_for(repo, tip, env, need)
 }
 
 fn scan_for(repo: &Repo, tip: Oid, env: &str, need: Need) -> Result<HistoryScan, RepoError> {
@@ -667,6 +733,123 @@ mod tests {
         assert_eq!((last.action, last.time), (Action::Stage, 1_001));
         assert_eq!(scan.state.last_promotion.unwrap().time, 1_000);
         assert_eq!(scan.last_flip.unwrap().action, "promote");
+    }
+
+    /// How a greenlight from before multi-environment commits read trailers: key by key, the
+    /// last value winning, one release per commit.
+    fn read_like_before(message: &str) -> Option<Trailers> {
+        let parsed = git2::message_trailers_strs(message).ok()?;
+        let mut action = None;
+        let mut t = Trailers::default();
+        for (key, value) in parsed.iter() {
+            let value = value.trim().to_string();
+            let is = |name: &str| key.trim().eq_ignore_ascii_case(name);
+            if is(ACTION) {
+                action = Some(value);
+            } else if is(ENVIRONMENT) {
+                t.environment = value;
+            } else if is(LIVE) {
+                t.live = Some(value);
+            } else if is(PREVIOUS) {
+                t.previous = Some(value);
+            } else if is(IMAGE) {
+                t.image = Some(value);
+            } else if is(VALUES_SHA256) {
+                t.values_sha256 = Some(value);
+            }
+        }
+        t.action = action?;
+        Some(t)
+    }
+
+    #[test]
+    fn a_commit_of_several_environments_reads_back_one_release_each() {
+        let eu = trailers("promote", "production/eu-west/api");
+        let mut us = trailers("promote", "production/us-east/api");
+        us.live = Some("blue".into());
+        us.previous = Some("green".into());
+        us.image = Some("registry.example.com/api:1.4.0".into());
+        let message = compose_message_groups(
+            "promote(production/eu-west/api, production/us-east/api): api (1.5.0)",
+            "body",
+            &[eu.clone(), us.clone()],
+        );
+        assert_eq!(Trailers::parse_all(&message), vec![eu.clone(), us.clone()]);
+        // A single release is written exactly as before.
+        assert_eq!(
+            compose_message_groups("s", "b", std::slice::from_ref(&eu)),
+            compose_message("s", "b", &eu)
+        );
+        // What an older greenlight reads: the last environment, whole.
+        assert_eq!(read_like_before(&message), Some(us.clone()));
+        assert_eq!(Trailers::parse(&message), Some(us));
+    }
+
+    #[test]
+    fn an_older_reader_never_mixes_two_environments() {
+        // The second environment has no image (a scale-down of a colour without one): its
+        // group goes first, so the last group, which an older reader sees, is complete.
+        let with_image = trailers("scale-down", "a");
+        let without = Trailers {
+            image: None,
+            ..trailers("scale-down", "b")
+        };
+        let message = compose_message_groups("s", "", &[with_image.clone(), without.clone()]);
+        let all = Trailers::parse_all(&message);
+        assert_eq!(all, vec![without, with_image.clone()]);
+        assert_eq!(read_like_before(&message), Some(with_image));
+    }
+
+    #[test]
+    fn history_and_scans_read_every_environment_of_a_shared_commit() {
+        let (_dir, repo, tip) = history(&[Some(("stage", "prod")), Some(("stage", "qa"))]);
+        // One commit that promotes both.
+        let message = compose_message_groups(
+            "promote(prod, qa)",
+            "",
+            &[trailers("promote", "prod"), trailers("promote", "qa")],
+        );
+        let req = CommitRequest {
+            refname: "refs/heads/main".into(),
+            expected_old: Some(tip),
+            changes: BTreeMap::from([("n".to_string(), Some(b"both".to_vec()))]),
+            message,
+            update_worktree: false,
+            allow_empty: false,
+        };
+        let CommitOutcome::Committed { id: both, .. } =
+            repo.commit_as(&req, &identity(2_000)).unwrap()
+        else {
+            unreachable!("the commit changes `n`")
+        };
+        let all: Vec<(String, String)> = records(&repo, both, None)
+            .unwrap()
+            .map(|r| r.map(|r| (r.action, r.environment)).unwrap())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("promote".into(), "prod".into()),
+                ("promote".into(), "qa".into()),
+                ("stage".into(), "qa".into()),
+                ("stage".into(), "prod".into()),
+            ]
+        );
+        let qa: Vec<String> = records(&repo, both, Some("qa"))
+            .unwrap()
+            .map(|r| r.unwrap().commit)
+            .collect();
+        assert_eq!(qa[0], both.to_string());
+        let scans = scan_histories(&repo, both, &["prod".into(), "qa".into()]).unwrap();
+        for env in ["prod", "qa"] {
+            let scan = &scans[env];
+            assert_eq!(
+                scan.last_promotion.as_ref().unwrap().commit,
+                both.to_string()
+            );
+            assert_eq!(scan.last_transition.as_ref().unwrap().action, "promote");
+            assert_eq!(scan_history(&repo, both, env).unwrap().state, scan.state);
+        }
     }
 
     #[test]

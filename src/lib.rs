@@ -7,7 +7,7 @@
 //!          │                                                  
 //!          ├────▶ workspace (the repository's layout on disk)
 //!          ├────▶ history ──▶ repo (git2, and the git program for remotes)
-//!          └────▶ forge (pull requests over HTTPS)
+//!          └────▶ forge (pull requests, commit statuses over HTTPS) ─▶ gate (pure)
 //! ```
 //!
 //! - `cli`: arguments, printing, exit codes; one file per subcommand.
@@ -19,12 +19,13 @@
 //! - `workspace`: where environments, templates and rendered files live; atomic writes.
 //! - `history`: the release record, written as commit trailers and read back.
 //! - `repo`: git: read trees, commit by compare-and-swap, land in the checkout, push.
-//! - `forge`: GitHub / GitLab / Gitea pull requests.
+//! - `forge`: GitHub / GitLab / Gitea pull requests, commit statuses and check runs.
+//! - `gate`: the health gate the forge reports, judged per required status context (pure).
 //! - Leaves every module may use: `grammar` (every rule about a name, reference, path or
 //!   environment name), `yaml` (reading and writing YAML), `suggest` ("did you mean"),
 //!   `checksum` (SHA-256 in hex), `error` (the class and hint of an error).
 //!
-//! `release`, `render` and `diff` are pure: they touch no disk and no git. No two modules
+//! `release`, `gate`, `render` and `diff` are pure: they touch no disk and no git. No two modules
 //! import each other (a test in `tests/it/house.rs` keeps it so).
 #![deny(missing_docs)]
 
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod forge;
+pub mod gate;
 pub mod grammar;
 pub mod history;
 pub mod ops;

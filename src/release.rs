@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::FieldChange;
+use crate::gate::{ContextResult, State};
 use crate::grammar;
 use crate::values::{Color, ColorSpec, Config, Digest, Released, Tag, Values};
 
@@ -279,6 +280,36 @@ pub enum Refusal {
         /// Why.
         reason: String,
     },
+    /// `promote --require-status` (or `wait`, once a report is final): the forge does not
+    /// report `success` for every required context on the commits that hold the staged
+    /// release.
+    #[error(
+        "the forge does not report success for the release staged in {color}: {}",
+        describe_statuses(unmet, scope)
+    )]
+    StatusNotSuccess {
+        /// The staged colour.
+        color: Color,
+        /// The commits asked about.
+        scope: StatusScope,
+        /// The contexts without a success, each with what decides it.
+        unmet: Vec<ContextResult>,
+    },
+    /// `wait`: the timeout ended before every required context reported success.
+    #[error(
+        "timed out after {waited} waiting for the release staged in {color}: {}",
+        describe_statuses(unmet, scope)
+    )]
+    StatusTimedOut {
+        /// How long it waited.
+        waited: HumanDuration,
+        /// The staged colour.
+        color: Color,
+        /// The commits asked about.
+        scope: StatusScope,
+        /// The contexts without a success when time ran out.
+        unmet: Vec<ContextResult>,
+    },
     /// `scale-down` inside the warm period of the last promotion.
     #[error(
         "the last promotion ({commit}) is {age} old; the previous colour stays warm for {warm} \
@@ -340,6 +371,31 @@ impl Refusal {
             Refusal::NothingToRollBack { .. } => {
                 format!("check `greenlight history {env}` for the release you want live")
             }
+            Refusal::StatusNotSuccess { unmet, .. } | Refusal::StatusTimedOut { unmet, .. }
+                if unmet
+                    .iter()
+                    .any(|u| u.state.is_some_and(State::is_final_failure)) =>
+            {
+                format!(
+                    "the staged release did not pass: look at the failed check on the forge, \
+                     fix the cause and stage again (`greenlight stage {env} --tag` followed by \
+                     the fixed version); live traffic was not touched"
+                )
+            }
+            Refusal::StatusNotSuccess { unmet, .. } => format!(
+                "wait until the cluster and CI report on it: greenlight wait {env} {} \
+                 --timeout 10m",
+                unmet
+                    .iter()
+                    .map(|u| format!("--status {}", shell_word(&u.context)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Refusal::StatusTimedOut { .. } => format!(
+                "check that the cluster applied the commit (Flux: `flux get kustomizations`; the \
+                 `notify` block in environments/{env}/values.yaml posts its status), then wait \
+                 again with a longer --timeout"
+            ),
             Refusal::WarmPeriodNotElapsed { .. } => format!(
                 "wait, or scale down now with `greenlight scale-down {env} --force` (rollback \
                  will then need a re-stage)"
@@ -357,18 +413,90 @@ fn restage_option(spec: &ColorSpec) -> Option<String> {
     }
 }
 
+/// The commits whose statuses were asked about for a staged release: those that hold it as
+/// the branch tip does (its colour's rendered Deployment byte for byte), from the stage
+/// commit on, newest first — only as far as needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusScope {
+    /// The commit that staged the colour (short id).
+    pub stage_commit: String,
+    /// The oldest commit asked about (short id): the stage commit, unless the newer ones
+    /// decided already or a later commit changed the staged colour's release (a reconfigure,
+    /// a replica edit).
+    pub oldest: String,
+    /// How many commits were asked about.
+    pub commits: usize,
+}
+
+/// `unmet` for a message: each context's state and commit, then which commits were asked.
+fn describe_statuses(unmet: &[ContextResult], scope: &StatusScope) -> String {
+    let each: Vec<String> = unmet.iter().map(ContextResult::describe).collect();
+    let looked = match (scope.oldest == scope.stage_commit, scope.commits) {
+        (true, 1) => format!("looked at {}, which staged it", scope.stage_commit),
+        (true, 2) => format!(
+            "looked at {}, which staged it, and 1 later commit that holds it",
+            scope.stage_commit
+        ),
+        (true, n) => format!(
+            "looked at {}, which staged it, and {} later commits that hold it",
+            scope.stage_commit,
+            n - 1
+        ),
+        (false, 1) => format!(
+            "looked at {}, the newest commit that holds it; staged in {}",
+            scope.oldest, scope.stage_commit
+        ),
+        (false, n) => format!(
+            "looked at the {n} newest commits that hold it, down to {}; staged in {}",
+            scope.oldest, scope.stage_commit
+        ),
+    };
+    format!("{} ({looked})", each.join("; "))
+}
+
+/// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    match plain {
+        true => word.to_owned(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
+    }
+}
+
+/// The `--require-status` guard of `promote` in one environment: refused unless every result
+/// (from [`crate::gate::judge`] over the commits of `scope`, which hold the release staged in
+/// `color`) is a success.
+pub fn require_statuses(
+    color: Color,
+    scope: StatusScope,
+    results: Vec<ContextResult>,
+) -> Result<(), Refusal> {
+    let unmet: Vec<ContextResult> = results.into_iter().filter(|r| !r.passed()).collect();
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::StatusNotSuccess {
+        color,
+        scope,
+        unmet,
+    })
+}
+
 /// A duration printed the way people write it (`12m 30s`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.as_secs();
-        write!(
-            f,
-            "{}",
-            humantime::format_duration(Duration::from_secs(secs))
-        )
+        // Whole seconds, as people write durations; below a second, milliseconds.
+        let shown = match self.0 < Duration::from_secs(1) {
+            true => Duration::from_millis(self.0.as_millis() as u64),
+            false => Duration::from_secs(self.0.as_secs()),
+        };
+        write!(f, "{}", humantime::format_duration(shown))
     }
 }
 
@@ -678,6 +806,21 @@ pub fn promote(
         });
     }
     Ok(Decision::Change(Box::new(flip(values, Action::Promote))))
+}
+
+/// The idle colour when it holds a staged release (what `wait` and `--require-status` judge);
+/// otherwise why not, in the words `promote` uses.
+pub fn staged_release(values: &Values, state: &ReleaseState) -> Result<Color, Refusal> {
+    let idle = values.idle_color();
+    if state.staged(values) == Some(idle) {
+        return Ok(idle);
+    }
+    check_can_serve(values, idle)?;
+    Err(Refusal::NotStaged {
+        color: idle,
+        reason: not_staged_reason(values, state, idle),
+        restage: restage_option(values.color(idle)),
+    })
 }
 
 fn not_staged_reason(values: &Values, state: &ReleaseState, idle: Color) -> String {
@@ -1394,5 +1537,112 @@ mod tests {
             scale_down(&c.values, &st, &late),
             Ok(Decision::NoChange { .. })
         ));
+    }
+
+    #[test]
+    fn required_statuses_refuse_with_state_commit_and_context() {
+        use crate::gate::{judge, Evidence, Report, Source};
+        let ctx = |c: &str| c.to_owned();
+        let contexts = vec![ctx("kustomization/api-production"), ctx("smoke")];
+        let stage = "a".repeat(40);
+        let later = "b".repeat(40);
+        let evidence = [
+            Evidence {
+                commit: later.clone(),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Pending,
+                    source: Source::Status,
+                    detail: "pending".into(),
+                }],
+            },
+            Evidence {
+                commit: stage.clone(),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Success,
+                    source: Source::Status,
+                    detail: "success".into(),
+                }],
+            },
+        ];
+        let scope = |oldest: &str, commits| StatusScope {
+            stage_commit: "aaaaaaaaaaaa".into(),
+            oldest: oldest.into(),
+            commits,
+        };
+        let err = require_statuses(
+            Color::Green,
+            scope("aaaaaaaaaaaa", 2),
+            judge(&contexts, &evidence),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the forge does not report success for the release staged in green: \
+             `kustomization/api-production` is pending on bbbbbbbbbbbb; `smoke` has no status \
+             yet (looked at aaaaaaaaaaaa, which staged it, and 1 later commit that holds it)"
+        );
+        assert_eq!(
+            err.hint("production").unwrap(),
+            "wait until the cluster and CI report on it: greenlight wait production --status \
+             kustomization/api-production --status smoke --timeout 10m"
+        );
+        // A failure is final: the hint says so instead of waiting.
+        let failed = require_statuses(
+            Color::Green,
+            scope("aaaaaaaaaaaa", 1),
+            judge(
+                &contexts[1..],
+                &[Evidence {
+                    commit: stage,
+                    reports: vec![Report {
+                        context: ctx("smoke"),
+                        state: State::Failure,
+                        source: Source::CheckRun,
+                        detail: "timed_out".into(),
+                    }],
+                }],
+            ),
+        )
+        .unwrap_err();
+        assert!(failed
+            .to_string()
+            .ends_with("`smoke` is failure on aaaaaaaaaaaa (check run: timed_out) (looked at aaaaaaaaaaaa, which staged it)"));
+        assert!(failed.hint("qa").unwrap().contains("did not pass"));
+        // Every context a success: the guard passes.
+        let ok = judge(
+            &contexts[..1],
+            &[Evidence {
+                commit: "c".repeat(40),
+                reports: vec![Report {
+                    context: ctx("kustomization/api-production"),
+                    state: State::Success,
+                    source: Source::Status,
+                    detail: "success".into(),
+                }],
+            }],
+        );
+        assert_eq!(
+            require_statuses(Color::Blue, scope("aaaaaaaaaaaa", 1), ok.clone()),
+            Ok(())
+        );
+        // The stage commit was not asked about (a later commit changed the staged release).
+        let changed = StatusScope {
+            stage_commit: "aaaaaaaaaaaa".into(),
+            oldest: "dddddddddddd".into(),
+            commits: 2,
+        };
+        let mut pending = ok;
+        pending[0].state = Some(State::Pending);
+        let err = require_statuses(Color::Blue, changed, pending).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "(looked at the 2 newest commits that hold it, down to dddddddddddd; staged in \
+                 aaaaaaaaaaaa)"
+            ),
+            "{err}"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

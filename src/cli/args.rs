@@ -103,6 +103,22 @@ pub(crate) fn release_tag_arg(s: &str) -> Result<crate::release::StageRequest, U
     Ok(crate::release::StageRequest::from_release_tag(s)?)
 }
 
+/// clap value parser for a status context (`--require-status`, `--status`): the name a commit
+/// status or check run carries, on one line.
+pub(crate) fn status_context_arg(s: &str) -> Result<String, UsageError> {
+    if s.trim().is_empty() || s.chars().any(char::is_control) || s.len() > 255 {
+        return Err(UsageError {
+            message: format!("{s:?} is not a status context"),
+            hint: Some(
+                "name the commit status (or check run) as the forge shows it, e.g. \
+                 kustomization/api-production or smoke-tests: one line of at most 255 bytes"
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(s.to_owned())
+}
+
 /// How long the previous colour stays warm after a promotion, unless --warm says otherwise.
 pub(crate) const DEFAULT_WARM: &str = "30m";
 
@@ -177,13 +193,9 @@ pub struct MutateArgs {
     /// --branch. Token from GITHUB_TOKEN (or GH_TOKEN), GITLAB_TOKEN or GITEA_TOKEN.
     #[arg(long, help_heading = "Publishing")]
     pub open_pr: bool,
-    /// The forge, when the remote's host does not tell (github.com, gitlab.com, codeberg.org
-    /// and hosts named gitlab.*, gitea.*, forgejo.* do).
-    #[arg(long, value_name = "FORGE", value_parser = ["github", "gitlab", "gitea"], help_heading = "Publishing")]
-    pub forge: Option<String>,
-    /// The forge's API base URL, for self-hosted servers (e.g. https://git.example.com/api/v4).
-    #[arg(long, value_name = "URL", help_heading = "Publishing")]
-    pub forge_api_url: Option<String>,
+    /// How to reach the forge (pull requests, --require-status).
+    #[command(flatten)]
+    pub forge: ForgeArgs,
     /// Write the pull request body (summary table and manifest diff, in markdown) to FILE,
     /// e.g. for `gh pr create --body-file FILE`.
     #[arg(long, value_name = "FILE", help_heading = "Publishing")]
@@ -191,14 +203,15 @@ pub struct MutateArgs {
 }
 
 impl MutateArgs {
-    /// Runs `command` on `env` where `global` points, published as these options ask.
+    /// Runs `command` on `envs` where `global` points, published as these options ask: one
+    /// commit for all of them.
     pub fn release(
         &self,
         global: &Global,
-        env: &str,
+        envs: &[String],
         command: &crate::ops::ReleaseCommand,
         progress: &dyn crate::ops::Progress,
-    ) -> anyhow::Result<crate::ops::ReleaseReport> {
+    ) -> anyhow::Result<crate::ops::Released> {
         let location = global.location()?;
         let cloned = matches!(&location, crate::ops::Location::Git(g) if g.scratch.is_some());
         let publish = crate::ops::Publish {
@@ -211,13 +224,33 @@ impl MutateArgs {
             push: self.push || cloned || self.open_pr,
             remote: self.remote.clone(),
             retries: self.push_retries,
-            pull_request: self.open_pr.then(|| crate::ops::PullRequestOptions {
-                forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
-                api_url: self.forge_api_url.clone(),
-            }),
+            open_pr: self.open_pr,
+            forge: self.forge.options(),
             pr_body_file: self.pr_body_file.clone(),
         };
-        crate::ops::release(location, env, command, self.dry_run, &publish, progress)
+        crate::ops::release(location, envs, command, self.dry_run, &publish, progress)
+    }
+}
+
+/// How to reach the forge (pull requests, commit statuses) when the remote's URL does not tell.
+#[derive(Debug, Clone, Args)]
+pub struct ForgeArgs {
+    /// The forge, when the remote's host does not tell (github.com, gitlab.com, codeberg.org
+    /// and hosts named gitlab.*, gitea.*, forgejo.* do).
+    #[arg(long, value_name = "FORGE", value_parser = ["github", "gitlab", "gitea"], help_heading = "Forge")]
+    pub forge: Option<String>,
+    /// The forge's API base URL, for self-hosted servers (e.g. https://git.example.com/api/v4).
+    #[arg(long, value_name = "URL", help_heading = "Forge")]
+    pub forge_api_url: Option<String>,
+}
+
+impl ForgeArgs {
+    /// The options of the operations layer.
+    pub fn options(&self) -> crate::ops::ForgeOptions {
+        crate::ops::ForgeOptions {
+            forge: self.forge.as_deref().and_then(|f| f.parse().ok()),
+            api_url: self.forge_api_url.clone(),
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub fn run(a: DemoArgs, _g: &Global, p: Printer) -> anyhow::Result<u8> {
             super::print_status(p, s);
         }
         if let Some(r) = &step.release {
-            let _ = super::print_release(p, r);
+            let _ = super::print_one(p, r);
         }
         if let Some(h) = &step.history {
             super::print_history(p, h);

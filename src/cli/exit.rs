@@ -32,6 +32,7 @@ fn as_classified<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e
     }
     first_of!(
         crate::error::UsageError,
+        crate::ops::RefusedEnvironments,
         crate::ops::Refused,
         crate::ops::OpsError,
         crate::ops::PublishError,
@@ -166,6 +167,7 @@ pub fn argument_error(err: &clap::Error, cli: &clap::Command) -> std::process::E
                 kind: "usage",
                 messages: vec![message],
                 hint,
+                refusals: Vec::new(),
             },
         };
         let mut out = std::io::stdout().lock();
@@ -199,6 +201,79 @@ pub struct ErrorBody {
     pub messages: Vec<String>,
     /// What to do about it, when known.
     pub hint: Option<String>,
+    /// For a guard's refusal (`kind` = `refused`): each refused environment (one, or each of
+    /// a release of several); empty otherwise.
+    pub refusals: Vec<RefusalEntry>,
+}
+
+/// One environment a guard refused.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusalEntry {
+    /// The environment.
+    pub environment: String,
+    /// Why, in one sentence.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// For a required status: each context without a success, with its state (`null`: no
+    /// status yet) and the commit that decided it.
+    pub statuses: Vec<crate::gate::ContextResult>,
+}
+
+impl RefusalEntry {
+    /// The entry of a refusal in `environment`, if `err`'s chain holds one.
+    fn of(environment: Option<&str>, err: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(c) = cause {
+            if let Some(r) = c.downcast_ref::<crate::ops::Refused>() {
+                use crate::release::Refusal;
+                let statuses = match &r.refusal {
+                    Refusal::StatusNotSuccess { unmet, .. }
+                    | Refusal::StatusTimedOut { unmet, .. } => unmet.clone(),
+                    _ => Vec::new(),
+                };
+                return Some(RefusalEntry {
+                    environment: environment.unwrap_or(&r.environment).to_owned(),
+                    message: r.to_string(),
+                    hint: r.hint(),
+                    statuses,
+                });
+            }
+            if let Some(
+                e @ crate::ops::OpsError::RenderedDrift {
+                    environment: env, ..
+                },
+            ) = c.downcast_ref::<crate::ops::OpsError>()
+            {
+                return Some(RefusalEntry {
+                    environment: environment.unwrap_or(env).to_owned(),
+                    message: e.to_string(),
+                    hint: e.hint(),
+                    statuses: Vec::new(),
+                });
+            }
+            cause = c.source();
+        }
+        None
+    }
+
+    /// Every refusal `err` holds.
+    fn all(err: &anyhow::Error) -> Vec<RefusalEntry> {
+        for cause in err.chain() {
+            if let Some(many) = cause.downcast_ref::<crate::ops::RefusedEnvironments>() {
+                return many
+                    .refusals
+                    .iter()
+                    .filter_map(|r| RefusalEntry::of(Some(&r.environment), r.error.as_ref()))
+                    .collect();
+            }
+        }
+        err.chain()
+            .find_map(|c| RefusalEntry::of(None, c))
+            .into_iter()
+            .collect()
+    }
 }
 
 impl ErrorReport {
@@ -217,6 +292,10 @@ impl ErrorReport {
                 kind,
                 messages: err.chain().map(|c| c.to_string()).collect(),
                 hint: hint(err),
+                refusals: match code {
+                    REFUSED => RefusalEntry::all(err),
+                    _ => Vec::new(),
+                },
             },
         }
     }
@@ -319,7 +398,14 @@ mod tests {
         assert!(report
             .error
             .hint
+            .clone()
             .unwrap()
             .contains("greenlight stage production --tag 1.5.0"));
+        assert_eq!(report.error.refusals.len(), 1);
+        assert_eq!(report.error.refusals[0].environment, "production");
+        assert_eq!(
+            report.error.refusals[0].message,
+            "green has 0 replicas, so it cannot take traffic"
+        );
     }
 }

@@ -22,6 +22,7 @@ mod scale_down;
 mod stage;
 mod status;
 mod verify;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -30,13 +31,13 @@ use std::io::IsTerminal as _;
 use clap::{CommandFactory as _, Parser, Subcommand};
 
 pub(crate) use args::{
-    digest_arg, env_arg, now, parse_duration, release_tag_arg, status_clock, tag_arg, version_arg,
-    DEFAULT_WARM,
+    digest_arg, env_arg, now, parse_duration, release_tag_arg, status_clock, status_context_arg,
+    tag_arg, version_arg, DEFAULT_WARM,
 };
-pub use args::{ColorChoice, Global, MutateArgs, Output};
+pub use args::{ColorChoice, ForgeArgs, Global, MutateArgs, Output};
 pub use output::Printer;
 pub(crate) use output::{
-    plural, print_diff, print_fleet, print_history, print_release, print_status,
+    plural, print_diff, print_fleet, print_history, print_one, print_release, print_status,
 };
 
 /// The version and the git commit it was built from, e.g. `0.1.0 (commit 0123456789ab)`.
@@ -78,6 +79,7 @@ enum Command {
     Status(status::StatusArgs),
     History(history::HistoryArgs),
     Verify(verify::VerifyArgs),
+    Wait(wait::WaitArgs),
     Init(init::InitArgs),
     Demo(demo::DemoArgs),
     Completions(completions::CompletionsArgs),
@@ -121,6 +123,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::History(_) => "history",
             Command::Verify(_) => "verify",
+            Command::Wait(_) => "wait",
             Command::Init(_) => "init",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -168,6 +171,7 @@ fn run(cli: Cli, p: Printer) -> anyhow::Result<u8> {
         Command::Status(a) => status::run(a, g, p),
         Command::History(a) => history::run(a, g, p),
         Command::Verify(a) => verify::run(a, g, p),
+        Command::Wait(a) => wait::run(a, g, p),
         Command::Init(a) => init::run(a, g, p),
         Command::Demo(a) => demo::run(a, g, p),
         Command::Completions(a) => completions::run(a, g, p),

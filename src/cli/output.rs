@@ -109,8 +109,52 @@ pub(crate) fn print_diff(p: Printer, d: &crate::diff::Diff) {
     }));
 }
 
-/// Prints a release report and returns its exit code (always 0: refusals are errors).
-pub(crate) fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8> {
+/// Prints what a release command did and returns its exit code (always 0: refusals are
+/// errors).
+pub(crate) fn print_release(p: Printer, released: &crate::ops::Released) -> anyhow::Result<u8> {
+    use crate::ops::{Outcome, Released};
+    let r = match released {
+        Released::One(r) => return print_one(p, r),
+        Released::Many(r) => r,
+    };
+    if p.json() {
+        p.emit_json(r)?;
+        return Ok(exit::OK);
+    }
+    if let Some(subject) = r
+        .subject
+        .as_ref()
+        .filter(|_| r.outcome != Outcome::NoChange)
+    {
+        p.out(&p.bold(subject));
+    }
+    for e in &r.environments {
+        match e.outcome {
+            Outcome::NoChange => {
+                p.out(&format!("{}: {} (nothing to do)", e.environment, e.message))
+            }
+            _ => {
+                p.out(&format!("{}:", p.bold(&e.environment)));
+                print_change(p, e);
+            }
+        }
+    }
+    match (&r.outcome, &r.commit) {
+        (Outcome::Committed, Some(id)) => p.note(&format!(
+            "committed {} on {} ({})",
+            crate::ops::short(id),
+            r.branch,
+            r.message
+        )),
+        (Outcome::DryRun, _) => p.note(&format!("dry run: nothing written ({})", r.message)),
+        _ => p.note("nothing to do: no commit"),
+    }
+    print_publishing(p, r.push.as_ref(), r.pull_request.as_ref());
+    Ok(exit::OK)
+}
+
+/// Prints the report of one environment's release.
+pub(crate) fn print_one(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow::Result<u8> {
     use crate::ops::Outcome;
     if p.json() {
         p.emit_json(r)?;
@@ -125,25 +169,7 @@ pub(crate) fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow
             if let Some(subject) = &r.subject {
                 p.out(&p.bold(subject));
             }
-            for note in &r.notes {
-                p.note(&format!("note: {note}"));
-            }
-            if !r.config_changes.is_empty() {
-                let changes: Vec<String> = r
-                    .config_changes
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} {} → {}",
-                            c.path,
-                            crate::diff::show_value(c.before.as_ref()),
-                            crate::diff::show_value(c.after.as_ref())
-                        )
-                    })
-                    .collect();
-                p.out(&format!("  configuration: {}", changes.join("; ")));
-            }
-            print_diff(p, &r.diff);
+            print_change(p, r);
             match (&r.outcome, &r.commit) {
                 (Outcome::Committed, Some(id)) => p.note(&format!(
                     "committed {} on {}",
@@ -153,19 +179,52 @@ pub(crate) fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow
                 (Outcome::Committed, None) => p.note(&r.message),
                 _ => p.note("dry run: nothing written"),
             }
-            if let Some(push) = &r.push {
-                let retried = match push.attempts {
-                    1 => String::new(),
-                    n => format!(" (computed {n} times: the remote moved meanwhile)"),
-                };
-                p.note(&format!(
-                    "pushed {} to {}{retried}",
-                    push.branch, push.remote
-                ));
-            }
         }
     }
-    if let Some(pr) = &r.pull_request {
+    print_publishing(p, r.push.as_ref(), r.pull_request.as_ref());
+    Ok(exit::OK)
+}
+
+/// The notes, configuration changes and diff of one environment's change.
+fn print_change(p: Printer, r: &crate::ops::ReleaseReport) {
+    for note in &r.notes {
+        p.note(&format!("note: {note}"));
+    }
+    if !r.config_changes.is_empty() {
+        let changes: Vec<String> = r
+            .config_changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} → {}",
+                    c.path,
+                    crate::diff::show_value(c.before.as_ref()),
+                    crate::diff::show_value(c.after.as_ref())
+                )
+            })
+            .collect();
+        p.out(&format!("  configuration: {}", changes.join("; ")));
+    }
+    print_diff(p, &r.diff);
+}
+
+/// Where a release commit went: the push and the pull request.
+fn print_publishing(
+    p: Printer,
+    push: Option<&crate::ops::PushReport>,
+    pull_request: Option<&crate::ops::PullRequestReport>,
+) {
+    if let Some(push) = push {
+        let retried = match push.attempts {
+            1 => String::new(),
+            n => format!(" (computed {n} times: the remote moved meanwhile)"),
+        };
+        p.note(&format!(
+            "pushed {} to {}{retried}",
+            push.branch, push.remote
+        ));
+    }
+    if let Some(pr) = pull_request {
         let state = match (pr.reused, pr.body_updated) {
             (false, _) => "opened",
             (true, false) => "already open",
@@ -176,7 +235,6 @@ pub(crate) fn print_release(p: Printer, r: &crate::ops::ReleaseReport) -> anyhow
             pr.number, pr.url
         ));
     }
-    Ok(exit::OK)
 }
 
 pub(crate) fn print_status(p: Printer, report: &crate::ops::StatusReport) {

@@ -62,6 +62,22 @@ impl Progress for Bar {
         }
     }
 
+    fn status(&self, text: &str) {
+        if !self.enabled || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut bar = self.bar.lock().expect("not poisoned");
+        let bar = bar.get_or_insert_with(|| {
+            let spinner = ProgressBar::with_draw_target(None, self.target());
+            spinner.set_style(
+                ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
+            );
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+            spinner
+        });
+        bar.set_message(text.to_owned());
+    }
+
     fn finish(&self) {
         if let Some(bar) = self.bar.lock().expect("not poisoned").take() {
             bar.finish_and_clear();

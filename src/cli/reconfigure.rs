@@ -33,8 +33,11 @@ pub struct ReconfigureArgs {
 
 pub fn run(a: ReconfigureArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     debug_assert!(a.in_place, "clap requires --in-place");
-    let report = a
-        .mutate
-        .release(g, &a.env, &ReleaseCommand::Reconfigure, &p.progress())?;
+    let report = a.mutate.release(
+        g,
+        std::slice::from_ref(&a.env),
+        &ReleaseCommand::Reconfigure,
+        &p.progress(),
+    )?;
     super::print_release(p, &report)
 }

@@ -14,14 +14,19 @@ use crate::ops::ReleaseCommand;
 /// idle colour holds a staged release rather than the previous one, or when history records
 /// no promotion to roll back.
 ///
-/// Example:
+/// Several environments roll back in one commit; if a guard refuses one, nothing is committed
+/// and every refusal is listed.
+///
+/// Examples:
 ///   greenlight rollback production
+///   greenlight rollback production/eu-west/api production/us-east/api
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct RollbackArgs {
-    /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
-    env: String,
+    /// The environments, e.g. staging or production/eu-west/api production/us-east/api:
+    /// every guard of every one is checked first, then one commit holds them all.
+    #[arg(value_name = "ENV", required = true, num_args = 1.., value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    envs: Vec<String>,
     #[command(flatten)]
     mutate: MutateArgs,
 }
@@ -29,6 +34,6 @@ pub struct RollbackArgs {
 pub fn run(a: RollbackArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     let report = a
         .mutate
-        .release(g, &a.env, &ReleaseCommand::Rollback, &p.progress())?;
+        .release(g, &a.envs, &ReleaseCommand::Rollback, &p.progress())?;
     super::print_release(p, &report)
 }

@@ -24,17 +24,24 @@ use crate::values::Color;
 ///
 /// Refused (exit 3) when --color or --from-tag names the live colour.
 ///
+/// Several environments are staged in one commit, each with the same --tag (or --digest,
+/// --from-tag, --color): every guard of every environment is checked first, and if one
+/// refuses, nothing is committed and every refusal is listed. An environment that already
+/// holds the release is reported and does not stop the others.
+///
 /// Examples:
 ///   greenlight stage production --tag 1.5.0
 ///   greenlight stage production --digest sha256:4f1c…   (64 hex digits)
 ///   greenlight stage production --from-tag v2.0-green
 ///   greenlight stage production                  (the live image, the current configuration)
+///   greenlight stage production/eu-west/api production/us-east/api --tag 1.5.0
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct StageArgs {
-    /// The environment, e.g. staging or production/eu-west/api.
-    #[arg(value_name = "ENV", value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
-    env: String,
+    /// The environments, e.g. staging or production/eu-west/api production/us-east/api:
+    /// every guard of every one is checked first, then one commit holds them all.
+    #[arg(value_name = "ENV", required = true, num_args = 1.., value_parser = super::env_arg, add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    envs: Vec<String>,
     /// The image tag to stage.
     #[arg(long, group = "version", value_name = "TAG", value_parser = super::tag_arg)]
     tag: Option<crate::values::Tag>,
@@ -72,6 +79,6 @@ pub fn run(a: StageArgs, g: &Global, p: Printer) -> anyhow::Result<u8> {
     };
     let report = a
         .mutate
-        .release(g, &a.env, &ReleaseCommand::Stage(request), &p.progress())?;
+        .release(g, &a.envs, &ReleaseCommand::Stage(request), &p.progress())?;
     super::print_release(p, &report)
 }

@@ -30,6 +30,12 @@ pub struct PrSummary {
 /// unified diff in a fenced block), never longer than `max_bytes`; a huge diff is cut with a
 /// note saying how to see all of it.
 pub fn pr_body(summary: &PrSummary, diff: &Diff, max_bytes: usize) -> String {
+    pr_body_many(std::slice::from_ref(summary), diff, max_bytes)
+}
+
+/// [`pr_body`] of a release of several environments: one row of the table each, and the diff
+/// of them all. With one summary it is exactly [`pr_body`].
+pub fn pr_body_many(summaries: &[PrSummary], diff: &Diff, max_bytes: usize) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let image = |i: &Option<String>| {
         i.as_deref()
@@ -44,18 +50,30 @@ pub fn pr_body(summary: &PrSummary, diff: &Diff, max_bytes: usize) -> String {
     };
     let colour =
         |(before, after): &(Option<String>, Option<String>)| change(image(before), image(after));
+    let Some(first) = summaries.first() else {
+        return String::new();
+    };
+    let of = match summaries {
+        [one] => format!("`{}`", cell(&one.environment)),
+        many => format!("{} environments", many.len()),
+    };
     let mut body = format!(
-        "greenlight `{action}` of `{env}`.\n\n\
+        "greenlight `{action}` of {of}.\n\n\
          | Environment | Live | Blue | Green |\n\
-         |---|---|---|---|\n\
-         | `{env}` | {live} | {blue} | {green} |\n\n",
-        action = cell(&summary.action),
-        env = cell(&summary.environment),
-        live = change(summary.live_before.clone(), summary.live_after.clone()),
-        blue = colour(&summary.blue),
-        green = colour(&summary.green),
+         |---|---|---|---|\n",
+        action = cell(&first.action),
     );
-    let footer = match &summary.commit {
+    for summary in summaries {
+        body.push_str(&format!(
+            "| `{env}` | {live} | {blue} | {green} |\n",
+            env = cell(&summary.environment),
+            live = change(summary.live_before.clone(), summary.live_after.clone()),
+            blue = colour(&summary.blue),
+            green = colour(&summary.green),
+        ));
+    }
+    body.push('\n');
+    let footer = match &first.commit {
         Some(commit) => format!(
             "\n\nCommit `{commit}`. Check it with `greenlight verify`; the full diff is \
              `git show {commit}`.\n"

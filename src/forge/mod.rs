@@ -1,14 +1,15 @@
-//! Pull requests for release branches on the forge that hosts the GitOps repository: GitHub
-//! (pull requests), GitLab (merge requests) and Gitea / Forgejo (pull requests), through each
-//! one's documented REST API. It finds the forge from the remote URL (or is told), finds an
-//! open request for the branch and reuses it, or opens one, and composes the body a reviewer
-//! reads (see [`pr_body`]).
+//! The forge that hosts the GitOps repository — GitHub, GitLab, Gitea / Forgejo — through each
+//! one's documented REST API: pull requests for release branches (merge requests on GitLab),
+//! and the commit statuses and check runs the cluster and CI post (`status`). It finds the
+//! forge from the remote URL (or is told), finds an open request for the branch and reuses
+//! it, or opens one, and composes the body a reviewer reads (see [`pr_body`]).
 //!
 //! The access token comes from the environment only and is never put in a URL, a message or
 //! a `Debug` output: every text a server sends back is passed through the redactor before it
 //! becomes part of an error. This module touches no git repository and prints nothing.
 
 mod body;
+mod status;
 
 use std::fmt;
 use std::time::Duration;
@@ -16,7 +17,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-pub use body::{pr_body, PrSummary, DEFAULT_BODY_BYTES};
+pub use body::{pr_body, pr_body_many, PrSummary, DEFAULT_BODY_BYTES};
+pub use status::StatusReader;
 
 use crate::repo::transport::Redactor;
 
@@ -121,6 +123,8 @@ pub enum ForgeError {
     Unauthorized {
         /// The forge.
         kind: ForgeKind,
+        /// What the token was used for.
+        purpose: Purpose,
         /// The HTTP status.
         status: u16,
         /// What the server said (redacted).
@@ -180,7 +184,11 @@ impl crate::error::Classified for ForgeError {
                 "the remote URL must name the repository, e.g. https://host/owner/repo.git"
                     .to_owned()
             }
-            ForgeError::Unauthorized { kind, .. } => match kind {
+            ForgeError::Unauthorized {
+                kind,
+                purpose: Purpose::PullRequests,
+                ..
+            } => match kind {
                 ForgeKind::GitHub => "the token needs pull requests: write and contents: read \
                                       (fine-grained) or the repo scope (classic)"
                     .to_owned(),
@@ -188,6 +196,19 @@ impl crate::error::Classified for ForgeError {
                                       the project"
                     .to_owned(),
                 ForgeKind::Gitea => "the token needs the write:repository scope".to_owned(),
+            },
+            ForgeError::Unauthorized {
+                kind,
+                purpose: Purpose::Statuses,
+                ..
+            } => match kind {
+                ForgeKind::GitHub => "the token needs commit statuses: read and checks: read \
+                                      (fine-grained) or the repo scope (classic)"
+                    .to_owned(),
+                ForgeKind::GitLab => "the token needs the read_api scope and Reporter access \
+                                      to the project"
+                    .to_owned(),
+                ForgeKind::Gitea => "the token needs the read:repository scope".to_owned(),
             },
             ForgeError::NotFound { .. } => {
                 "check the remote URL, --forge-api-url, and that the token can see the project"
@@ -201,6 +222,15 @@ impl crate::error::Classified for ForgeError {
             }
         })
     }
+}
+
+/// What greenlight uses a forge token for (the permissions it needs differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Finding, opening and updating pull requests (`--open-pr`).
+    PullRequests,
+    /// Reading commit statuses and check runs (`promote --require-status`, `wait`).
+    Statuses,
 }
 
 /// An access token, read from the environment. It prints as `<redacted>`.
@@ -313,16 +343,7 @@ pub fn detect(
 }
 
 fn kind_of_host(host: &str) -> Option<ForgeKind> {
-    let first = host.split('.').next().unwrap_or_default();
-    if host == "github.com" || host.ends_with(".github.com") || first == "github" {
-        Some(ForgeKind::GitHub)
-    } else if host == "gitlab.com" || first == "gitlab" {
-        Some(ForgeKind::GitLab)
-    } else if host == "codeberg.org" || first == "gitea" || first == "forgejo" {
-        Some(ForgeKind::Gitea)
-    } else {
-        None
-    }
+    crate::grammar::forge_of_host(host).and_then(|kind| kind.parse().ok())
 }
 
 /// Finds an open pull request from `spec.head` into `spec.base` and returns it, or opens one.
@@ -363,6 +384,19 @@ struct Client<'a> {
     token: &'a Token,
     agent: ureq::Agent,
     redactor: Redactor,
+    purpose: Purpose,
+}
+
+/// The HTTP agent every forge request goes through: statuses are read, not raised, and no
+/// request waits forever.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_global(Some(Duration::from_secs(60)))
+        .user_agent(concat!("greenlight/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
 }
 
 #[derive(Deserialize)]
@@ -393,17 +427,12 @@ struct GitLabMergeRequest {
 
 impl<'a> Client<'a> {
     fn new(repo: &'a ForgeRepo, token: &'a Token) -> Client<'a> {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_global(Some(Duration::from_secs(60)))
-            .user_agent(concat!("greenlight/", env!("CARGO_PKG_VERSION")))
-            .build();
         Client {
             repo,
             token,
-            agent: config.into(),
+            agent: agent(),
             redactor: Redactor::new([token.value().to_owned()]),
+            purpose: Purpose::PullRequests,
         }
     }
 
@@ -580,9 +609,17 @@ impl<'a> Client<'a> {
         path: &str,
         res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T, ForgeError> {
-        let kind = self.repo.kind;
+        let (status, text) = self.answer(res)?;
+        self.decode(method, path, status, &text)
+    }
+
+    /// The HTTP status and body text of an answer; only a request that got none fails.
+    fn answer(
+        &self,
+        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, String), ForgeError> {
         let mut res = res.map_err(|e| ForgeError::Transport {
-            kind,
+            kind: self.repo.kind,
             url: self.repo.api_base.clone(),
             reason: self.redactor.redact(&e.to_string()),
         })?;
@@ -593,8 +630,20 @@ impl<'a> Client<'a> {
             .limit(10 * 1024 * 1024)
             .read_to_string()
             .unwrap_or_default();
+        Ok((status, text))
+    }
+
+    /// The JSON of a successful answer, or the error an unsuccessful one means.
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        path: &str,
+        status: u16,
+        text: &str,
+    ) -> Result<T, ForgeError> {
+        let kind = self.repo.kind;
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|e| ForgeError::Api {
+            return serde_json::from_str(text).map_err(|e| ForgeError::Api {
                 kind,
                 method,
                 path: path.to_owned(),
@@ -602,10 +651,11 @@ impl<'a> Client<'a> {
                 message: format!("unexpected answer: {e}"),
             });
         }
-        let message = self.redactor.redact(&server_message(&text));
+        let message = self.redactor.redact(&server_message(text));
         Err(match status {
             401 | 403 => ForgeError::Unauthorized {
                 kind,
+                purpose: self.purpose,
                 status,
                 message,
             },

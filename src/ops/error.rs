@@ -42,6 +42,16 @@ pub enum OpsError {
         /// The files that differ.
         drift: Vec<Drift>,
     },
+    /// `--require-cluster-status` (or `wait` without `--status`) in an environment whose
+    /// values do not make the cluster post a commit status.
+    #[error(
+        "environments/{environment}/values.yaml makes no cluster post a commit status: it has \
+         no `notify.commitStatus` beside a `flux` or `argocd` block"
+    )]
+    NoClusterStatus {
+        /// The environment.
+        environment: String,
+    },
     /// The target of `init` already has that environment.
     #[error("{path} already exists")]
     AlreadyExists {
@@ -77,6 +87,10 @@ impl Classified for OpsError {
                  the hand edit into environments/{environment}/values.yaml, and run the \
                  command again"
             ),
+            OpsError::NoClusterStatus { .. } => "add `notify: { commitStatus: { address: \
+                https://github.com/OWNER/REPO, secretRef: SECRET } }` (see README.md, \"The \
+                loop back\"), or name the status with --status / --require-status CONTEXT"
+                .to_owned(),
             OpsError::AlreadyExists { .. } => {
                 "choose another --env name, or edit the existing values file".to_owned()
             }
@@ -102,5 +116,54 @@ impl Classified for Refused {
 
     fn hint(&self) -> Option<String> {
         self.refusal.hint(&self.environment)
+    }
+}
+
+/// A guard refused one environment of a release of several.
+#[derive(Debug)]
+pub struct EnvRefusal {
+    /// The environment.
+    pub environment: String,
+    /// The refusal (a [`Refused`], or [`OpsError::RenderedDrift`]).
+    pub error: anyhow::Error,
+}
+
+/// A release of several environments in which guards refused some (exit 3): nothing was
+/// committed, and every refusal is listed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} of {total} environments refused, so none was released:{}",
+    refusals.len(),
+    refusals
+        .iter()
+        .map(|r| format!("\n  {}: {:#}", r.environment, r.error))
+        .collect::<String>()
+)]
+pub struct RefusedEnvironments {
+    /// How many environments the release named.
+    pub total: usize,
+    /// Each refused environment, in the order named.
+    pub refusals: Vec<EnvRefusal>,
+}
+
+impl Classified for RefusedEnvironments {
+    fn class(&self) -> Class {
+        Class::Refused
+    }
+
+    fn hint(&self) -> Option<String> {
+        let hints: Vec<String> = self
+            .refusals
+            .iter()
+            .filter_map(|r| {
+                let hint = r.error.chain().find_map(|c| {
+                    c.downcast_ref::<Refused>()
+                        .and_then(Classified::hint)
+                        .or_else(|| c.downcast_ref::<OpsError>().and_then(Classified::hint))
+                })?;
+                Some(format!("{}: {hint}", r.environment))
+            })
+            .collect();
+        (!hints.is_empty()).then(|| hints.join("; "))
     }
 }

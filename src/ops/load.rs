@@ -120,10 +120,23 @@ pub fn render_env(
 /// Marks the changes of `diff` under `rendered/<env>/` that reach live traffic as soon as they
 /// are applied, for an environment whose values (after the change) are `values`.
 pub fn mark_live_now(diff: &mut crate::diff::Diff, env: &str, values: &Values) {
-    let dir = format!("{}/", workspace::rendered_dir(env));
+    mark_live_now_in(diff, &[(env, values)]);
+}
+
+/// [`mark_live_now`] for a diff of several environments, each with its values after the
+/// change.
+pub fn mark_live_now_in(diff: &mut crate::diff::Diff, envs: &[(&str, &Values)]) {
+    let dirs: Vec<(String, &Values)> = envs
+        .iter()
+        .map(|(env, values)| (format!("{}/", workspace::rendered_dir(env)), *values))
+        .collect();
     diff.mark_live_now(|path| {
-        path.strip_prefix(&dir)
-            .is_some_and(|file| render::applies_now(file, values.app.as_str(), values.live_color))
+        dirs.iter().any(|(dir, values)| {
+            path.strip_prefix(dir.as_str()).is_some_and(|file| {
+                !file.contains('/')
+                    && render::applies_now(file, values.app.as_str(), values.live_color)
+            })
+        })
     });
 }
 

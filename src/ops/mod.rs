@@ -7,7 +7,8 @@
 //! repository a command works on (a checkout, a bare repository, a temporary clone, a plain
 //! folder), `load` reads values and templates and renders one environment, `render` writes
 //! `rendered/`, `inspect` runs the read-only commands, `mutate` plans one release command,
-//! `publish` commits, pushes and opens the pull request, `scaffold` runs `init` and `demo`,
+//! `publish` commits, pushes and opens the pull request, `statuses` asks the forge about a
+//! staged release, `wait` polls it, `scaffold` runs `init` and `demo`,
 //! `report` declares the reports, `error` the errors, `progress` how long work reports its
 //! progress.
 
@@ -21,22 +22,29 @@ mod publish;
 mod render;
 mod report;
 mod scaffold;
+mod statuses;
+mod wait;
 
 pub use crate::repo::short;
-pub use error::{OpsError, Refused};
+pub use error::{EnvRefusal, OpsError, Refused, RefusedEnvironments};
 pub use inspect::{describe_unreleased, diff, history, status, verify, StatusClock};
-pub use load::{load_values, mark_live_now, render_env, rendered_files, templates, LoadedValues};
+pub use load::{
+    load_values, mark_live_now, mark_live_now_in, render_env, rendered_files, templates,
+    LoadedValues,
+};
 pub(crate) use location::{checkout_behind, warn_if_checkout_behind};
 pub use location::{CommitTree, GitLocation, Location, Scratch};
 pub use mutate::ReleaseCommand;
 pub use progress::{NoProgress, Progress};
 pub use publish::{
-    default_branch, release, BranchChoice, Publish, PublishError, PullRequestOptions,
+    default_branch, release, release_one, BranchChoice, ForgeOptions, Publish, PublishError,
     DEFAULT_RETRIES,
 };
 pub use render::{render_envs, render_objects};
 pub use report::*;
 pub use scaffold::{demo, init, InitOptions, EXAMPLE_ENVIRONMENTS};
+pub use statuses::{ReportSource, RequiredStatus, MAX_STATUS_COMMITS};
+pub use wait::{wait, Clock, SystemClock, WaitOptions, WaitReport};
 
 /// Version of every JSON report's schema; bumped on incompatible changes (2: a colour runs
 /// its released configuration, so `diff` counts configuration not yet released as a change

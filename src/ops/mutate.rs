@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::statuses::{self, ReportSource, RequiredStatus};
 use super::{
     load_values, mark_live_now, render_env, rendered_files, templates, CommitTree, Outcome,
     ReleaseReport, SCHEMA_VERSION,
@@ -19,8 +20,14 @@ use crate::workspace;
 pub enum ReleaseCommand {
     /// `stage`.
     Stage(StageRequest),
-    /// `promote`.
-    Promote(PromoteRequest),
+    /// `promote`, with the status contexts the forge must report success for on the
+    /// staged release (`--require-status`).
+    Promote {
+        /// The guards of `promote` itself.
+        request: PromoteRequest,
+        /// Required status contexts; none: no forge is asked.
+        require_status: Vec<RequiredStatus>,
+    },
     /// `rollback`.
     Rollback,
     /// `scale-down`.
@@ -30,10 +37,18 @@ pub enum ReleaseCommand {
 }
 
 impl ReleaseCommand {
+    /// The status contexts the command requires (only `promote` has any).
+    pub(super) fn required_statuses(&self) -> &[RequiredStatus] {
+        match self {
+            ReleaseCommand::Promote { require_status, .. } => require_status,
+            _ => &[],
+        }
+    }
+
     pub(super) fn action(&self) -> Action {
         match self {
             ReleaseCommand::Stage(_) => Action::Stage,
-            ReleaseCommand::Promote(_) => Action::Promote,
+            ReleaseCommand::Promote { .. } => Action::Promote,
             ReleaseCommand::Rollback => Action::Rollback,
             ReleaseCommand::ScaleDown(_) => Action::ScaleDown,
             ReleaseCommand::Reconfigure => Action::Reconfigure,
@@ -41,15 +56,51 @@ impl ReleaseCommand {
     }
 }
 
-/// One release command evaluated on one commit: the report, and the commit to write.
+/// One release command evaluated on one commit for every environment it names: a report per
+/// environment, and the one commit that holds all their changes.
 pub(super) struct Planned {
-    /// What happened (outcome `no-change` or `dry-run` when there is nothing to commit, else
-    /// `committed` with no commit id yet).
-    pub report: ReleaseReport,
-    /// The commit to write, unless there is nothing to commit.
+    /// One per environment, in the order named (outcome `no-change` or `dry-run` when the
+    /// environment has nothing to commit, else `committed` with no commit id yet).
+    pub reports: Vec<ReleaseReport>,
+    /// The commit to write, unless no environment has anything to commit.
     pub commit: Option<PlannedCommit>,
-    /// The action, colour and version the change concerns (for default branch names).
-    pub concerns: Option<(Action, Color, String)>,
+    /// What each environment that changes concerns (for default branch names).
+    pub concerns: Vec<Concern>,
+}
+
+/// What a release changes in one environment: the action, the colour and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Concern {
+    /// The environment.
+    pub env: String,
+    /// What was done.
+    pub action: Action,
+    /// The colour the action concerns.
+    pub color: Color,
+    /// That colour's version, as shown.
+    pub version: String,
+}
+
+/// One environment's part of a release, planned.
+pub(super) struct EnvPlan {
+    report: ReleaseReport,
+    commit: Option<EnvCommit>,
+    concern: Option<Concern>,
+}
+
+/// One environment's part of a release commit.
+struct EnvCommit {
+    changes: BTreeMap<String, Option<Vec<u8>>>,
+    /// `<action>(<env>): <description>`.
+    subject: String,
+    /// The subject without the `action(env): ` prefix.
+    description: String,
+    /// The summary line, `<env>: <summary>`.
+    summary: String,
+    /// What a reviewer should know beyond the subject.
+    notes: Vec<String>,
+    trailers: Trailers,
+    allow_empty: bool,
 }
 
 /// The content of a release commit, before it is tied to a branch.
@@ -73,17 +124,151 @@ impl PlannedCommit {
     }
 }
 
+/// Whether `err` is a guard's refusal in one environment (exit 3), which a release of several
+/// environments lists with the others' rather than stopping at.
+fn is_refusal(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<super::Refused>().is_some()
+            || matches!(
+                c.downcast_ref::<super::OpsError>(),
+                Some(super::OpsError::RenderedDrift { .. })
+            )
+    })
+}
+
+/// Evaluates one release command on every environment of `envs` at commit `tip` (see
+/// [`plan`]): every guard of every environment first, so a refusal anywhere refuses the whole
+/// release (with every refusal listed); then one commit with the changes of all the
+/// environments that have any, and a trailer group each. An environment with nothing to do is
+/// reported as such and does not stop the others. With one environment, the commit is exactly
+/// what that environment's release alone makes.
+pub(super) fn plan_all(
+    repo: &Repo,
+    refname: &str,
+    tip: Oid,
+    envs: &[String],
+    command: &ReleaseCommand,
+    dry_run: bool,
+    forge: Option<&dyn ReportSource>,
+) -> anyhow::Result<Planned> {
+    let mut plans = Vec::new();
+    let mut refusals = Vec::new();
+    for env in envs {
+        match plan(repo, refname, tip, env, command, dry_run, forge) {
+            Ok(p) => plans.push(p),
+            Err(error) if envs.len() > 1 && is_refusal(&error) => {
+                refusals.push(super::EnvRefusal {
+                    environment: env.clone(),
+                    error,
+                })
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(super::RefusedEnvironments {
+            total: envs.len(),
+            refusals,
+        }
+        .into());
+    }
+    let mut reports = Vec::new();
+    let mut commits = Vec::new();
+    let mut concerns = Vec::new();
+    for p in plans {
+        reports.push(p.report);
+        commits.extend(p.commit);
+        concerns.extend(p.concern);
+    }
+    let commit = match commits.len() {
+        0 => None,
+        1 => {
+            let only = commits.pop().expect("one commit");
+            let mut body = only.summary.clone();
+            for note in &only.notes {
+                body.push_str(&format!("\n\nNote: {note}"));
+            }
+            Some(PlannedCommit {
+                message: history::compose_message(&only.subject, &body, &only.trailers),
+                changes: only.changes,
+                allow_empty: only.allow_empty,
+            })
+        }
+        _ => {
+            let subject = shared_subject(command.action(), &commits);
+            for report in reports.iter_mut().filter(|r| r.subject.is_some()) {
+                report.subject = Some(subject.clone());
+            }
+            let mut body: Vec<String> = commits.iter().map(|c| c.summary.clone()).collect();
+            for c in &commits {
+                let env = &c.trailers.environment;
+                body.extend(c.notes.iter().map(|n| format!("Note ({env}): {n}")));
+            }
+            let trailers: Vec<Trailers> = commits.iter().map(|c| c.trailers.clone()).collect();
+            Some(PlannedCommit {
+                message: history::compose_message_groups(&subject, &body.join("\n\n"), &trailers),
+                changes: commits.iter().flat_map(|c| c.changes.clone()).collect(),
+                allow_empty: commits.iter().any(|c| c.allow_empty),
+            })
+        }
+    };
+    // A dry run plans no commit, but its subject is the one the commit would have.
+    if dry_run && reports.iter().filter(|r| r.subject.is_some()).count() > 1 {
+        let subject = dry_subject(command.action(), &reports);
+        for report in reports.iter_mut().filter(|r| r.subject.is_some()) {
+            report.subject = Some(subject.clone());
+        }
+    }
+    Ok(Planned {
+        reports,
+        commit,
+        concerns,
+    })
+}
+
+/// The subject of a commit that releases several environments:
+/// `promote(production/eu, production/us): api blue → green (1.5.0)` when every environment's
+/// description is the same, else the descriptions one after the other, `; ` between them.
+fn shared_subject(action: Action, commits: &[EnvCommit]) -> String {
+    let envs: Vec<&str> = commits
+        .iter()
+        .map(|c| c.trailers.environment.as_str())
+        .collect();
+    let mut descriptions: Vec<&str> = commits.iter().map(|c| c.description.as_str()).collect();
+    descriptions.dedup();
+    format!("{action}({}): {}", envs.join(", "), descriptions.join("; "))
+}
+
+/// [`shared_subject`] of a dry run, from the environments' own subjects.
+fn dry_subject(action: Action, reports: &[ReleaseReport]) -> String {
+    let mut envs = Vec::new();
+    let mut descriptions: Vec<&str> = Vec::new();
+    for r in reports {
+        let Some(subject) = &r.subject else { continue };
+        envs.push(r.environment.as_str());
+        let description = subject
+            .split_once("): ")
+            .map_or(subject.as_str(), |(_, d)| d);
+        if descriptions.last() != Some(&description) {
+            descriptions.push(description);
+        }
+    }
+    format!("{action}({}): {}", envs.join(", "), descriptions.join("; "))
+}
+
 /// Evaluates one release command on `env` at commit `tip` (which `refname` is reported as):
-/// reads values and history there, lets `release` decide, edits the values text, renders
-/// and diffs. Writes nothing.
-pub(super) fn plan(
+/// reads values and history there, lets `release` decide, asks `forge` about the staged
+/// release when the command requires statuses, edits the values text, renders and diffs.
+/// Writes nothing.
+fn plan(
     repo: &Repo,
     refname: &str,
     tip: Oid,
     env: &str,
     command: &ReleaseCommand,
     dry_run: bool,
-) -> anyhow::Result<Planned> {
+    forge: Option<&dyn ReportSource>,
+) -> anyhow::Result<EnvPlan> {
     let action = command.action();
     let tree = CommitTree::new(repo, tip);
     if let Some(workdir) = repo.workdir() {
@@ -91,20 +276,49 @@ pub(super) fn plan(
     }
     workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
-    let state = history::guard_state(repo, tip, env, action)?;
+    // Only as far back as this command's guards read (a shallow clone fetches what it walks).
+    let scan = history::guard_scan(repo, tip, env, action)?;
+    let state = &scan.state;
     let v = &loaded.values;
     let config = values::config_of(&loaded.current);
-    let decision = match command {
-        ReleaseCommand::Stage(r) => release::stage(v, &state, &loaded.released, &config, r),
-        ReleaseCommand::Promote(r) => release::promote(v, &state, r),
-        ReleaseCommand::Rollback => release::rollback(v, &state),
-        ReleaseCommand::ScaleDown(r) => release::scale_down(v, &state, r),
-        ReleaseCommand::Reconfigure => release::reconfigure(v, &loaded.released, &config),
-    }
-    .map_err(|refusal| super::Refused {
+    let refused = |refusal| super::Refused {
         environment: env.to_owned(),
         refusal,
-    })?;
+    };
+    let decision = match command {
+        ReleaseCommand::Stage(r) => release::stage(v, state, &loaded.released, &config, r),
+        ReleaseCommand::Promote { request, .. } => release::promote(v, state, request),
+        ReleaseCommand::Rollback => release::rollback(v, state),
+        ReleaseCommand::ScaleDown(r) => release::scale_down(v, state, r),
+        ReleaseCommand::Reconfigure => release::reconfigure(v, &loaded.released, &config),
+    }
+    .map_err(refused)?;
+    // The health gate: only a promotion that would happen asks the forge (a retried promote
+    // that finds its work done is a no-op whatever the statuses say).
+    if let Decision::Change(change) = &decision {
+        let required = command.required_statuses();
+        if !required.is_empty() {
+            let contexts = statuses::contexts(required, v, env)?;
+            let stage = scan
+                .last_transition
+                .as_ref()
+                .and_then(|r| Oid::from_str(&r.commit).ok())
+                .expect("promote passed its guards, so history records the stage");
+            let source = forge.expect("the forge is found before a gated promote is planned");
+            let judged = statuses::judge_release(
+                repo,
+                tip,
+                env,
+                v.app.as_str(),
+                change.color,
+                stage,
+                &contexts,
+                source,
+            )?;
+            release::require_statuses(change.color, judged.scope, judged.results)
+                .map_err(refused)?;
+        }
+    }
     let mut report = ReleaseReport {
         schema_version: SCHEMA_VERSION,
         command: action.as_str().to_owned(),
@@ -126,10 +340,10 @@ pub(super) fn plan(
     let change = match decision {
         Decision::NoChange { message } => {
             report.message = message;
-            return Ok(Planned {
+            return Ok(EnvPlan {
                 report,
                 commit: None,
-                concerns: None,
+                concern: None,
             });
         }
         Decision::Change(change) => change,
@@ -199,17 +413,18 @@ pub(super) fn plan(
     report.diff = diff;
     report.notes = change.notes.clone();
     report.config_changes = change.config_changes.clone();
-    let concerns = Some((
+    let concern = Some(Concern {
+        env: env.to_owned(),
         action,
-        change.color,
-        release::display_version(change.values.color(change.color)),
-    ));
+        color: change.color,
+        version: release::display_version(change.values.color(change.color)),
+    });
     if dry_run {
         report.outcome = Outcome::DryRun;
-        return Ok(Planned {
+        return Ok(EnvPlan {
             report,
             commit: None,
-            concerns,
+            concern,
         });
     }
     report.outcome = Outcome::Committed;
@@ -222,18 +437,17 @@ pub(super) fn plan(
         image: change.image.clone(),
         values_sha256: Some(crate::checksum::sha256_hex(new_text.as_bytes())),
     };
-    let mut body = report.message.clone();
-    for note in &report.notes {
-        body.push_str(&format!("\n\nNote: {note}"));
-    }
-    let message = history::compose_message(&subject, &body, &trailers);
-    Ok(Planned {
-        report,
-        commit: Some(PlannedCommit {
+    Ok(EnvPlan {
+        commit: Some(EnvCommit {
             changes,
-            message,
+            subject,
+            description: change.description.clone(),
+            summary: report.message.clone(),
+            notes: report.notes.clone(),
+            trailers,
             allow_empty: change.record_only,
         }),
-        concerns,
+        report,
+        concern,
     })
 }

@@ -10,6 +10,9 @@ pub trait Progress: Sync {
     fn advance(&self, _n: u64) {}
     /// Something worth a line on its own happened (e.g. a push is retried).
     fn note(&self, _text: &str) {}
+    /// The one-line state of a wait, replacing the previous one (e.g. which statuses are
+    /// still pending).
+    fn status(&self, _text: &str) {}
     /// The work is over (successfully or not).
     fn finish(&self) {}
 }

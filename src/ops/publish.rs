@@ -14,10 +14,12 @@ use anyhow::Context as _;
 
 use std::path::PathBuf;
 
-use super::mutate::plan;
+use super::mutate::{plan_all, Concern};
+use super::statuses::ReportSource;
 use super::{
-    load_values, mark_live_now, rendered_files, CommitTree, GitLocation, Location, Outcome,
-    Progress, PullRequestReport, PushReport, ReleaseCommand, ReleaseReport,
+    load_values, mark_live_now_in, rendered_files, CommitTree, GitLocation, Location,
+    MultiReleaseReport, Outcome, Progress, PullRequestReport, PushReport, ReleaseCommand,
+    ReleaseReport, Released,
 };
 use crate::diff::{self, Diff};
 use crate::error::{Class, Classified};
@@ -55,14 +57,17 @@ pub struct Publish {
     /// Retries after a non-fast-forward rejection.
     pub retries: u32,
     /// Open (or reuse) a pull request for the release branch after pushing it.
-    pub pull_request: Option<PullRequestOptions>,
+    pub open_pr: bool,
+    /// How to reach the forge (for `open_pr` and required statuses).
+    pub forge: ForgeOptions,
     /// Write the pull request body here (for `gh pr create --body-file`).
     pub pr_body_file: Option<PathBuf>,
 }
 
-/// How to reach the forge for `--open-pr`.
+/// How to reach the forge (`--open-pr`, `--require-status`, `wait`) when the remote URL does
+/// not tell.
 #[derive(Debug, Clone, Default)]
-pub struct PullRequestOptions {
+pub struct ForgeOptions {
     /// The forge, when the remote URL does not tell.
     pub forge: Option<ForgeKind>,
     /// The API base URL, for self-hosted forges.
@@ -76,7 +81,8 @@ impl Default for Publish {
             push: false,
             remote: "origin".to_owned(),
             retries: DEFAULT_RETRIES,
-            pull_request: None,
+            open_pr: false,
+            forge: ForgeOptions::default(),
             pr_body_file: None,
         }
     }
@@ -207,17 +213,30 @@ impl Classified for PublishError {
     }
 }
 
-/// Runs one release command on `env` and publishes it as `publish` asks: commits on the
-/// current or a release branch, pushes with retries, and opens or reuses a pull request.
-/// Guard refusals come back as [`crate::release::Refusal`] errors, on every attempt.
+/// Runs one release command on every environment of `envs` and publishes it as `publish` asks:
+/// every guard of every environment first, then one commit for all of them, on the current or
+/// a release branch, pushed with retries (each recomputing every environment), and one pull
+/// request. Guard refusals come back as [`crate::release::Refusal`] errors (several
+/// environments: [`super::RefusedEnvironments`], listing each), on every attempt.
 pub fn release(
     location: Location,
-    env: &str,
+    envs: &[String],
     command: &ReleaseCommand,
     dry_run: bool,
     publish: &Publish,
     progress: &dyn Progress,
-) -> anyhow::Result<ReleaseReport> {
+) -> anyhow::Result<Released> {
+    if let Some(twice) = envs
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| envs[..i].contains(e).then_some(e))
+    {
+        return Err(crate::error::UsageError {
+            message: format!("environment {twice} is named twice"),
+            hint: Some("name each environment once".to_owned()),
+        }
+        .into());
+    }
     let git = location.git(command.action().as_str())?;
     if dry_run {
         super::warn_if_checkout_behind(&git.repo);
@@ -232,8 +251,8 @@ pub fn release(
     let base_tip = git.tip_tree()?.commit_id();
     let base_branch = short_branch(&git.refname).to_owned();
     // Everything a pull request needs is checked before anything is pushed.
-    let forge = match (&publish.pull_request, dry_run) {
-        (Some(options), false) => {
+    let forge = match (publish.open_pr, dry_run) {
+        (true, false) => {
             if let BranchChoice::Named(name) = &publish.branch {
                 if *name == base_branch {
                     return Err(PublishError::PullRequestOnBase {
@@ -243,55 +262,125 @@ pub fn release(
                 }
             }
             let url = remote_url(&git, &publish.remote)?;
+            let options = &publish.forge;
             let repo = forge::detect(&url, options.forge, options.api_url.as_deref())?;
             let token = forge::token_from_env(repo.kind)?;
             Some((repo, token))
         }
         _ => None,
     };
-    let Published {
-        mut report,
-        range,
-        branch,
-    } = commit_and_push(&git, base_tip, env, command, dry_run, publish, progress)?;
-    let Some((base, head)) = range.filter(|(base, head)| base != head) else {
-        return Ok(report);
+    // A gated promote reads statuses from the same forge, found the same way.
+    let statuses = match command.required_statuses().is_empty() {
+        true => None,
+        false => Some(super::statuses::reader(
+            &remote_url(&git, &publish.remote)?,
+            &publish.forge,
+        )?),
     };
-    if forge.is_none() && publish.pr_body_file.is_none() {
-        return Ok(report);
+    let statuses = statuses.as_ref().map(|r| r as &dyn ReportSource);
+    let mut published = commit_and_push(
+        &git, base_tip, envs, command, dry_run, publish, statuses, progress,
+    )?;
+    let pull_request = match published.range.filter(|(base, head)| base != head) {
+        Some((base, head)) if forge.is_some() || publish.pr_body_file.is_some() => {
+            let (summaries, diff) = pr_material(&git.repo, base, head, envs, command.action())?;
+            let body = forge::pr_body_many(&summaries, &diff, forge::DEFAULT_BODY_BYTES);
+            if let Some(path) = &publish.pr_body_file {
+                std::fs::write(path, &body).with_context(|| {
+                    format!(
+                        "could not write the pull request body to {}",
+                        path.display()
+                    )
+                })?;
+            }
+            match forge {
+                Some((repo, token)) => {
+                    let spec = PullRequestSpec {
+                        head: published.branch.clone(),
+                        base: base_branch,
+                        title: git.repo.commit_subject(head)?,
+                        body,
+                    };
+                    let pr = forge::open_or_reuse(&repo, &token, &spec).with_context(|| {
+                        format!(
+                            "pushed {}, but could not open its {}",
+                            spec.head,
+                            repo.kind.request_name()
+                        )
+                    })?;
+                    Some(PullRequestReport {
+                        number: pr.number,
+                        url: pr.url,
+                        reused: pr.reused,
+                        body_updated: pr.body_updated,
+                    })
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    if envs.len() == 1 {
+        let mut report = published.reports.remove(0);
+        report.push = published.push;
+        report.pull_request = pull_request;
+        return Ok(Released::One(report));
     }
-    let (summary, diff) = pr_material(&git.repo, base, head, env, &report.command)?;
-    let body = forge::pr_body(&summary, &diff, forge::DEFAULT_BODY_BYTES);
-    if let Some(path) = &publish.pr_body_file {
-        std::fs::write(path, &body).with_context(|| {
-            format!(
-                "could not write the pull request body to {}",
-                path.display()
-            )
-        })?;
+    let outcome = match (&published.commit, dry_run) {
+        (Some(_), _) => Outcome::Committed,
+        (None, true) if published.reports.iter().any(|r| r.subject.is_some()) => Outcome::DryRun,
+        _ => Outcome::NoChange,
+    };
+    let changed = published
+        .reports
+        .iter()
+        .filter(|r| r.outcome != Outcome::NoChange)
+        .count();
+    Ok(Released::Many(MultiReleaseReport {
+        schema_version: super::SCHEMA_VERSION,
+        command: command.action().as_str().to_owned(),
+        outcome,
+        message: format!(
+            "{changed} of {} environments {}",
+            envs.len(),
+            match outcome {
+                Outcome::DryRun => "would change",
+                _ => "changed",
+            }
+        ),
+        subject: published.reports.iter().find_map(|r| r.subject.clone()),
+        commit: published.commit.clone(),
+        branch: published
+            .reports
+            .first()
+            .map(|r| r.branch.clone())
+            .unwrap_or_default(),
+        push: published.push,
+        pull_request,
+        environments: published.reports,
+    }))
+}
+
+/// [`release`] of one environment, and its report.
+pub fn release_one(
+    location: Location,
+    env: &str,
+    command: &ReleaseCommand,
+    dry_run: bool,
+    publish: &Publish,
+    progress: &dyn Progress,
+) -> anyhow::Result<ReleaseReport> {
+    match release(
+        location,
+        &[env.to_owned()],
+        command,
+        dry_run,
+        publish,
+        progress,
+    )? {
+        Released::One(report) => Ok(report),
+        Released::Many(_) => unreachable!("one environment gives one report"),
     }
-    if let Some((repo, token)) = forge {
-        let spec = PullRequestSpec {
-            head: branch,
-            base: base_branch,
-            title: git.repo.commit_subject(head)?,
-            body,
-        };
-        let pr = forge::open_or_reuse(&repo, &token, &spec).with_context(|| {
-            format!(
-                "pushed {}, but could not open its {}",
-                spec.head,
-                repo.kind.request_name()
-            )
-        })?;
-        report.pull_request = Some(PullRequestReport {
-            number: pr.number,
-            url: pr.url,
-            reused: pr.reused,
-            body_updated: pr.body_updated,
-        });
-    }
-    Ok(report)
 }
 
 /// The commit a pushed release starts from, and the ref holding it: the remote's tip of the
@@ -340,46 +429,62 @@ fn remote_url(git: &GitLocation, remote: &str) -> anyhow::Result<String> {
     })
 }
 
-/// The summary and the diff of `env` between two commits, for a pull request body.
+/// The summary of each environment of `envs` and the diff of them all between two commits,
+/// for a pull request body.
 fn pr_material(
     repo: &crate::repo::Repo,
     base: Oid,
     head: Oid,
-    env: &str,
-    action: &str,
-) -> anyhow::Result<(PrSummary, Diff)> {
-    let side = |commit: Oid| -> anyhow::Result<(Values, FileMap)> {
+    envs: &[String],
+    action: Action,
+) -> anyhow::Result<(Vec<PrSummary>, Diff)> {
+    let side = |commit: Oid, env: &str| -> anyhow::Result<(Values, FileMap)> {
         let tree = CommitTree::new(repo, commit);
         let loaded = load_values(&tree, env)?;
         let mut files = rendered_files(&tree, env)?;
         files.insert(loaded.path, loaded.text.into_bytes());
         Ok((loaded.values, files))
     };
-    let (before, old) = side(base)?;
-    let (after, new) = side(head)?;
-    let images = |c: Color| {
-        (
-            before.color(c).image_ref(&before.image),
-            after.color(c).image_ref(&after.image),
-        )
-    };
-    let summary = PrSummary {
-        environment: env.to_owned(),
-        action: action.to_owned(),
-        live_before: before.live_color.to_string(),
-        live_after: after.live_color.to_string(),
-        blue: images(Color::Blue),
-        green: images(Color::Green),
-        commit: Some(super::short(&head.to_string())),
-    };
-    let mut diff = diff::diff(&old, &new);
-    mark_live_now(&mut diff, env, &after);
-    Ok((summary, diff))
+    let mut summaries = Vec::new();
+    let mut old_all = FileMap::new();
+    let mut new_all = FileMap::new();
+    let mut afters = Vec::new();
+    for env in envs {
+        let (before, old) = side(base, env)?;
+        let (after, new) = side(head, env)?;
+        let images = |c: Color| {
+            (
+                before.color(c).image_ref(&before.image),
+                after.color(c).image_ref(&after.image),
+            )
+        };
+        summaries.push(PrSummary {
+            environment: env.clone(),
+            action: action.as_str().to_owned(),
+            live_before: before.live_color.to_string(),
+            live_after: after.live_color.to_string(),
+            blue: images(Color::Blue),
+            green: images(Color::Green),
+            commit: Some(super::short(&head.to_string())),
+        });
+        old_all.extend(old);
+        new_all.extend(new);
+        afters.push((env, after));
+    }
+    let mut diff = diff::diff(&old_all, &new_all);
+    let envs: Vec<(&str, &Values)> = afters.iter().map(|(e, v)| (e.as_str(), v)).collect();
+    mark_live_now_in(&mut diff, &envs);
+    Ok((summaries, diff))
 }
 
 /// What [`commit_and_push`] did.
 struct Published {
-    report: ReleaseReport,
+    /// One per environment.
+    reports: Vec<ReleaseReport>,
+    /// The commit made, full id.
+    commit: Option<String>,
+    /// Where it was pushed.
+    push: Option<PushReport>,
     /// The commits a pull request would show: from the current branch's tip to the release
     /// branch's (or the commit's parent to the commit, on the current branch).
     range: Option<(Oid, Oid)>,
@@ -387,14 +492,17 @@ struct Published {
     branch: String,
 }
 
-/// Commits (and pushes) the command.
+/// Commits (and pushes) the command on every environment of `envs`; `statuses` answers a
+/// gated promote's questions.
+#[allow(clippy::too_many_arguments)]
 fn commit_and_push(
     git: &GitLocation,
     base_tip: Oid,
-    env: &str,
+    envs: &[String],
     command: &ReleaseCommand,
     dry_run: bool,
     publish: &Publish,
+    statuses: Option<&dyn ReportSource>,
     progress: &dyn Progress,
 ) -> anyhow::Result<Published> {
     let remote = match &git.scratch {
@@ -409,6 +517,9 @@ fn commit_and_push(
     };
     let transport = Transport::from_env();
     let mut target = Target::new(git, &publish.branch, &remote);
+    let plan = |refname: &str, tip: Oid| {
+        plan_all(&git.repo, refname, tip, envs, command, dry_run, statuses)
+    };
 
     // With --push, decide on what the remote holds: a checkout may be behind it (another
     // pipeline pushed), and commits only this checkout has must never be published by a
@@ -422,7 +533,7 @@ fn commit_and_push(
         BranchChoice::Current => {
             target.base = Some(base_tip);
             target.base_ref = base_ref.clone();
-            plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?
+            plan(&base_ref, base_tip)?
         }
         choice => {
             // A release branch continues where it stands (remote first, then local), so
@@ -431,15 +542,15 @@ fn commit_and_push(
             let (name, on_base) = match choice {
                 BranchChoice::Named(name) => (name.clone(), None),
                 _ => {
-                    let on_base = plan(&git.repo, &base_ref, base_tip, env, command, dry_run)?;
-                    match &on_base.concerns {
-                        Some((action, color, version)) => {
-                            (default_branch(env, *action, *color, version), Some(on_base))
-                        }
+                    let on_base = plan(&base_ref, base_tip)?;
+                    match default_branch_of(&on_base.concerns) {
+                        Some(name) => (name, Some(on_base)),
                         // Nothing to change, so nothing to name a branch after.
                         None => {
                             return Ok(Published {
-                                report: on_base.report,
+                                reports: on_base.reports,
+                                commit: None,
+                                push: None,
                                 range: None,
                                 branch: target.branch,
                             })
@@ -466,14 +577,7 @@ fn commit_and_push(
             };
             match on_base {
                 Some(planned) if start.is_none_or(|s| s == base_tip) => planned,
-                _ => plan(
-                    &git.repo,
-                    &target.base_ref,
-                    target.base.expect("set above"),
-                    env,
-                    command,
-                    dry_run,
-                )?,
+                _ => plan(&target.base_ref, target.base.expect("set above"))?,
             }
         }
     };
@@ -482,11 +586,15 @@ fn commit_and_push(
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        planned.report.branch = target.refname.clone();
+        for report in &mut planned.reports {
+            report.branch = target.refname.clone();
+        }
         let Some(commit) = planned.commit.take() else {
             let range = target.base.map(|tip| (base_tip, tip));
             return Ok(Published {
-                report: planned.report,
+                reports: planned.reports,
+                commit: None,
+                push: None,
                 range,
                 branch: target.branch,
             });
@@ -497,10 +605,19 @@ fn commit_and_push(
         let in_place = target.base_ref == target.refname;
         let request = commit.request(&target.base_ref, base, in_place);
         let Some(prepared) = git.repo.prepare_commit(&request)? else {
-            planned.report.outcome = Outcome::NoChange;
-            planned.report.message = format!("{env}: values and manifests already up to date");
+            for report in &mut planned.reports {
+                if report.outcome == Outcome::Committed {
+                    report.outcome = Outcome::NoChange;
+                    report.message = format!(
+                        "{}: values and manifests already up to date",
+                        report.environment
+                    );
+                }
+            }
             return Ok(Published {
-                report: planned.report,
+                reports: planned.reports,
+                commit: None,
+                push: None,
                 range: Some((base_tip, base)),
                 branch: target.branch,
             });
@@ -546,7 +663,7 @@ fn commit_and_push(
                         })?;
                     target.base = Some(tip);
                     target.base_ref = target.tracking.clone();
-                    planned = plan(&git.repo, &target.tracking, tip, env, command, dry_run)?;
+                    planned = plan(&target.tracking, tip)?;
                     continue;
                 }
                 PushStatus::NonFastForward => {
@@ -578,25 +695,28 @@ fn commit_and_push(
             ),
             false => format!("could not move {} to {}", target.refname, prepared.id),
         })?;
-        let mut report = planned.report;
-        report.outcome = Outcome::Committed;
-        report.commit = Some(prepared.id.to_string());
-        if publish.push {
-            report.push = Some(PushReport {
-                remote: match &git.scratch {
-                    Some(s) => transport.redactor().redact(&s.url),
-                    None => remote.clone(),
-                },
-                branch: target.branch.clone(),
-                attempts,
-            });
+        let id = prepared.id.to_string();
+        for report in &mut planned.reports {
+            if report.outcome == Outcome::Committed {
+                report.commit = Some(id.clone());
+            }
         }
+        let push = publish.push.then(|| PushReport {
+            remote: match &git.scratch {
+                Some(s) => transport.redactor().redact(&s.url),
+                None => remote.clone(),
+            },
+            branch: target.branch.clone(),
+            attempts,
+        });
         let range = match publish.branch {
             BranchChoice::Current => (prepared.parent.unwrap_or(base_tip), prepared.id),
             _ => (base_tip, prepared.id),
         };
         return Ok(Published {
-            report,
+            reports: planned.reports,
+            commit: Some(id),
+            push,
             range: Some(range),
             branch: target.branch,
         });
@@ -667,6 +787,15 @@ impl Target {
 /// `greenlight/<env>/<action>-<color>-<version>`, with the version made safe for a ref name
 /// (`sha256:abc…` → `sha256-abc…`).
 pub fn default_branch(env: &str, action: Action, color: Color, version: &str) -> String {
+    format!(
+        "greenlight/{env}/{}-{color}-{}",
+        action.as_str(),
+        ref_safe(version)
+    )
+}
+
+/// `version` made safe for a ref name (`sha256:abc…` → `sha256-abc…`).
+fn ref_safe(version: &str) -> String {
     let version: String = version
         .chars()
         .map(|c| match c {
@@ -674,8 +803,40 @@ pub fn default_branch(env: &str, action: Action, color: Color, version: &str) ->
             _ => '-',
         })
         .collect();
-    let version = version.replace("..", ".");
-    format!("greenlight/{env}/{}-{color}-{version}", action.as_str())
+    version.replace("..", ".")
+}
+
+/// The default release branch of a release whose changing environments concern `concerns`:
+/// the branch [`default_branch`] names for one environment; for several,
+/// `greenlight/multi/<action>-<version, when they share one>-<hash of what changes>`, the same
+/// for every run of the same release. `None` when nothing changes.
+fn default_branch_of(concerns: &[Concern]) -> Option<String> {
+    match concerns {
+        [] => None,
+        [one] => Some(default_branch(
+            &one.env,
+            one.action,
+            one.color,
+            &one.version,
+        )),
+        [first, ..] => {
+            let what: Vec<String> = concerns
+                .iter()
+                .map(|c| format!("{}:{}:{}:{}", c.env, c.action, c.color, c.version))
+                .collect();
+            let hash = crate::checksum::sha256_hex(what.join("\n").as_bytes());
+            let version = match concerns.iter().all(|c| c.version == first.version) {
+                true => first.version.clone(),
+                false => "mixed".to_owned(),
+            };
+            Some(format!(
+                "greenlight/multi/{}-{}-{}",
+                first.action.as_str(),
+                ref_safe(&version),
+                &hash[..10]
+            ))
+        }
+    }
 }
 
 fn short_branch(refname: &str) -> &str {

@@ -93,6 +93,45 @@ pub struct ReleaseReport {
     pub config_changes: Vec<crate::diff::FieldChange>,
 }
 
+/// `stage`, `promote`, `rollback`, `scale-down` of several environments: one commit holds the
+/// changes of every environment that has any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MultiReleaseReport {
+    /// Schema version of this report.
+    pub schema_version: u32,
+    /// The command.
+    pub command: String,
+    /// `committed` when a commit was made, `dry-run`, or `no-change` when no environment had
+    /// anything to do.
+    pub outcome: Outcome,
+    /// How many environments changed, e.g. `2 of 3 environments changed`.
+    pub message: String,
+    /// The commit subject (also for dry runs).
+    pub subject: Option<String>,
+    /// The commit made, hex.
+    pub commit: Option<String>,
+    /// The branch committed to, e.g. `refs/heads/main`.
+    pub branch: String,
+    /// Where the commit was pushed (`--push`), or `null`.
+    pub push: Option<PushReport>,
+    /// The pull request opened or reused (`--open-pr`), or `null`.
+    pub pull_request: Option<PullRequestReport>,
+    /// One report per environment, in the order named (`push` and `pullRequest` are `null`
+    /// there: they are the release's, above). An environment with nothing to do has outcome
+    /// `no-change` and says why.
+    pub environments: Vec<ReleaseReport>,
+}
+
+/// What a release command did: the report of one environment, or of several.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Released {
+    /// One environment was named.
+    One(ReleaseReport),
+    /// Several were.
+    Many(MultiReleaseReport),
+}
+
 /// A push of a release commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    history, release, render_env, status, templates, verify, HistoryReport, InitReport, Location,
-    OpsError, Publish, ReleaseCommand, ReleaseReport, StatusClock, StatusReport, VerifyReport,
-    SCHEMA_VERSION,
+    history, release_one, render_env, status, templates, verify, HistoryReport, InitReport,
+    Location, OpsError, Publish, ReleaseCommand, ReleaseReport, StatusClock, StatusReport,
+    VerifyReport, SCHEMA_VERSION,
 };
 use crate::release::{ImageVersion, PromoteRequest, StageRequest};
 use crate::render::Templates;
@@ -84,6 +84,13 @@ fn values_skeleton(o: &InitOptions) -> String {
             env = o.env,
             app = o.app,
         ));
+    }
+    if !wiring.is_empty() {
+        wiring.push_str(
+            "# notify:                             # the cluster reports back (README.md, \"The loop back\")\n\
+             #   chat: { type: slack, channel: releases, secretRef: slack-webhook }\n\
+             #   commitStatus: { address: \"https://github.com/OWNER/REPO\", secretRef: gitops-token }\n",
+        );
     }
     format!(
         "{modeline}\n\
@@ -345,7 +352,7 @@ pub fn demo(
         version: Some(ImageVersion::Tag(crate::values::Tag::parse(DEMO_TAG)?)),
         color: None,
     });
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &stage,
@@ -355,17 +362,20 @@ pub fn demo(
     )?);
     push(s, &mut steps);
 
-    let promote = ReleaseCommand::Promote(PromoteRequest {
-        expect_live: Some(crate::values::Color::Blue),
-        expect_tag: Some(DEMO_TAG.to_owned()),
-    });
+    let promote = ReleaseCommand::Promote {
+        require_status: Vec::new(),
+        request: PromoteRequest {
+            expect_live: Some(crate::values::Color::Blue),
+            expect_tag: Some(DEMO_TAG.to_owned()),
+        },
+    };
     let mut s = DemoStep::new(
         "The diff a reviewer approves: what promote would change",
         &format!(
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} --dry-run {repo_arg}"
         ),
     );
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &promote,
@@ -381,7 +391,7 @@ pub fn demo(
             "greenlight promote {DEMO_ENV} --expect-live blue --expect-tag {DEMO_TAG} {repo_arg}"
         ),
     );
-    s.release = Some(release(
+    s.release = Some(release_one(
         at()?,
         DEMO_ENV,
         &promote,

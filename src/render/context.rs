@@ -11,11 +11,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::error::RenderError;
 use crate::grammar;
 use crate::values::{
-    Color, ColorSpec, EnvFrom, EnvValue, Probe, ResourceList, Routing, Values, CHECKSUM_ANNOTATION,
+    Color, ColorSpec, EnvFrom, EnvValue, PortRef, Probe, ResourceList, Routing, Values,
+    CHECKSUM_ANNOTATION,
 };
 
 /// Longest Kubernetes label value.
@@ -40,8 +42,17 @@ pub(crate) struct Common<'a> {
 pub(crate) struct Deployment<'a> {
     pub(crate) name: String,
     color: Color,
-    replicas: i64,
+    /// Left out under a HorizontalPodAutoscaler, which owns the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_ready_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    progress_deadline_seconds: Option<u32>,
+    revision_history_limit: u32,
     labels: BTreeMap<&'a str, String>,
+    /// The pod template's labels: `labels` and values `podLabels`.
+    pod_labels: BTreeMap<&'a str, String>,
     /// The Deployment's own annotations (values `annotations` of what the colour runs).
     annotations: &'a BTreeMap<String, String>,
     /// Whether the container has an `envFrom` list (values `envFrom`, or the ConfigMap).
@@ -56,22 +67,44 @@ pub(crate) struct Deployment<'a> {
     pod_annotations: BTreeMap<&'a str, &'a str>,
     image: String,
     port: u32,
-    readiness_probe: ProbeCtx<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    liveness_probe: Option<ProbeCtx<'a>>,
+    /// Readiness, then liveness and startup when set.
+    probes: Vec<ProbeCtx<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourcesCtx<'a>>,
+    /// More fields of the main container (values `container` without `ports` and
+    /// `volumeMounts`, which add to greenlight's lists).
+    container: Map<String, Value>,
+    extra_ports: Vec<Value>,
+    extra_mounts: Vec<Value>,
+    /// More fields of the pod (values `pod` without `volumes` and
+    /// `automountServiceAccountToken`).
+    pod: Map<String, Value>,
+    extra_volumes: Vec<Value>,
+    automount_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_account_name: Option<String>,
+    /// Values `sidecars`, each with the secure container defaults under its own settings.
+    sidecars: Vec<Value>,
     env: Vec<EnvVar<'a>>,
     env_from: Vec<EnvFromCtx<'a>>,
     pod_security_context: PodSecurity,
     security_context: ContainerSecurity,
 }
 
+/// One probe: the `path` shorthand (`http_path`, `port` or `port_name`), or a `handler`
+/// from values written as it is.
 #[derive(Debug, Serialize)]
 struct ProbeCtx<'a> {
-    path: &'a str,
+    /// `readinessProbe`, `livenessProbe` or `startupProbe`.
+    field: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handler: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     initial_delay_seconds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +113,10 @@ struct ProbeCtx<'a> {
     timeout_seconds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_threshold: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    success_threshold: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    termination_grace_period_seconds: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +198,8 @@ pub(crate) struct Service<'a> {
     preview: bool,
     port: u32,
     selector: BTreeMap<&'a str, &'a str>,
+    /// Values `service.ports`, after `http`.
+    extra_ports: Vec<Value>,
 }
 
 /// The Istio sections (`gateway`, `virtual_service`, `destination_rule` all read this one,
@@ -264,6 +303,9 @@ pub(crate) struct FluxCtx<'a> {
     source_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_namespace: Option<&'a str>,
+    /// Wait for the applied objects to be ready before reporting success: with a commit
+    /// status to post (`notify.commitStatus`), success must mean the staged colour runs.
+    wait: bool,
 }
 
 /// The `argocd` section: the Argo CD Application syncing the rendered folder.
@@ -281,6 +323,8 @@ pub(crate) struct ArgoCtx<'a> {
     cluster_name: Option<&'a str>,
     destination_namespace: &'a str,
     automated: bool,
+    /// The notification subscriptions of `notify`.
+    annotations: BTreeMap<String, String>,
 }
 
 /// The Flux section, or `None` when values has no `flux` block.
@@ -295,6 +339,10 @@ pub(crate) fn flux<'a>(values: &'a Values, env: &str) -> Option<FluxCtx<'a>> {
         source_kind: &flux.source_ref.kind,
         source_name: &flux.source_ref.name,
         source_namespace: flux.source_ref.namespace.as_deref(),
+        wait: values
+            .notify
+            .as_ref()
+            .is_some_and(|n| n.commit_status.is_some()),
     })
 }
 
@@ -313,6 +361,7 @@ pub(crate) fn argocd<'a>(values: &'a Values, env: &str) -> Option<ArgoCtx<'a>> {
         cluster_name: d.name.as_deref(),
         destination_namespace: &values.namespace,
         automated: argo.automated.unwrap_or(false),
+        annotations: super::notify::argocd_annotations(values),
     })
 }
 
@@ -364,10 +413,53 @@ pub(crate) fn deployment<'a>(
     labels.insert("color", color.as_str().to_owned());
     let selector = BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]);
 
+    let container = values
+        .container
+        .as_ref()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
+    let pod = values.pod.as_ref().map(|p| p.0.clone()).unwrap_or_default();
+    let (container, extra_ports, extra_mounts) = {
+        let mut rest = container;
+        let ports = take_list(&mut rest, "ports");
+        let mounts = take_list(&mut rest, "volumeMounts");
+        (rest, ports, mounts)
+    };
+    let (pod, extra_volumes, automount) = {
+        let mut rest = pod;
+        let volumes = take_list(&mut rest, "volumes");
+        let automount = rest
+            .remove("automountServiceAccountToken")
+            .and_then(|v| v.as_bool());
+        if let Some(init) = rest.get_mut("initContainers").and_then(Value::as_array_mut) {
+            for c in init.iter_mut() {
+                with_secure_defaults(c);
+            }
+        }
+        (rest, volumes, automount)
+    };
+    let sa = values.service_account.as_ref();
+    let under_autoscaler = values.autoscaling.is_some() && spec.replicas > 0;
+    let pod_labels = labels
+        .iter()
+        .map(|(k, v)| (*k, v.clone()))
+        .chain(
+            values
+                .pod_labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone())),
+        )
+        .collect();
+    let options = values.deployment.clone().unwrap_or_default();
+
     let mut deployment = Deployment {
         name: format!("{}-{color}", values.app),
         color,
-        replicas: spec.replicas,
+        replicas: (!under_autoscaler).then_some(spec.replicas),
+        min_ready_seconds: options.min_ready_seconds,
+        progress_deadline_seconds: options.progress_deadline_seconds,
+        revision_history_limit: options.revision_history_limit.unwrap_or(3),
+        pod_labels,
         labels,
         annotations: &values.annotations,
         has_env_from: !values.env_from.is_empty()
@@ -391,12 +483,42 @@ pub(crate) fn deployment<'a>(
             .annotations
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(
+                values
+                    .pod_annotations
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
             .chain([(CHECKSUM_ANNOTATION, checksum)])
             .collect(),
         image,
         port: values.port,
-        readiness_probe: probe(&values.readiness_probe),
-        liveness_probe: values.liveness_probe.as_ref().map(probe),
+        probes: [
+            ("readinessProbe", Some(&values.readiness_probe)),
+            ("livenessProbe", values.liveness_probe.as_ref()),
+            ("startupProbe", values.startup_probe.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(field, p)| Some(probe(field, p?)))
+        .collect(),
+        container,
+        extra_ports,
+        extra_mounts,
+        pod,
+        extra_volumes,
+        automount_token: automount
+            .or(sa.and_then(|s| s.automount_service_account_token))
+            .unwrap_or(false),
+        service_account_name: sa.map(|s| service_account_name(values, s)),
+        sidecars: values
+            .sidecars
+            .iter()
+            .map(|s| {
+                let mut c = Value::Object(s.0.clone());
+                with_secure_defaults(&mut c);
+                c
+            })
+            .collect(),
         resources: values.resources.as_ref().map(|r| ResourcesCtx {
             requests: resource_list(&r.requests),
             limits: resource_list(&r.limits),
@@ -422,13 +544,100 @@ pub(crate) fn deployment<'a>(
         },
     };
     let instance = deployment.name.clone();
-    deployment
-        .labels
-        .insert("app.kubernetes.io/instance", instance);
-    deployment
-        .labels
-        .insert("app.kubernetes.io/version", version_label(spec));
+    for labels in [&mut deployment.labels, &mut deployment.pod_labels] {
+        labels.insert("app.kubernetes.io/instance", instance.clone());
+        labels.insert("app.kubernetes.io/version", version_label(spec));
+    }
     Some(deployment)
+}
+
+/// The `companion` section: a HorizontalPodAutoscaler or PodDisruptionBudget of one colour,
+/// a NetworkPolicy of the app, or its ServiceAccount. `spec` is the values block as written
+/// (without the fields greenlight sets, which the template writes).
+#[derive(Debug, Serialize)]
+pub(crate) struct Companion<'a> {
+    pub(crate) name: String,
+    labels: BTreeMap<&'a str, String>,
+    annotations: BTreeMap<&'a str, &'a str>,
+    /// The pods it is about: `app` (and `color` for one colour's).
+    selector: BTreeMap<&'a str, &'a str>,
+    /// The HorizontalPodAutoscaler's starting replicas (the colour's `replicas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_replicas: Option<i64>,
+    /// The ServiceAccount's token mounting.
+    automount_token: bool,
+    spec: Map<String, Value>,
+}
+
+/// The companions of colour `color` running `runs` (its values): its HorizontalPodAutoscaler
+/// and PodDisruptionBudget, each when values asks for it and the colour runs (an image and
+/// replicas: a scaled-down colour has neither, so `scale-down` removes them).
+pub(crate) fn colour_companions(runs: &Values, color: Color) -> Vec<(&'static str, Companion<'_>)> {
+    let spec = runs.color(color);
+    if spec.replicas == 0 || spec.version().is_none() {
+        return Vec::new();
+    }
+    let mut labels = base_labels(runs);
+    labels.insert("color", color.as_str().to_owned());
+    labels.insert(
+        "app.kubernetes.io/instance",
+        format!("{}-{color}", runs.app),
+    );
+    let companion = |block: &crate::values::Kube, min_replicas| Companion {
+        name: format!("{}-{color}", runs.app),
+        labels: labels.clone(),
+        annotations: annotations_of(runs),
+        selector: BTreeMap::from([("app", runs.app.as_str()), ("color", color.as_str())]),
+        min_replicas,
+        automount_token: false,
+        spec: block.0.clone(),
+    };
+    let mut out = Vec::new();
+    if let Some(a) = &runs.autoscaling {
+        out.push(("hpa", companion(a, Some(spec.replicas))));
+    }
+    if let Some(p) = &runs.pod_disruption_budget {
+        out.push(("pdb", companion(p, None)));
+    }
+    out
+}
+
+/// The NetworkPolicy of the app's pods (both colours), when values has one.
+pub(crate) fn network_policy(values: &Values) -> Option<Companion<'_>> {
+    let block = values.network_policy.as_ref()?;
+    Some(Companion {
+        name: values.app.to_string(),
+        labels: base_labels(values),
+        annotations: annotations_of(values),
+        selector: BTreeMap::from([("app", values.app.as_str())]),
+        min_replicas: None,
+        automount_token: false,
+        spec: block.0.clone(),
+    })
+}
+
+/// The ServiceAccount the colour running `runs` uses, when greenlight creates it.
+pub(crate) fn service_account(runs: &Values) -> Option<Companion<'_>> {
+    let sa = runs.service_account.as_ref().filter(|sa| sa.creates())?;
+    let mut annotations = annotations_of(runs);
+    annotations.extend(sa.annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Some(Companion {
+        name: service_account_name(runs, sa),
+        labels: base_labels(runs),
+        annotations,
+        selector: BTreeMap::new(),
+        min_replicas: None,
+        automount_token: sa.automount_service_account_token.unwrap_or(false),
+        spec: Map::new(),
+    })
+}
+
+fn annotations_of(values: &Values) -> BTreeMap<&str, &str> {
+    values
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 /// The ConfigMap the colour running `values` reads, if it has one.
@@ -458,7 +667,15 @@ pub(crate) fn service(values: &Values, preview: bool) -> Service<'_> {
         preview,
         port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]),
+        extra_ports: extra_service_ports(values),
     }
+}
+
+/// Values `service.ports`, as written.
+fn extra_service_ports(values: &Values) -> Vec<Value> {
+    values.service.as_ref().map_or_else(Vec::new, |s| {
+        s.ports.iter().map(|p| Value::Object(p.0.clone())).collect()
+    })
 }
 
 /// Whether the idle colour runs (has an image and replicas > 0), so test traffic can reach it.
@@ -475,6 +692,7 @@ pub(crate) fn app_service(values: &Values) -> Service<'_> {
         preview: false,
         port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str())]),
+        extra_ports: extra_service_ports(values),
     }
 }
 
@@ -486,6 +704,7 @@ pub(crate) fn color_service(values: &Values, color: Color) -> Service<'_> {
         preview: false,
         port: values.service_port(),
         selector: BTreeMap::from([("app", values.app.as_str()), ("color", color.as_str())]),
+        extra_ports: extra_service_ports(values),
     }
 }
 
@@ -656,6 +875,22 @@ pub(crate) fn pod_config_checksum(values: &Values) -> String {
         security_context: &'a crate::values::SecurityContext,
         labels: &'a BTreeMap<String, String>,
         annotations: &'a BTreeMap<String, String>,
+        // Added after the first release: left out when unset, so the checksum of pods that
+        // use none of them is what it was.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        startup_probe: &'a Option<Probe>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        container: &'a Option<crate::values::Kube>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pod: &'a Option<crate::values::Kube>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        sidecars: &'a [crate::values::Kube],
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        pod_labels: &'a BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        pod_annotations: &'a BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        service_account: &'a Option<crate::values::ServiceAccountSpec>,
     }
     let shared = SharedPodConfig {
         port: values.port,
@@ -668,6 +903,13 @@ pub(crate) fn pod_config_checksum(values: &Values) -> String {
         security_context: &values.security_context,
         labels: &values.labels,
         annotations: &values.annotations,
+        startup_probe: &values.startup_probe,
+        container: &values.container,
+        pod: &values.pod,
+        sidecars: &values.sidecars,
+        pod_labels: &values.pod_labels,
+        pod_annotations: &values.pod_annotations,
+        service_account: &values.service_account,
     };
     let bytes = serde_json::to_vec(&shared).expect("plain data serializes to JSON");
     crate::checksum::sha256_hex(&bytes)
@@ -702,15 +944,78 @@ fn base_labels(values: &Values) -> BTreeMap<&str, String> {
     labels
 }
 
-fn probe(p: &Probe) -> ProbeCtx<'_> {
+fn probe<'a>(field: &'static str, p: &'a Probe) -> ProbeCtx<'a> {
+    let handler = [
+        ("httpGet", &p.http_get),
+        ("exec", &p.exec),
+        ("tcpSocket", &p.tcp_socket),
+        ("grpc", &p.grpc),
+    ]
+    .into_iter()
+    .find_map(|(key, h)| {
+        let h = h.as_ref()?;
+        Some(Map::from_iter([(
+            key.to_owned(),
+            Value::Object(h.0.clone()),
+        )]))
+    });
     ProbeCtx {
-        path: &p.path,
-        port: p.port,
+        field,
+        http_path: p.path.as_deref(),
+        port: match &p.port {
+            Some(PortRef::Number(n)) => Some(*n),
+            _ => None,
+        },
+        port_name: match &p.port {
+            Some(PortRef::Name(n)) => Some(n),
+            _ => None,
+        },
+        handler,
         initial_delay_seconds: p.initial_delay_seconds,
         period_seconds: p.period_seconds,
         timeout_seconds: p.timeout_seconds,
         failure_threshold: p.failure_threshold,
+        success_threshold: p.success_threshold,
+        termination_grace_period_seconds: p.termination_grace_period_seconds,
     }
+}
+
+/// Removes list `key` from `map` and returns its items (none when absent).
+fn take_list(map: &mut Map<String, Value>, key: &str) -> Vec<Value> {
+    match map.remove(key) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// The container security settings greenlight's own container runs with: what a container
+/// from values gets unless it sets the field itself.
+fn with_secure_defaults(container: &mut Value) {
+    let Some(c) = container.as_object_mut() else {
+        return;
+    };
+    let security = c
+        .entry("securityContext")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(security) = security.as_object_mut() else {
+        return;
+    };
+    for (key, value) in [
+        ("allowPrivilegeEscalation", serde_json::json!(false)),
+        ("capabilities", serde_json::json!({"drop": ["ALL"]})),
+        ("readOnlyRootFilesystem", serde_json::json!(true)),
+        ("runAsNonRoot", serde_json::json!(true)),
+    ] {
+        security.entry(key.to_owned()).or_insert(value);
+    }
+}
+
+/// The name of the ServiceAccount `sa` of `values`: its `name`, else the app's.
+pub(crate) fn service_account_name(
+    values: &Values,
+    sa: &crate::values::ServiceAccountSpec,
+) -> String {
+    sa.name.clone().unwrap_or_else(|| values.app.to_string())
 }
 
 fn resource_list(list: &ResourceList) -> BTreeMap<&'static str, &str> {

@@ -13,7 +13,10 @@
 //!
 //! and a kustomization listing them. With a `flux` / `argocd` block it also renders
 //! `<app>.flux-kustomization.yaml` / `<app>.argocd-application.yaml`, which point Flux or
-//! Argo CD at the folder and are deliberately left out of the kustomization. Adding a routing mode means adding its templates, a context section in
+//! Argo CD at the folder and are deliberately left out of the kustomization, and with a
+//! `notify` block the notification wiring (`notify`): Flux Providers and Alerts
+//! (`<app>-chat.flux-provider.yaml`, `<app>-status.flux-alert.yaml`, ...), left out too, or
+//! the Argo CD Application's subscription annotations. Adding a routing mode means adding its templates, a context section in
 //! `context` and a branch in the routing match of `plan`.
 //!
 //! **How no value can inject YAML.** Strings from values reach the output only through the
@@ -35,6 +38,7 @@
 mod check;
 mod context;
 mod error;
+mod notify;
 mod quote;
 mod templates;
 
@@ -57,13 +61,24 @@ pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 const FLUX_WIRING_SUFFIX: &str = ".flux-kustomization.yaml";
 /// How the file of the Argo CD Application that syncs a rendered folder ends.
 const ARGO_WIRING_SUFFIX: &str = ".argocd-application.yaml";
+/// How the files of the Flux notification Providers of `notify` end.
+const FLUX_PROVIDER_SUFFIX: &str = ".flux-provider.yaml";
+/// How the files of the Flux notification Alerts of `notify` end.
+const FLUX_ALERT_SUFFIX: &str = ".flux-alert.yaml";
 
 /// Whether rendered `file` is one of the objects its folder's kustomization lists: not the
-/// kustomization itself, nor the GitOps wiring that is applied once by hand.
+/// kustomization itself, nor the GitOps wiring that is applied once by hand (the Flux
+/// Kustomization or Argo CD Application, and the notification Providers and Alerts).
 pub fn is_listed(file: &str) -> bool {
     file != KUSTOMIZATION_FILE
-        && !file.ends_with(FLUX_WIRING_SUFFIX)
-        && !file.ends_with(ARGO_WIRING_SUFFIX)
+        && ![
+            FLUX_WIRING_SUFFIX,
+            ARGO_WIRING_SUFFIX,
+            FLUX_PROVIDER_SUFFIX,
+            FLUX_ALERT_SUFFIX,
+        ]
+        .iter()
+        .any(|suffix| file.ends_with(suffix))
 }
 
 /// Whether a change of rendered `file` (a file name of an `app` folder whose live colour is
@@ -76,13 +91,22 @@ pub fn applies_now(file: &str, app: &str, live: Color) -> bool {
     if !is_listed(file) || file.ends_with(CONFIG_MAP_SUFFIX) {
         return false;
     }
-    match file.strip_suffix(DEPLOYMENT_SUFFIX) {
+    match COLOUR_SUFFIXES.iter().find_map(|s| file.strip_suffix(s)) {
         Some(stem) => {
             stem.strip_prefix(app).and_then(|c| c.strip_prefix('-')) == Some(live.as_str())
         }
         None => true,
     }
 }
+
+/// The file of colour `color`'s Deployment in the folder of `app`.
+pub fn deployment_file(app: &str, color: Color) -> String {
+    format!("{app}-{color}{DEPLOYMENT_SUFFIX}")
+}
+
+/// How the files of one colour's own objects end (`<app>-<colour>.<kind>.yaml`): its
+/// Deployment and, under values `autoscaling` / `podDisruptionBudget`, its companions.
+const COLOUR_SUFFIXES: [&str; 3] = [DEPLOYMENT_SUFFIX, ".hpa.yaml", ".pdb.yaml"];
 
 /// How the file of a colour's Deployment ends (`<app>-<colour>.deployment.yaml`).
 const DEPLOYMENT_SUFFIX: &str = ".deployment.yaml";
@@ -142,7 +166,9 @@ pub fn render(
     Ok(files)
 }
 
-/// The GitOps wiring files (Flux Kustomization, Argo CD Application) values asks for.
+/// The GitOps wiring files values asks for: the Flux Kustomization with the notification
+/// Providers and Alerts of `notify`, the Argo CD Application (with the notification
+/// subscriptions of `notify`).
 fn wiring(values: &Values, env: &str) -> Vec<Job> {
     let app = &values.app;
     let mut jobs = Vec::new();
@@ -156,6 +182,29 @@ fn wiring(values: &Values, env: &str) -> Vec<Job> {
                 namespace: f.namespace.to_owned(),
             },
             section: section("flux", &f),
+        });
+    }
+    for n in notify::flux(values, env) {
+        let role = n.role;
+        jobs.push(Job {
+            file: format!("{app}-{role}{FLUX_PROVIDER_SUFFIX}"),
+            template: "flux-provider.yaml.tera",
+            expect: Expect::Object {
+                kind: "Provider",
+                name: n.provider.name.clone(),
+                namespace: n.provider.namespace.to_owned(),
+            },
+            section: section("provider", &n.provider),
+        });
+        jobs.push(Job {
+            file: format!("{app}-{role}{FLUX_ALERT_SUFFIX}"),
+            template: "flux-alert.yaml.tera",
+            expect: Expect::Object {
+                kind: "Alert",
+                name: n.alert.name.clone(),
+                namespace: n.alert.namespace.to_owned(),
+            },
+            section: section("alert", &n.alert),
         });
     }
     if let Some(a) = context::argocd(values, env) {
@@ -192,7 +241,7 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
                 config_maps.insert(cm.name.clone(), cm);
             }
             jobs.push(Job {
-                file: format!("{app}-{color}{DEPLOYMENT_SUFFIX}"),
+                file: deployment_file(app, color),
                 template: "deployment.yaml.tera",
                 expect: object("Deployment", d.name.clone()),
                 section: section("deployment", &d),
@@ -206,6 +255,45 @@ fn plan(values: &Values, running: &Running) -> Result<Vec<Job>, RenderError> {
             template: "configmap.yaml.tera",
             expect: object("ConfigMap", name),
             section: section("config_map", &cm),
+        });
+    }
+    // Each running colour's HorizontalPodAutoscaler and PodDisruptionBudget, from what it
+    // runs; the ServiceAccounts the colours run as; the app's NetworkPolicy, from values.
+    let mut accounts = BTreeMap::new();
+    for color in Color::ALL {
+        let runs = running.of(color);
+        for (kind, c) in context::colour_companions(runs, color) {
+            let (template, object_kind) = match kind {
+                "hpa" => ("hpa.yaml.tera", "HorizontalPodAutoscaler"),
+                _ => ("pdb.yaml.tera", "PodDisruptionBudget"),
+            };
+            jobs.push(Job {
+                file: format!("{}.{kind}.yaml", c.name),
+                template,
+                expect: object(object_kind, c.name.clone()),
+                section: section("companion", &c),
+            });
+        }
+        if runs.color(color).version().is_some() {
+            if let Some(sa) = context::service_account(runs) {
+                accounts.insert(sa.name.clone(), sa);
+            }
+        }
+    }
+    for (name, sa) in accounts {
+        jobs.push(Job {
+            file: format!("{name}.serviceaccount.yaml"),
+            template: "serviceaccount.yaml.tera",
+            expect: object("ServiceAccount", name),
+            section: section("companion", &sa),
+        });
+    }
+    if let Some(np) = context::network_policy(values) {
+        jobs.push(Job {
+            file: format!("{app}.networkpolicy.yaml"),
+            template: "networkpolicy.yaml.tera",
+            expect: object("NetworkPolicy", np.name.clone()),
+            section: section("companion", &np),
         });
     }
 

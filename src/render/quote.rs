@@ -69,6 +69,147 @@ impl tera::Filter for QKey {
     }
 }
 
+/// A string as a literal block scalar (`|`, `|-` or `|+` and its lines at `indent`), when
+/// it has several lines that a block holds verbatim; otherwise as [`quote`] does. A reviewer
+/// then reads a multi-line file as lines, and its diff shows the lines that changed.
+///
+/// A block cannot hold control characters (other than tab), carriage returns, the
+/// invisible or line-separating Unicode characters [`quote`] escapes, or a first line that
+/// is empty or starts with a space (it sets the block's indentation): those go through
+/// [`quote`].
+pub(crate) fn quote_text(s: &str, indent: usize) -> String {
+    let blockable = s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && !s.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        });
+    if !blockable {
+        return quote(s);
+    }
+    let body = s.trim_end_matches('\n');
+    let chomp = match s.len() - body.len() {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    let pad = " ".repeat(indent);
+    let mut out = format!("|{chomp}");
+    for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// `value` (JSON from values) as block YAML, every line indented by `indent` spaces and no
+/// final line break: map keys as [`quote_key`] writes them (`name` first, then sorted), strings as
+/// [`quote_text`] does, numbers, booleans and null as JSON writes them, an empty map or list
+/// as `{}` or `[]`. A scalar is written alone, without indentation.
+pub(crate) fn to_yaml(value: &Value, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    match value {
+        // `name` first, as Kubernetes manifests are written (a list item reads by its name).
+        Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .filter(|(key, _)| *key == "name")
+            .chain(map.iter().filter(|(key, _)| *key != "name"))
+            .map(|(key, value)| {
+                let key = quote_key(key);
+                match value {
+                    Value::Object(m) if !m.is_empty() => {
+                        format!("{pad}{key}:\n{}", to_yaml(value, indent + 2))
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        format!("{pad}{key}:\n{}", to_yaml(value, indent + 2))
+                    }
+                    Value::String(s) => format!("{pad}{key}: {}", quote_text(s, indent + 2)),
+                    scalar => format!("{pad}{key}: {}", to_yaml(scalar, 0)),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(m) if !m.is_empty() => {
+                    let inner = to_yaml(item, indent + 2);
+                    format!("{pad}- {}", &inner[indent + 2..])
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    let inner = to_yaml(item, indent + 2);
+                    format!("{pad}- {}", &inner[indent + 2..])
+                }
+                Value::String(s) => format!("{pad}- {}", quote_text(s, indent + 2)),
+                scalar => format!("{pad}- {}", to_yaml(scalar, 0)),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Object(_) => "{}".to_owned(),
+        Value::Array(_) => "[]".to_owned(),
+        Value::String(s) => quote(s),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
+/// The `indent` argument of a filter (0 when absent).
+fn indent_arg(filter: &str, args: &HashMap<String, Value>) -> tera::Result<usize> {
+    match args.get("indent") {
+        None => Ok(0),
+        Some(Value::Number(n)) => {
+            n.as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    tera::Error::msg(format!("filter `{filter}`: `indent` must be a count"))
+                })
+        }
+        Some(_) => Err(tera::Error::msg(format!(
+            "filter `{filter}`: `indent` must be a number"
+        ))),
+    }
+}
+
+/// The `yaml` filter: a map or list from values as block YAML (see [`to_yaml`]), each line
+/// indented by `indent` spaces: `{{ deployment.pod | yaml(indent=6) }}`.
+pub(crate) struct Yaml;
+
+impl tera::Filter for Yaml {
+    fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        Ok(Value::String(to_yaml(value, indent_arg("yaml", args)?)))
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// The `qtext` filter: a string as a literal block at `indent` when it has several lines,
+/// else as `q` quotes it (see [`quote_text`]).
+pub(crate) struct QText;
+
+impl tera::Filter for QText {
+    fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        match value {
+            Value::String(s) => Ok(Value::String(quote_text(s, indent_arg("qtext", args)?))),
+            other => Err(tera::Error::msg(format!(
+                "filter `qtext` writes a string, but got {}",
+                kind_of(other)
+            ))),
+        }
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
 /// A short description of a JSON value's type for filter errors.
 fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -206,5 +347,74 @@ mod tests {
             prop_assert_eq!(map.len(), 1);
             prop_assert_eq!(map.get(&k), Some(&Value::String(v)));
         }
+
+        #[test]
+        fn any_string_round_trips_as_text_under_a_key(
+            s in "([a-z #:\"'|>-]{0,8}\n?){0,6}|\\PC{0,40}",
+            indent in 0usize..6,
+        ) {
+            let doc = format!("{}key: {}\n", " ".repeat(indent), quote_text(&s, indent + 2));
+            let map = crate::yaml::parse_document(&doc).unwrap_or_else(|e| panic!("{e}:\n{doc}"));
+            prop_assert_eq!(&map["key"], &Value::String(s));
+        }
+
+        #[test]
+        fn any_json_round_trips_through_yaml(value in json_value()) {
+            let doc = format!("root:\n{}\n", to_yaml(&value, 2));
+            let wrapped = match &value {
+                Value::Object(m) if !m.is_empty() => doc,
+                Value::Array(a) if !a.is_empty() => doc,
+                _ => format!("root: {}\n", to_yaml(&value, 2)),
+            };
+            let back = crate::yaml::parse_document(&wrapped)
+                .unwrap_or_else(|e| panic!("{e}:\n{wrapped}"));
+            prop_assert_eq!(&back["root"], &value, "{}", wrapped);
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-z0-9 :#\n-]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z0-9_./-]{1,8}|\\PC{1,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn multi_line_text_is_a_literal_block_a_reviewer_reads_as_lines() {
+        assert_eq!(
+            quote_text("[server]\nworkers = 8\n", 4),
+            "|\n    [server]\n    workers = 8"
+        );
+        assert_eq!(quote_text("a\n\nb", 2), "|-\n  a\n\n  b");
+        assert_eq!(quote_text("a\n\n", 2), "|+\n  a\n");
+        // What a block cannot hold verbatim stays double-quoted.
+        assert_eq!(quote_text("one line", 2), "\"one line\"");
+        assert_eq!(quote_text(" indented\nx", 2), "\" indented\\nx\"");
+        assert_eq!(quote_text("a\r\nb", 2), "\"a\\r\\nb\"");
+        assert_eq!(quote_text("a\n\u{202e}b", 2), "\"a\\n\\u202Eb\"");
+    }
+
+    #[test]
+    fn yaml_writes_block_style_with_quoted_strings() {
+        let value = serde_json::json!({
+            "command": ["./podinfo", "--port=9898"],
+            "ports": [{"name": "grpc", "containerPort": 9999}],
+            "stdin": false,
+            "empty": {},
+        });
+        assert_eq!(
+            to_yaml(&value, 4),
+            "    command:\n      - \"./podinfo\"\n      - \"--port=9898\"\n    empty: {}\n    \
+             ports:\n      - name: \"grpc\"\n        containerPort: 9999\n    stdin: false"
+        );
     }
 }

@@ -25,8 +25,20 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/deployment.yaml.tera"),
     ),
     (
+        "flux-alert.yaml.tera",
+        include_str!("../../templates/flux-alert.yaml.tera"),
+    ),
+    (
         "flux-kustomization.yaml.tera",
         include_str!("../../templates/flux-kustomization.yaml.tera"),
+    ),
+    (
+        "flux-provider.yaml.tera",
+        include_str!("../../templates/flux-provider.yaml.tera"),
+    ),
+    (
+        "hpa.yaml.tera",
+        include_str!("../../templates/hpa.yaml.tera"),
     ),
     (
         "httproute.yaml.tera",
@@ -53,8 +65,20 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/kustomization.yaml.tera"),
     ),
     (
+        "networkpolicy.yaml.tera",
+        include_str!("../../templates/networkpolicy.yaml.tera"),
+    ),
+    (
+        "pdb.yaml.tera",
+        include_str!("../../templates/pdb.yaml.tera"),
+    ),
+    (
         "service.yaml.tera",
         include_str!("../../templates/service.yaml.tera"),
+    ),
+    (
+        "serviceaccount.yaml.tera",
+        include_str!("../../templates/serviceaccount.yaml.tera"),
     ),
 ];
 
@@ -63,14 +87,20 @@ const NAMES: &[&str] = &[
     "argocd-application.yaml.tera",
     "configmap.yaml.tera",
     "deployment.yaml.tera",
+    "flux-alert.yaml.tera",
     "flux-kustomization.yaml.tera",
+    "flux-provider.yaml.tera",
+    "hpa.yaml.tera",
     "httproute.yaml.tera",
     "ingress.yaml.tera",
     "istio-destinationrule.yaml.tera",
     "istio-gateway.yaml.tera",
     "istio-virtualservice.yaml.tera",
     "kustomization.yaml.tera",
+    "networkpolicy.yaml.tera",
+    "pdb.yaml.tera",
     "service.yaml.tera",
+    "serviceaccount.yaml.tera",
 ];
 
 /// Suffix on which tera autoescapes with the YAML quoting function.
@@ -204,6 +234,8 @@ fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, R
     tera.set_escape_fn(quote::escape);
     tera.register_filter("q", quote::Q);
     tera.register_filter("qkey", quote::QKey);
+    tera.register_filter("qtext", quote::QText);
+    tera.register_filter("yaml", quote::Yaml);
     tera.add_raw_template(name, text)
         .map_err(|e| RenderError::Template {
             template: name.to_owned(),
@@ -277,6 +309,14 @@ mod tests {
         (
             "config-map-env",
             include_str!("../../fixtures/render/config-map-env/values.yaml"),
+        ),
+        (
+            "notify-flux",
+            include_str!("../../fixtures/render/notify-flux/values.yaml"),
+        ),
+        (
+            "workload",
+            include_str!("../../fixtures/render/workload/values.yaml"),
         ),
     ];
 

@@ -10,29 +10,30 @@ use super::*;
 use crate::values::Running;
 use crate::values::{
     ColorSpec, EnvFrom, EnvValue, EnvValueFrom, Ingress, IngressTls, KeyRef, Literal,
-    PodSecurityContext, Probe, Quantity, ResourceList, Resources, SecurityContext,
+    PodSecurityContext, PortRef, Probe, Quantity, ResourceList, Resources, SecurityContext,
 };
 
 /// Template expressions that may print without a filter: each must be an integer in the
 /// context (proved by `allowlisted_variables_are_integers`).
 const INTEGER_VARIABLES: &[&str] = &[
     "deployment.replicas",
+    "deployment.min_ready_seconds",
+    "deployment.progress_deadline_seconds",
+    "deployment.revision_history_limit",
     "deployment.port",
-    "deployment.readiness_probe.port",
-    "deployment.readiness_probe.initial_delay_seconds",
-    "deployment.readiness_probe.period_seconds",
-    "deployment.readiness_probe.timeout_seconds",
-    "deployment.readiness_probe.failure_threshold",
-    "deployment.liveness_probe.port",
-    "deployment.liveness_probe.initial_delay_seconds",
-    "deployment.liveness_probe.period_seconds",
-    "deployment.liveness_probe.timeout_seconds",
-    "deployment.liveness_probe.failure_threshold",
+    "probe.port",
+    "probe.initial_delay_seconds",
+    "probe.period_seconds",
+    "probe.timeout_seconds",
+    "probe.failure_threshold",
+    "probe.success_threshold",
+    "probe.termination_grace_period_seconds",
     "deployment.pod_security_context.run_as_user",
     "deployment.pod_security_context.run_as_group",
     "deployment.pod_security_context.fs_group",
     "deployment.security_context.run_as_user",
     "deployment.security_context.run_as_group",
+    "companion.min_replicas",
     "service.port",
     "ingress.service_port",
     "istio.port",
@@ -74,22 +75,31 @@ fn minimal() -> Values {
         preview: None,
         flux: None,
         argocd: None,
+        notify: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         pod_security_context: PodSecurityContext::default(),
         security_context: SecurityContext::default(),
         config_map: None,
+        startup_probe: None,
+        container: None,
+        pod: None,
+        sidecars: Vec::new(),
+        pod_labels: BTreeMap::new(),
+        pod_annotations: BTreeMap::new(),
+        deployment: None,
+        service: None,
+        autoscaling: None,
+        pod_disruption_budget: None,
+        network_policy: None,
+        service_account: None,
     }
 }
 
 fn probe(path: &str) -> Probe {
     Probe {
-        path: path.into(),
-        port: None,
-        initial_delay_seconds: None,
-        period_seconds: None,
-        timeout_seconds: None,
-        failure_threshold: None,
+        path: Some(path.into()),
+        ..Probe::default()
     }
 }
 
@@ -97,20 +107,29 @@ fn full() -> Values {
     let mut v = minimal();
     v.service_port = Some(8081);
     v.readiness_probe = Probe {
-        path: "/ready".into(),
-        port: Some(9090),
+        path: Some("/ready".into()),
+        port: Some(PortRef::Number(9090)),
         initial_delay_seconds: Some(0),
         period_seconds: Some(5),
         timeout_seconds: Some(2),
         failure_threshold: Some(3),
+        success_threshold: Some(1),
+        termination_grace_period_seconds: Some(30),
+        ..Probe::default()
     };
+    v.deployment = Some(crate::values::DeploymentOptions {
+        min_ready_seconds: Some(5),
+        revision_history_limit: Some(10),
+        progress_deadline_seconds: Some(120),
+    });
     v.liveness_probe = Some(Probe {
-        path: "/live".into(),
-        port: Some(9091),
+        path: Some("/live".into()),
+        port: Some(PortRef::Number(9091)),
         initial_delay_seconds: Some(10),
         period_seconds: Some(15),
         timeout_seconds: Some(3),
         failure_threshold: Some(4),
+        ..Probe::default()
     });
     v.resources = Some(Resources {
         requests: ResourceList {
@@ -250,11 +269,16 @@ fn only_shared_objects_and_the_live_deployment_apply_now() {
         "api-blue.service.yaml",
         "api.httproute.yaml",
         "api-green.deployment.yaml",
+        "api-green.hpa.yaml",
+        "api.networkpolicy.yaml",
+        "api.serviceaccount.yaml",
     ] {
         assert!(applies_now(shared, "api", live), "{shared}");
     }
     for waits in [
         "api-blue.deployment.yaml",
+        "api-blue.hpa.yaml",
+        "api-blue.pdb.yaml",
         "api-3f2a9c1b.configmap.yaml",
         "kustomization.yaml",
         "api.flux-kustomization.yaml",
@@ -319,9 +343,14 @@ fn lint_nodes(template: &str, nodes: &[Node], problems: &mut Vec<String>, used: 
             Node::Text(_) | Node::Comment(..) => {}
             Node::VariableBlock(_, expr) => {
                 let ok = match (&expr.val, expr.filters.as_slice()) {
-                    (ExprVal::Ident(_), [f]) => {
-                        (f.name == "q" || f.name == "qkey") && f.args.is_empty()
-                    }
+                    (ExprVal::Ident(_), [f]) => match f.name.as_str() {
+                        "q" | "qkey" => f.args.is_empty(),
+                        // Block YAML of values data, every string quoted by the filter.
+                        "yaml" | "qtext" => f.args.iter().all(|(name, arg)| {
+                            name == "indent" && matches!(arg.val, ExprVal::Int(_))
+                        }),
+                        _ => false,
+                    },
                     (ExprVal::Ident(ident), []) => {
                         used.push(ident.clone());
                         INTEGER_VARIABLES.contains(&ident.as_str())
@@ -330,8 +359,9 @@ fn lint_nodes(template: &str, nodes: &[Node], problems: &mut Vec<String>, used: 
                 };
                 if !ok || expr.negated {
                     problems.push(format!(
-                        "{template}: `{{{{ {:?} }}}}` must be a variable ending in `| q` or \
-                         `| qkey`, or an allowlisted integer variable",
+                        "{template}: `{{{{ {:?} }}}}` must be a variable ending in `| q`, \
+                         `| qkey`, `| qtext(indent=N)` or `| yaml(indent=N)`, or an \
+                         allowlisted integer variable",
                         expr
                     ));
                 }
@@ -393,8 +423,12 @@ fn the_lint_catches_an_unquoted_string() {
 fn allowlisted_variables_are_integers() {
     let v = full();
     let checksum = "0".repeat(64);
+    let deployment =
+        serde_json::to_value(context::deployment(&v, Color::Blue, &checksum).unwrap()).unwrap();
     let sections = serde_json::json!({
-        "deployment": context::deployment(&v, Color::Blue, &checksum).unwrap(),
+        "probe": deployment["probes"][0],
+        "companion": context::colour_companions(&workload_values(), Color::Blue)[0].1,
+        "deployment": deployment,
         "service": context::service(&v, false),
         "ingress": context::ingress(&v).unwrap(),
         "istio": context::istio(&istio_values()).unwrap(),
@@ -481,7 +515,7 @@ fn hostile_strings_in_every_string_field_parse_back_exactly() {
         // Names no rule lets through, to prove the templates quote them all the same.
         v.namespace = crate::values::Namespace::unchecked(&s);
         v.image = crate::values::ImageRepository::unchecked(&s);
-        v.readiness_probe.path = s.clone();
+        v.readiness_probe.path = Some(s.clone());
         v.labels = BTreeMap::from([(s.clone(), s.clone())]);
         v.annotations = BTreeMap::from([(s.clone(), s.clone())]);
         v.env = BTreeMap::from([(s.clone(), EnvValue::Literal(Literal(s.clone())))]);
@@ -593,7 +627,7 @@ fn config_change_rolls_both_colours() {
 
     let changes: [fn(&mut Values); 5] = [
         |v| v.port = 9000,
-        |v| v.readiness_probe.path = "/other".into(),
+        |v| v.readiness_probe.path = Some("/other".into()),
         |v| v.security_context.read_only_root_filesystem = Some(false),
         |v| {
             v.labels.insert("team".into(), "x".into());
@@ -1104,6 +1138,15 @@ fn override_output_is_checked() {
 }
 
 // ---- routing modes ------------------------------------------------------------------------
+
+/// The workload fixture: every pass-through block and companion.
+fn workload_values() -> Values {
+    crate::values::parse(
+        "workload/values.yaml",
+        include_str!("../../fixtures/render/workload/values.yaml"),
+    )
+    .unwrap()
+}
 
 fn istio_values() -> Values {
     let mut v = minimal();

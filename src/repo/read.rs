@@ -238,6 +238,37 @@ impl Repo {
             .map_err(RepoError::git("compare commits"))
     }
 
+    /// The commits that descend from `since` and are reachable from `tip` (`tip` included,
+    /// `since` not), newest first (the reverse of a topological walk from `since` on), at
+    /// most `limit` of them: the history a branch made after `since`. Commits merged in from
+    /// a branch that forked before `since` do not descend from it and are left out. One walk:
+    /// a commit descends from `since` when one of its parents is `since` or descends from it.
+    pub fn commits_since(&self, tip: Oid, since: Oid, limit: usize) -> Result<Vec<Oid>, RepoError> {
+        let walk_error = RepoError::git("walk the history");
+        let mut walk = self.inner.revwalk().map_err(walk_error)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(RepoError::git("walk the history"))?;
+        walk.push(tip).map_err(RepoError::git("walk the history"))?;
+        walk.hide(since)
+            .map_err(RepoError::git("walk the history"))?;
+        let mut descendants = std::collections::HashSet::from([since]);
+        let mut found = Vec::new();
+        for id in walk {
+            let id = id.map_err(RepoError::git("walk the history"))?;
+            let commit = self
+                .inner
+                .find_commit(id)
+                .map_err(RepoError::git("read a commit"))?;
+            if commit.parent_ids().any(|p| descendants.contains(&p)) {
+                descendants.insert(id);
+                found.push(id);
+            }
+        }
+        found.reverse();
+        found.truncate(limit);
+        Ok(found)
+    }
+
     /// The files under `dirs` whose checkout or index differs from `HEAD` (edited, added,
     /// deleted, untracked), sorted; empty in a bare repository.
     pub fn uncommitted(&self, dirs: &[&str]) -> Result<Vec<String>, RepoError> {

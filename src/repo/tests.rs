@@ -467,3 +467,44 @@ fn the_pending_checkout_record_lives_only_while_a_checkout_update_is_in_flight()
     assert_eq!(repo.interrupted_checkout().unwrap(), None);
     assert_eq!(repo.resume_checkout().unwrap(), None);
 }
+
+#[test]
+fn commits_since_lists_only_descendants_newest_first() {
+    let (_dir, repo) = bare();
+    let a = commit_id(
+        repo.commit_as(&request(None, &[("f", Some("a"))], "a"), &identity())
+            .unwrap(),
+    );
+    let b = commit_id(
+        repo.commit_as(&request(Some(a), &[("f", Some("b"))], "b"), &identity())
+            .unwrap(),
+    );
+    let c = commit_id(
+        repo.commit_as(&request(Some(b), &[("f", Some("c"))], "c"), &identity())
+            .unwrap(),
+    );
+    // A side branch forked from `a`, merged after `c`: its commit does not descend from `b`.
+    let git = repo.git();
+    let sig =
+        git2::Signature::new("T", "t@example.com", &git2::Time::new(1_112_904_800, 0)).unwrap();
+    let base = git.find_commit(a).unwrap();
+    let side = git
+        .commit(None, &sig, &sig, "side", &base.tree().unwrap(), &[&base])
+        .unwrap();
+    let tip_commit = git.find_commit(c).unwrap();
+    let side_commit = git.find_commit(side).unwrap();
+    let merge = git
+        .commit(
+            Some("refs/heads/main"),
+            &sig,
+            &sig,
+            "merge",
+            &tip_commit.tree().unwrap(),
+            &[&tip_commit, &side_commit],
+        )
+        .unwrap();
+    assert_eq!(repo.commits_since(merge, b, 10).unwrap(), vec![merge, c]);
+    assert_eq!(repo.commits_since(merge, b, 1).unwrap(), vec![merge]);
+    assert_eq!(repo.commits_since(b, b, 10).unwrap(), Vec::<Oid>::new());
+    assert_eq!(repo.commits_since(merge, a, 10).unwrap().len(), 4);
+}

@@ -63,6 +63,10 @@ const HOMES: &[(&str, &str)] = &[
     ("targetRevision", "`argocd`"),
     ("destination", "`argocd`"),
     ("automated", "`argocd`"),
+    ("chat", "`notify`"),
+    ("commitStatus", "`notify`"),
+    ("channel", "`notify.chat`"),
+    ("secretRef", "`notify.chat` and `notify.commitStatus`"),
 ];
 
 /// Fill `T` from `root`. On failure, every unknown key found plus the error that stopped

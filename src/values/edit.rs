@@ -889,7 +889,7 @@ readinessProbe: { path: /healthz }
             other => panic!("expected UnsupportedChange, got {other:?}"),
         }
         let mut v = values(BLOCK);
-        v.readiness_probe.path = "/ready".into();
+        v.readiness_probe.path = Some("/ready".into());
         match edit("t.yaml", BLOCK, &v) {
             Err(EditError::UnsupportedChange { path }) => assert_eq!(path, "readinessProbe.path"),
             other => panic!("expected UnsupportedChange, got {other:?}"),

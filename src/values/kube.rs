@@ -105,6 +105,306 @@ impl<'de> Deserialize<'de> for Kube {
     }
 }
 
+/// A field of a Kubernetes type that greenlight sets itself, or that values spell elsewhere.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owned {
+    /// The Kubernetes field.
+    pub field: &'static str,
+    /// Who sets it, for the message (`greenlight names the main container \`app\``).
+    pub by: &'static str,
+    /// The values key that sets it instead, when there is one (for "set twice").
+    pub key: Option<&'static str>,
+}
+
+const fn owned(field: &'static str, by: &'static str, key: Option<&'static str>) -> Owned {
+    Owned { field, by, key }
+}
+
+/// The main container's fields greenlight sets, or that values set at the top level.
+pub(crate) const CONTAINER_OWNED: &[Owned] = &[
+    owned("name", "greenlight names the main container `app`", None),
+    owned(
+        "image",
+        "the image is values `image` with the colour's `tag` or `digest`",
+        None,
+    ),
+    owned(
+        "env",
+        "environment variables are the top-level `env`",
+        Some("env"),
+    ),
+    owned(
+        "envFrom",
+        "the top-level `envFrom` sets it",
+        Some("envFrom"),
+    ),
+    owned(
+        "resources",
+        "the top-level `resources` sets it",
+        Some("resources"),
+    ),
+    owned(
+        "securityContext",
+        "the secure container defaults and the top-level `securityContext` set it",
+        Some("securityContext"),
+    ),
+    owned(
+        "readinessProbe",
+        "the top-level `readinessProbe` sets it",
+        Some("readinessProbe"),
+    ),
+    owned(
+        "livenessProbe",
+        "the top-level `livenessProbe` sets it",
+        Some("livenessProbe"),
+    ),
+    owned(
+        "startupProbe",
+        "the top-level `startupProbe` sets it",
+        Some("startupProbe"),
+    ),
+];
+
+/// The pod's fields greenlight sets, or that values set elsewhere.
+pub(crate) const POD_OWNED: &[Owned] = &[
+    owned(
+        "containers",
+        "the main container is values `container`, the others `sidecars`",
+        Some("sidecars"),
+    ),
+    owned(
+        "securityContext",
+        "the secure pod defaults and the top-level `podSecurityContext` set it",
+        Some("podSecurityContext"),
+    ),
+    owned(
+        "serviceAccount",
+        "it is the deprecated spelling of `serviceAccountName`",
+        None,
+    ),
+    owned(
+        "restartPolicy",
+        "a Deployment's pods always restart (`Always`)",
+        None,
+    ),
+];
+
+/// The HorizontalPodAutoscaler fields greenlight sets per colour.
+pub(crate) const AUTOSCALING_OWNED: &[Owned] = &[
+    owned(
+        "scaleTargetRef",
+        "each colour's HorizontalPodAutoscaler targets that colour's Deployment",
+        None,
+    ),
+    owned(
+        "minReplicas",
+        "each colour's HorizontalPodAutoscaler starts at that colour's `replicas` (so `stage` \
+         pre-scales the idle colour)",
+        None,
+    ),
+];
+
+/// The PodDisruptionBudget fields greenlight sets per colour.
+pub(crate) const PDB_OWNED: &[Owned] = &[owned(
+    "selector",
+    "each colour's PodDisruptionBudget selects that colour's pods",
+    None,
+)];
+
+/// The NetworkPolicy fields greenlight sets.
+pub(crate) const NETWORK_POLICY_OWNED: &[Owned] = &[owned(
+    "podSelector",
+    "the NetworkPolicy selects the app's pods, both colours",
+    None,
+)];
+
+/// `block` as a whole `kind` for the schema: with placeholders for the fields greenlight
+/// sets itself, so only what values wrote can fail.
+pub(crate) fn completed(kind: KubeType, block: &Map<String, Value>) -> Value {
+    let mut full = block.clone();
+    let mut fill = |field: &str, value: Value| {
+        full.entry(field.to_owned()).or_insert(value);
+    };
+    match kind {
+        KubeType::Container => {
+            fill("name", Value::from("app"));
+            fill("image", Value::from("image"));
+        }
+        KubeType::PodSpec => fill("containers", Value::Array(Vec::new())),
+        KubeType::HpaSpec => {
+            fill(
+                "scaleTargetRef",
+                serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "app"}),
+            );
+            fill("minReplicas", Value::from(1));
+        }
+        _ => {}
+    }
+    Value::Object(full)
+}
+
+/// The JSON Schema definitions the values schema refers to for pass-through blocks
+/// (`#/definitions/<name>`): the Kubernetes definitions, and each block's own form (its
+/// Kubernetes type without the fields greenlight owns).
+pub(crate) fn schema_definitions() -> Map<String, Value> {
+    let defs = definitions()["$defs"].as_object().expect("$defs");
+    let mut out = Map::new();
+    for (name, def) in defs {
+        out.insert(name.clone(), retarget(def.clone()));
+    }
+    let without = |kind: KubeType, owned: &[Owned], required: &[&str]| {
+        let mut def = out[kind.definition()].clone();
+        if let Some(props) = def["properties"].as_object_mut() {
+            for o in owned {
+                props.remove(o.field);
+            }
+        }
+        def["required"] = Value::from(required.to_vec());
+        def
+    };
+    let blocks = [
+        (
+            "greenlight.Container",
+            without(KubeType::Container, CONTAINER_OWNED, &[]),
+        ),
+        (
+            "greenlight.PodSpec",
+            without(KubeType::PodSpec, POD_OWNED, &[]),
+        ),
+        (
+            "greenlight.Autoscaling",
+            without(KubeType::HpaSpec, AUTOSCALING_OWNED, &["maxReplicas"]),
+        ),
+        (
+            "greenlight.PodDisruptionBudget",
+            without(KubeType::PdbSpec, PDB_OWNED, &[]),
+        ),
+        (
+            "greenlight.NetworkPolicy",
+            without(KubeType::NetworkPolicySpec, NETWORK_POLICY_OWNED, &[]),
+        ),
+        (
+            "greenlight.ServicePort",
+            without(KubeType::ServicePort, &[], &["name", "port"]),
+        ),
+    ];
+    for (name, def) in blocks {
+        out.insert(name.to_owned(), def);
+    }
+    out
+}
+
+/// A definition with its references pointing at `#/definitions/` (draft-07's place).
+fn retarget(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| k != "$schema")
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        (k, Value::String(r.replace("#/$defs/", "#/definitions/")))
+                    }
+                    (_, v) => (k, retarget(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(retarget).collect()),
+        other => other,
+    }
+}
+
+fn reference(name: &str, description: &str) -> schemars::Schema {
+    let mut schema = schemars::json_schema!({"$ref": format!("#/definitions/{name}")});
+    schema.insert("description".to_owned(), description.into());
+    schema
+}
+
+fn list_of(name: &str, description: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"$ref": format!("#/definitions/{name}")},
+        "description": description,
+    })
+}
+
+pub(crate) fn schema_container(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "greenlight.Container",
+        "More fields of the main container (core/v1 Container without the fields greenlight sets).",
+    )
+}
+
+pub(crate) fn schema_pod(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "greenlight.PodSpec",
+        "More fields of the pod (core/v1 PodSpec without `containers` and `securityContext`).",
+    )
+}
+
+pub(crate) fn schema_sidecars(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    list_of(
+        "io.k8s.api.core.v1.Container",
+        "More containers in every pod (core/v1 Containers).",
+    )
+}
+
+pub(crate) fn schema_autoscaling(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "greenlight.Autoscaling",
+        "A HorizontalPodAutoscaler per running colour (autoscaling/v2 spec without \
+         `scaleTargetRef` and `minReplicas`).",
+    )
+}
+
+pub(crate) fn schema_pdb(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "greenlight.PodDisruptionBudget",
+        "A PodDisruptionBudget per running colour (policy/v1 spec without `selector`).",
+    )
+}
+
+pub(crate) fn schema_network_policy(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "greenlight.NetworkPolicy",
+        "One NetworkPolicy for both colours (networking/v1 spec without `podSelector`).",
+    )
+}
+
+pub(crate) fn schema_service_ports(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    list_of(
+        "greenlight.ServicePort",
+        "Extra Service ports (core/v1 ServicePorts, each named).",
+    )
+}
+
+pub(crate) fn schema_http_get(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "io.k8s.api.core.v1.HTTPGetAction",
+        "An HTTP GET (core/v1 HTTPGetAction).",
+    )
+}
+
+pub(crate) fn schema_exec(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "io.k8s.api.core.v1.ExecAction",
+        "A command (core/v1 ExecAction).",
+    )
+}
+
+pub(crate) fn schema_tcp_socket(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "io.k8s.api.core.v1.TCPSocketAction",
+        "A TCP connection (core/v1 TCPSocketAction).",
+    )
+}
+
+pub(crate) fn schema_grpc(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    reference(
+        "io.k8s.api.core.v1.GRPCAction",
+        "A gRPC health check (core/v1 GRPCAction).",
+    )
+}
+
 /// One problem the schema found in a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SchemaProblem {
@@ -150,13 +450,14 @@ pub fn fields(kind: KubeType) -> Vec<&'static str> {
     fields_of(kind.definition())
 }
 
-/// Every problem of `value` as a `kind`, sorted by path.
-pub(crate) fn check(kind: KubeType, value: &Value) -> Vec<SchemaProblem> {
+/// Every problem of `value` as a `kind`, sorted by path. `owned` fields (refused before,
+/// by the caller) are not offered as what the block may hold.
+pub(crate) fn check(kind: KubeType, value: &Value, owned: &[Owned]) -> Vec<SchemaProblem> {
     let mut problems: Vec<SchemaProblem> = validator(kind)
         .iter_errors(value)
-        .flat_map(|e| problems_of(&e, value))
+        .flat_map(|e| problems_of(&e, value, owned))
         .collect();
-    problems.sort_by(|a, b| path_key(&a.path).cmp(&path_key(&b.path)));
+    problems.sort_by_key(|p| path_key(&p.path));
     problems.dedup();
     problems
 }
@@ -258,7 +559,11 @@ fn parent(schema_path: &str) -> &str {
     schema_path.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
-fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaProblem> {
+fn problems_of(
+    e: &jsonschema::ValidationError<'_>,
+    root: &Value,
+    owned: &[Owned],
+) -> Vec<SchemaProblem> {
     use jsonschema::error::ValidationErrorKind as K;
     let pointer = e.instance_path().as_str().to_owned();
     let schema_path = e.schema_path().as_str().to_owned();
@@ -274,7 +579,10 @@ fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaP
     };
     match e.kind() {
         K::AdditionalProperties { unexpected } => {
-            let known = fields_of(definition);
+            let mut known = fields_of(definition);
+            if path.is_empty() {
+                known.retain(|f| !owned.iter().any(|o| o.field == *f));
+            }
             unexpected
                 .iter()
                 .map(|field| {
@@ -304,17 +612,29 @@ fn problems_of(e: &jsonschema::ValidationError<'_>, root: &Value) -> Vec<SchemaP
                 None,
             )]
         }
-        K::Type { .. } => vec![problem(
-            path,
-            false,
-            format!(
-                "{} is not {}",
-                shown(e.instance()),
-                type_name(schema_at(parent(&schema_path)))
-            ),
-            type_name(schema_at(parent(&schema_path))),
-            None,
-        )],
+        K::Type { .. } => {
+            let expected = type_name(schema_at(parent(&schema_path)));
+            let numeric = expected.contains("integer") || expected.contains("number");
+            let quoted_number = numeric
+                && e.instance()
+                    .as_str()
+                    .is_some_and(|s| s.parse::<f64>().is_ok());
+            let scalar = !e.instance().is_object() && !e.instance().is_array();
+            let hint = if quoted_number {
+                Some("remove the quotes".to_owned())
+            } else if expected == "a string" && scalar {
+                Some(format!("quote it: `\"{}\"`", e.instance()))
+            } else {
+                None
+            };
+            vec![problem(
+                path,
+                false,
+                format!("{} is not {expected}", shown(e.instance())),
+                expected,
+                hint,
+            )]
+        }
         K::OneOfNotValid { .. } => {
             let expected = type_name(schema_at(parent(&schema_path)));
             vec![problem(
@@ -366,7 +686,7 @@ mod tests {
                 }),
                 _ => json!({}),
             };
-            assert_eq!(check(kind, &minimal), [], "{kind:?}");
+            assert_eq!(check(kind, &minimal, &[]), [], "{kind:?}");
             assert!(!fields(kind).is_empty(), "{kind:?}");
         }
     }
@@ -376,6 +696,7 @@ mod tests {
         let problems = check(
             KubeType::Container,
             &json!({"name": "a", "comand": ["x"], "ports": [{"containerPort": 1, "nmae": "g"}]}),
+            CONTAINER_OWNED,
         );
         let shown: Vec<(String, bool, &str, Option<&str>)> = problems
             .iter()
@@ -406,6 +727,17 @@ mod tests {
             ]
         );
         assert!(problems[0].expected.contains("`command`"));
+        // What greenlight sets is not offered.
+        assert!(
+            !problems[0].expected.contains("`image`"),
+            "{}",
+            problems[0].expected
+        );
+        assert!(
+            problems[1].expected.contains("`name`"),
+            "{}",
+            problems[1].expected
+        );
     }
 
     #[test]
@@ -419,6 +751,7 @@ mod tests {
                 "readinessProbe": {"tcpSocket": {"port": 1.5}},
                 "volumeMounts": [{"name": "data"}]
             }),
+            &[],
         );
         let shown: Vec<(String, &str, &str)> = problems
             .iter()

@@ -12,6 +12,7 @@ mod edit;
 pub mod kube;
 pub mod model;
 mod names;
+pub mod notify;
 mod path;
 mod released;
 mod scalar;
@@ -22,6 +23,7 @@ mod validate;
 pub use diagnostic::{Diagnostic, DiagnosticKind, ValuesError};
 pub use edit::{edit, EditError, VerificationFailure};
 pub use model::*;
+pub use notify::{cluster_status_context, Notify};
 pub use released::{
     config_map_name, config_of, with_files_read, Config, Released, ReleasedError, Running,
     CONFIG_KEYS,

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
+pub use super::kube::Kube;
 pub use super::names::{AppName, Digest, ImageRepository, Namespace, Tag};
 
 /// Label keys greenlight sets itself on what it renders, and why; values may not set them.
@@ -34,6 +35,11 @@ pub const RESERVED_LABELS: &[(&str, &str)] = &[
         "it marks greenlight's output",
     ),
 ];
+
+/// The name of the writable `/tmp` volume every pod gets.
+pub const TMP_VOLUME: &str = "tmp";
+/// The name of the volume of a mounted `configMap`.
+pub const CONFIG_VOLUME: &str = "config";
 
 /// The pod-template annotation greenlight sets to the checksum of the pods' shared
 /// configuration; values may not set it.
@@ -65,9 +71,12 @@ pub struct Values {
     pub service_port: Option<u32>,
     /// HTTP readiness probe, on both colours.
     pub readiness_probe: Probe,
-    /// Optional HTTP liveness probe, on both colours.
+    /// Optional liveness probe, on both colours.
     #[serde(default)]
     pub liveness_probe: Option<Probe>,
+    /// Optional startup probe, on both colours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
     /// Container resources; the deployment template's defaults apply when absent.
     #[serde(default)]
     pub resources: Option<Resources>,
@@ -99,6 +108,10 @@ pub struct Values {
     /// Render an Argo CD `Application` that syncs `rendered/<env>` (applied once by hand).
     #[serde(default)]
     pub argocd: Option<ArgoCd>,
+    /// How the cluster reports back (with `flux` or `argocd`): a chat hearing of every release
+    /// it applies, and the commit status `promote --require-status` and `wait` read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<super::notify::Notify>,
     /// Extra labels on every rendered resource and pod template.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -114,6 +127,104 @@ pub struct Values {
     /// A ConfigMap released with each colour, named after its content (`<app>-<hash>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_map: Option<ConfigMapSpec>,
+    /// More fields of the main container: any core/v1 Container field but those greenlight
+    /// sets (`name`, `image`) or that have their own key (`env`, `envFrom`, `resources`,
+    /// `securityContext`, the probes). `ports` and `volumeMounts` add to greenlight's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_container")]
+    pub container: Option<Kube>,
+    /// More fields of the pod: any core/v1 PodSpec field but `containers` (see `container`
+    /// and `sidecars`) and `securityContext` (see `podSecurityContext`). `volumes` add to
+    /// greenlight's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_pod")]
+    pub pod: Option<Kube>,
+    /// More containers in every pod (core/v1 Containers), after the main one; each gets the
+    /// secure container defaults unless it sets its own `securityContext`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::kube::schema_sidecars")]
+    pub sidecars: Vec<Kube>,
+    /// Labels of the pod template only (the Deployments' selectors do not change).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_labels: BTreeMap<String, String>,
+    /// Annotations of the pod template only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Settings of both colours' Deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentOptions>,
+    /// Settings of every Service greenlight renders for the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceOptions>,
+    /// A HorizontalPodAutoscaler per running colour (`<app>-<colour>`), starting at that
+    /// colour's `replicas`; its Deployment then leaves `replicas` to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_autoscaling")]
+    pub autoscaling: Option<Kube>,
+    /// A PodDisruptionBudget per running colour (policy/v1 spec without `selector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_pdb")]
+    pub pod_disruption_budget: Option<Kube>,
+    /// One NetworkPolicy for the app's pods, both colours (networking/v1 spec without
+    /// `podSelector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_network_policy")]
+    pub network_policy: Option<Kube>,
+    /// The ServiceAccount the pods run as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<ServiceAccountSpec>,
+}
+
+/// Settings of both colours' Deployments (apps/v1 DeploymentSpec fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentOptions {
+    /// Seconds a new pod must be ready before it counts as available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<u32>,
+    /// Old ReplicaSets kept for `kubectl rollout undo` (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<u32>,
+    /// Seconds before a rollout that makes no progress is reported failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Option<u32>,
+}
+
+/// Settings of every Service greenlight renders for the app.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceOptions {
+    /// Extra ports (core/v1 ServicePorts, each named) besides `http`, on the live, preview,
+    /// per-colour and routing backend Services.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::kube::schema_service_ports")]
+    pub ports: Vec<Kube>,
+}
+
+/// The ServiceAccount the pods run as: created by greenlight (`create`, the default) or an
+/// existing one (`create: false` and `name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountSpec {
+    /// Render the ServiceAccount (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<bool>,
+    /// Its name (default: the app's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Annotations of the ServiceAccount (e.g. a cloud IAM role).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Whether the pods mount its API token (default `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Option<bool>,
+}
+
+impl ServiceAccountSpec {
+    /// Whether greenlight renders the ServiceAccount.
+    pub fn creates(&self) -> bool {
+        self.create.unwrap_or(true)
+    }
 }
 
 /// The `configMap` block: configuration shipped with a release as a ConfigMap named after its
@@ -220,15 +331,17 @@ impl ColorSpec {
     }
 }
 
-/// An HTTP GET probe against the container port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// A probe: the shorthand `path` (an HTTP GET on the `http` port, or `port`), or any
+/// core/v1 Probe handler (`httpGet`, `exec`, `tcpSocket`, `grpc`), with the probe's timings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Probe {
-    /// HTTP path, starting with `/`.
-    pub path: String,
-    /// Port to probe; defaults to the container port.
+    /// HTTP path, starting with `/` (the shorthand for `httpGet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Port of the `path` shorthand, a number or a container port's name; defaults to `http`.
     #[serde(default)]
-    pub port: Option<u32>,
+    pub port: Option<PortRef>,
     /// Seconds before the first probe.
     #[serde(default)]
     pub initial_delay_seconds: Option<u32>,
@@ -241,6 +354,97 @@ pub struct Probe {
     /// Consecutive failures before the probe is considered failed.
     #[serde(default)]
     pub failure_threshold: Option<u32>,
+    /// Consecutive successes after a failure before the probe passes again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_threshold: Option<u32>,
+    /// Seconds the kubelet waits for the pod to stop after this probe failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<u32>,
+    /// An HTTP GET (core/v1 HTTPGetAction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_http_get")]
+    pub http_get: Option<Kube>,
+    /// A command in the container (core/v1 ExecAction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_exec")]
+    pub exec: Option<Kube>,
+    /// A TCP connection (core/v1 TCPSocketAction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_tcp_socket")]
+    pub tcp_socket: Option<Kube>,
+    /// A gRPC health check (core/v1 GRPCAction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::kube::schema_grpc")]
+    pub grpc: Option<Kube>,
+}
+
+impl Probe {
+    /// The handlers set, by their values key: exactly one is valid.
+    pub fn handlers(&self) -> Vec<&'static str> {
+        [
+            ("path", self.path.is_some()),
+            ("httpGet", self.http_get.is_some()),
+            ("exec", self.exec.is_some()),
+            ("tcpSocket", self.tcp_socket.is_some()),
+            ("grpc", self.grpc.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect()
+    }
+}
+
+/// A port by number or by the name of a container port (`http`, `metrics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PortRef {
+    /// A port number.
+    Number(u32),
+    /// A container port's name.
+    Name(String),
+}
+
+impl<'de> Deserialize<'de> for PortRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PortRef, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = PortRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a port number or a container port's name")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PortRef, E> {
+                u32::try_from(v)
+                    .map(PortRef::Number)
+                    .map_err(|_| E::custom(format!("`{v}` is out of range")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PortRef, E> {
+                u32::try_from(v)
+                    .map(PortRef::Number)
+                    .map_err(|_| E::custom(format!("`{v}` is out of range")))
+            }
+            // The values deserializer hands every scalar over as text: digits are a number
+            // (a port name always has a letter).
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PortRef, E> {
+                match v.parse::<u64>() {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Ok(PortRef::Name(v.to_owned())),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for PortRef {
+    fn schema_name() -> Cow<'static, str> {
+        "PortRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["integer", "string"],
+            "description": "A port number (1–65535) or the name of a container port.",
+        })
+    }
 }
 
 /// Container resource requests and limits.

@@ -30,6 +30,16 @@ pub const CONFIG_KEYS: &[&str] = &[
     "podSecurityContext",
     "securityContext",
     "configMap",
+    "startupProbe",
+    "container",
+    "pod",
+    "sidecars",
+    "podLabels",
+    "podAnnotations",
+    "deployment",
+    "autoscaling",
+    "podDisruptionBudget",
+    "serviceAccount",
 ];
 
 /// How the record file begins.
@@ -312,7 +322,7 @@ mod tests {
             assert_eq!(again, record, "{name}:\n{}", record.to_text());
             // A colour on another configuration gets it, and every other key of values.
             let mut other = values.clone();
-            other.port = 9090;
+            other.port = 8181;
             other.env.insert(
                 "LOG_LEVEL".into(),
                 crate::values::EnvValue::Literal(Literal("debug".into())),

@@ -20,7 +20,13 @@ pub fn json_schema() -> serde_json::Value {
         "title".to_owned(),
         "greenlight values file (environments/<env>/values.yaml)".into(),
     );
-    serde_json::to_value(schema).expect("a schema is JSON")
+    let mut schema = serde_json::to_value(schema).expect("a schema is JSON");
+    // The pass-through blocks refer to the Kubernetes schema greenlight checks them with.
+    let definitions = schema["definitions"]
+        .as_object_mut()
+        .expect("the values schema has definitions");
+    definitions.extend(super::kube::schema_definitions());
+    schema
 }
 
 /// The schema as pretty-printed JSON with a final newline, as written to [`SCHEMA_PATH`].
@@ -60,10 +66,30 @@ mod tests {
             }
         }
         if let Some(defs) = value.get("definitions").and_then(|d| d.as_object()) {
-            for (name, def) in defs {
+            // Kubernetes' own definitions come without their (upstream) descriptions.
+            for (name, def) in defs.iter().filter(|(n, _)| !is_kubernetes(n)) {
                 undocumented(def, &format!("#{name}"), out);
             }
         }
+    }
+
+    fn is_kubernetes(definition: &str) -> bool {
+        definition.starts_with("io.k8s.") || definition.starts_with("greenlight.")
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let schema = json_schema();
+        let text = schema.to_string();
+        let defs = schema["definitions"].as_object().unwrap();
+        for reference in text.split("\"$ref\":\"#/definitions/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(defs.contains_key(name), "#/definitions/{name} is missing");
+        }
+        assert!(defs["greenlight.Container"]["properties"]["command"].is_object());
+        assert!(defs["greenlight.Container"]["properties"]
+            .get("image")
+            .is_none());
     }
 
     #[test]

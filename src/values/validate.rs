@@ -3,11 +3,18 @@
 //! blocks), located through the spanned tree so every problem names file, line and column.
 //! All problems are reported at once. Nothing here parses YAML or edits.
 
+use std::collections::BTreeMap;
+
 use saphyr_parser::ScalarStyle;
 
 use super::diagnostic::{Diagnostic, DiagnosticKind};
+use super::kube::{
+    self, KubeType, Owned, AUTOSCALING_OWNED, CONTAINER_OWNED, NETWORK_POLICY_OWNED, PDB_OWNED,
+    POD_OWNED,
+};
 use super::model::{
-    ColorSpec, ConfigMapSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Probe, Routing, Values,
+    ColorSpec, ConfigMapSpec, EnvValue, GatewayApi, HeaderMatch, Istio, Kube, PortRef, Probe,
+    Routing, Values, CONFIG_VOLUME, TMP_VOLUME,
 };
 use super::path::{KeyPath, Seg};
 use super::scalar::{self, PlainKind};
@@ -35,6 +42,10 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> V
     if let Some(p) = &v.liveness_probe {
         c.probe("livenessProbe", p);
     }
+    if let Some(p) = &v.startup_probe {
+        c.probe("startupProbe", p);
+    }
+    c.workload(v);
     if let Some(r) = &v.resources {
         for (list, name) in [(&r.requests, "requests"), (&r.limits, "limits")] {
             for (key, q) in [
@@ -81,25 +92,9 @@ pub(crate) fn check(file: &str, root: &Node, v: &Values, env: Option<&str>) -> V
     }
     c.routing(v);
     c.wiring(v, env);
-    for (key, value) in &v.labels {
-        let path = top("labels").key(key);
-        c.rule(&path, key, &QUALIFIED_NAME, true);
-        c.rule(&path, value, &LABEL_VALUE, false);
-        if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
-            c.owned_key(&path, key, why);
-        }
-    }
-    for key in v.annotations.keys() {
-        let path = top("annotations").key(key);
-        c.rule(&path, key, &QUALIFIED_NAME, true);
-        if key == super::CHECKSUM_ANNOTATION {
-            c.owned_key(
-                &path,
-                key,
-                "it holds the checksum that rolls the pods when their configuration changes",
-            );
-        }
-    }
+    c.notify(v, env);
+    c.labels("labels", &v.labels);
+    c.annotations("annotations", &v.annotations);
     let pod = &v.pod_security_context;
     let container = &v.security_context;
     for (block, key, id) in [
@@ -389,6 +384,142 @@ impl Checker<'_> {
         }
     }
 
+    /// The `notify` block: it wires the `flux` or `argocd` controller's notifications.
+    fn notify(&mut self, v: &Values, env: Option<&str>) {
+        let Some(notify) = &v.notify else {
+            return;
+        };
+        let at = |keys: &[&str]| KeyPath::keys(&[&["notify"], keys].concat());
+        if v.flux.is_none() && v.argocd.is_none() {
+            let path = at(&[]);
+            let pos = self.pos_of_key(&path);
+            self.push(
+                pos,
+                &path,
+                "`notify` has nothing to wire: it renders the notifications of the `flux` or \
+                 `argocd` block, and values have neither"
+                    .to_owned(),
+                "a `flux` or `argocd` block beside `notify`",
+                Some("add the block of the controller that applies this folder".to_owned()),
+            );
+        }
+        if let Some(chat) = &notify.chat {
+            let kind = at(&["chat", "type"]);
+            if v.flux.is_some() {
+                if FLUX_COMMIT_STATUS_TYPES.contains(&chat.kind.as_str()) {
+                    self.push_value(
+                        &kind,
+                        format!(
+                            "{} posts commit statuses, not chat messages",
+                            shown(&chat.kind)
+                        ),
+                        "a chat Provider type such as `slack`, `msteams` or `discord`",
+                        Some("move it to `notify.commitStatus`".to_owned()),
+                    );
+                } else if !FLUX_PROVIDER_TYPES.contains(&chat.kind.as_str()) {
+                    let hint = crate::suggest::did_you_mean(&chat.kind, FLUX_PROVIDER_TYPES);
+                    self.push_value(
+                        &kind,
+                        format!("{} is not a Flux Provider type", shown(&chat.kind)),
+                        "a Flux notification Provider type such as `slack`, `msteams`, \
+                         `discord`, `googlechat`, `matrix`, `telegram` or `generic`",
+                        hint,
+                    );
+                }
+            } else {
+                self.rule(&kind, &chat.kind, &NOTIFICATION_SERVICE, false);
+            }
+            for (key, value) in [("channel", &chat.channel), ("address", &chat.address)] {
+                if let Some(value) = value {
+                    self.rule(&at(&["chat", key]), value, &NOTIFICATION_TEXT, false);
+                }
+            }
+            if let Some(secret) = &chat.secret_ref {
+                self.rule(&at(&["chat", "secretRef"]), secret, &SUBDOMAIN, false);
+            }
+        }
+        if let Some(status) = &notify.commit_status {
+            self.rule(
+                &at(&["commitStatus", "address"]),
+                &status.address,
+                &REPOSITORY_URL,
+                false,
+            );
+            match &status.kind {
+                Some(kind) if !FLUX_COMMIT_STATUS_TYPES.contains(&kind.as_str()) => {
+                    let hint = crate::suggest::did_you_mean(kind, FLUX_COMMIT_STATUS_TYPES);
+                    self.push_value(
+                        &at(&["commitStatus", "type"]),
+                        format!("{} does not post commit statuses", shown(kind)),
+                        "one of `github`, `gitlab`, `gitea`, `bitbucket`, `bitbucketserver`, \
+                         `azuredevops`",
+                        hint,
+                    );
+                }
+                Some(_) => {}
+                None if check_repository_url(&status.address).is_ok()
+                    && status.forge().is_none() =>
+                {
+                    self.push_value(
+                        &at(&["commitStatus", "address"]),
+                        format!("cannot tell which forge hosts {}", shown(&status.address)),
+                        "github.com, gitlab.com, codeberg.org or a host named github.*, \
+                         gitlab.*, gitea.* or forgejo.*; or a `type`",
+                        Some("add `type: github` (or gitlab, gitea, ...)".to_owned()),
+                    );
+                }
+                None => {}
+            }
+            match &status.secret_ref {
+                Some(secret) => self.rule(
+                    &at(&["commitStatus", "secretRef"]),
+                    secret,
+                    &SUBDOMAIN,
+                    false,
+                ),
+                None if v.flux.is_some() => {
+                    let path = at(&["commitStatus"]);
+                    let pos = self.pos_of_key(&path);
+                    self.push(
+                        pos,
+                        &path,
+                        "`notify.commitStatus` names no `secretRef`: Flux posts commit \
+                         statuses with a token from a Secret"
+                            .to_owned(),
+                        "`secretRef`: the Secret in the Kustomization's namespace whose \
+                         `token` key holds a forge token allowed to write commit statuses",
+                        Some("add `secretRef: gitops-token`".to_owned()),
+                    );
+                }
+                None => {}
+            }
+            if let Some(context) = &status.context {
+                self.rule(
+                    &at(&["commitStatus", "context"]),
+                    context,
+                    &STATUS_CONTEXT,
+                    false,
+                );
+            }
+        }
+        // The Provider and Alert names add `-status` / `-chat` to `<app>-<env>`.
+        if let (Some(env), true) = (env, v.flux.is_some()) {
+            let longest = format!("{}-status", wiring_name(&v.app, env));
+            if check_wiring_name(&v.app, env).is_ok() && check_dns1123_subdomain(&longest).is_err()
+            {
+                let path = at(&[]);
+                let pos = self.pos_of_key(&path);
+                self.push(
+                    pos,
+                    &path,
+                    format!("`{longest}`, the name of the Provider `notify` renders, is too long"),
+                    "`<app>-<environment>-status` of at most 253 characters",
+                    Some("use a shorter environment path".to_owned()),
+                );
+            }
+        }
+    }
+
     fn header(&mut self, path: &KeyPath, h: &HeaderMatch) {
         self.rule(&path.key("name"), &h.name, &HEADER_NAME, false);
         self.rule(&path.key("value"), &h.value, &HEADER_VALUE, false);
@@ -582,8 +713,60 @@ impl Checker<'_> {
 
     fn probe(&mut self, name: &str, p: &Probe) {
         let block = KeyPath::keys(&[name]);
-        self.rule(&block.key("path"), &p.path, &HTTP_PATH, false);
-        self.port(&block.key("port"), p.port);
+        match p.handlers().as_slice() {
+            [_] => {}
+            [] => self.push_value(
+                &block,
+                "the probe has no handler".to_owned(),
+                "one of `path` (an HTTP GET on the `http` port), `httpGet`, `exec`, \
+                 `tcpSocket` or `grpc`",
+                Some(format!(
+                    "add `path:` (e.g. `{name}: {{ path: /healthz }}`) or a handler"
+                )),
+            ),
+            [first, second, ..] => self.push(
+                self.pos_of_key(&block.key(second)),
+                &block.key(second),
+                format!("the probe has both `{first}` and `{second}`"),
+                "exactly one of `path`, `httpGet`, `exec`, `tcpSocket` or `grpc`",
+                Some(format!("keep one of `{first}` and `{second}`")),
+            ),
+        }
+        if let Some(path) = &p.path {
+            self.rule(&block.key("path"), path, &HTTP_PATH, false);
+        }
+        match &p.port {
+            // Without any handler, the missing one is the problem (reported above).
+            Some(_) if p.handlers().is_empty() => {}
+            Some(_) if p.path.is_none() => self.push(
+                self.pos_of_key(&block.key("port")),
+                &block.key("port"),
+                "`port` belongs to the `path` shorthand".to_owned(),
+                "`port` with `path`, or the port inside `httpGet`, `tcpSocket` or `grpc`",
+                None,
+            ),
+            Some(PortRef::Number(n)) => self.port(&block.key("port"), Some(*n)),
+            Some(PortRef::Name(n)) => self.rule(&block.key("port"), n, &PORT_NAME, false),
+            None => {}
+        }
+        let handlers = [
+            ("httpGet", &p.http_get),
+            ("exec", &p.exec),
+            ("tcpSocket", &p.tcp_socket),
+            ("grpc", &p.grpc),
+        ];
+        let mut probe = serde_json::Map::new();
+        for (key, handler) in handlers {
+            if let Some(h) = handler {
+                probe.insert(key.to_owned(), serde_json::Value::Object(h.0.clone()));
+            }
+        }
+        self.schema(
+            &block,
+            KubeType::Probe,
+            &serde_json::Value::Object(probe),
+            &[],
+        );
         for (key, value, min) in [
             ("initialDelaySeconds", p.initial_delay_seconds, 0),
             ("periodSeconds", p.period_seconds, 1),
@@ -600,6 +783,400 @@ impl Checker<'_> {
                     &format!("a whole number from {min} to {max}"),
                     None,
                 );
+            }
+        }
+    }
+
+    /// Problems the Kubernetes schema finds in `value`, a `kind` written at `block`.
+    fn schema(
+        &mut self,
+        block: &KeyPath,
+        kind: KubeType,
+        value: &serde_json::Value,
+        owned: &[Owned],
+    ) {
+        for p in kube::check(kind, value, owned) {
+            let path = KeyPath(block.0.iter().cloned().chain(p.path).collect());
+            let at = if p.on_key {
+                self.pos_of_key(&path)
+            } else {
+                self.pos_of_value(&path)
+            };
+            self.push(at, &path, p.message, &p.expected, p.hint);
+        }
+    }
+
+    /// Fields of a pass-through block that greenlight sets or that values spell elsewhere;
+    /// true when there is none.
+    fn owned_fields(
+        &mut self,
+        v: &Values,
+        block: &KeyPath,
+        fields: &Kube,
+        owned: &[Owned],
+    ) -> bool {
+        let mut clean = true;
+        for o in owned {
+            if !fields.0.contains_key(o.field) {
+                continue;
+            }
+            clean = false;
+            let path = block.key(o.field);
+            let at = self.pos_of_key(&path);
+            let top = o.key.filter(|k| is_set(v, k));
+            let (message, expected, hint) = match top {
+                Some(key) => {
+                    let there = self.pos_of_key(&KeyPath::keys(&[key]));
+                    (
+                        format!(
+                            "`{}` is set twice: here and as `{key}` (line {})",
+                            o.field, there.line
+                        ),
+                        format!("`{}` set once, as the top-level `{key}`", o.field),
+                        format!("keep the top-level `{key}` and remove this one"),
+                    )
+                }
+                None => (
+                    format!("`{}` is not set here: {}", o.field, o.by),
+                    "a field greenlight does not set".to_owned(),
+                    match o.key {
+                        Some(key) => format!("move it to the top-level `{key}`"),
+                        None => "remove it".to_owned(),
+                    },
+                ),
+            };
+            self.push(at, &path, message, &expected, Some(hint));
+        }
+        clean
+    }
+
+    /// The pass-through blocks of a workload: the main container, the pod, sidecars, pod
+    /// metadata, Service ports and the companions.
+    fn workload(&mut self, v: &Values) {
+        let top = |key: &str| KeyPath::keys(&[key]);
+        self.port_references(v);
+        // Names greenlight gives its own volumes, mounts and ports.
+        let mut volume_names = vec![TMP_VOLUME];
+        let mut mount_paths = vec!["/tmp".to_owned()];
+        if let Some(path) = v.config_map.as_ref().and_then(|cm| cm.mount_path.as_ref()) {
+            volume_names.push(CONFIG_VOLUME);
+            mount_paths.push(path.trim_end_matches('/').to_owned());
+        }
+        if let Some(c) = &v.container {
+            let block = top("container");
+            if self.owned_fields(v, &block, c, CONTAINER_OWNED) {
+                self.schema(
+                    &block,
+                    KubeType::Container,
+                    &kube::completed(KubeType::Container, &c.0),
+                    CONTAINER_OWNED,
+                );
+            }
+            self.container_ports(v, &block, c);
+            for (i, mount) in list(c.get("volumeMounts")).iter().enumerate() {
+                let at = block.key("volumeMounts").child(Seg::Index(i));
+                if let Some(path) = mount["mountPath"].as_str() {
+                    if mount_paths.iter().any(|p| p == path.trim_end_matches('/')) {
+                        self.push_value(
+                            &at.key("mountPath"),
+                            format!("`{path}` is where greenlight mounts its own volume"),
+                            "another mount path",
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(p) = &v.pod {
+            let block = top("pod");
+            if self.owned_fields(v, &block, p, POD_OWNED) {
+                self.schema(
+                    &block,
+                    KubeType::PodSpec,
+                    &kube::completed(KubeType::PodSpec, &p.0),
+                    POD_OWNED,
+                );
+            }
+            for (i, volume) in list(p.get("volumes")).iter().enumerate() {
+                if let Some(name) = volume["name"].as_str().filter(|n| volume_names.contains(n)) {
+                    self.push_value(
+                        &block.key("volumes").child(Seg::Index(i)).key("name"),
+                        format!("`{name}` names a volume greenlight adds itself"),
+                        "another volume name",
+                        None,
+                    );
+                }
+            }
+            if v.service_account.is_some() && p.get("serviceAccountName").is_some() {
+                let path = block.key("serviceAccountName");
+                let there = self.pos_of_key(&top("serviceAccount"));
+                self.push(
+                    self.pos_of_key(&path),
+                    &path,
+                    format!(
+                        "`serviceAccountName` is set twice: here and by `serviceAccount` (line {})",
+                        there.line
+                    ),
+                    "one of them",
+                    Some("name the account in `serviceAccount.name`".to_owned()),
+                );
+            }
+        }
+        let mut names = vec!["app".to_owned()];
+        for (i, sidecar) in v.sidecars.iter().enumerate() {
+            let at = top("sidecars").child(Seg::Index(i));
+            self.schema(
+                &at,
+                KubeType::Container,
+                &serde_json::Value::Object(sidecar.0.clone()),
+                &[],
+            );
+            if let Some(name) = sidecar.get("name").and_then(|n| n.as_str()) {
+                if names.iter().any(|n| n == name) {
+                    self.push_value(
+                        &at.key("name"),
+                        format!("`{name}` names another container of the pod"),
+                        "a name of its own (`app` is the main container)",
+                        None,
+                    );
+                }
+                names.push(name.to_owned());
+            }
+            if sidecar.get("image").is_none() {
+                self.push_value(
+                    &at,
+                    "the sidecar has no `image`".to_owned(),
+                    "`image`: the sidecar's image reference",
+                    None,
+                );
+            }
+        }
+        self.labels("podLabels", &v.pod_labels);
+        self.annotations("podAnnotations", &v.pod_annotations);
+        if let Some(service) = &v.service {
+            let mut names = vec!["http".to_owned()];
+            let mut ports = vec![v.service_port()];
+            for (i, port) in service.ports.iter().enumerate() {
+                let at = top("service").key("ports").child(Seg::Index(i));
+                self.schema(
+                    &at,
+                    KubeType::ServicePort,
+                    &serde_json::Value::Object(port.0.clone()),
+                    &[],
+                );
+                self.named_port(&at, port.get("name"), &mut names, "Service");
+                if let Some(n) = port.get("port").and_then(|p| p.as_u64()) {
+                    let n = n as u32;
+                    if ports.contains(&n) {
+                        self.push_value(
+                            &at.key("port"),
+                            format!("port {n} is already a port of the Services"),
+                            "a port of its own (`servicePort` is the `http` one)",
+                            None,
+                        );
+                    }
+                    ports.push(n);
+                }
+            }
+        }
+        if let Some(a) = &v.autoscaling {
+            let block = top("autoscaling");
+            if self.owned_fields(v, &block, a, AUTOSCALING_OWNED) {
+                self.schema(
+                    &block,
+                    KubeType::HpaSpec,
+                    &kube::completed(KubeType::HpaSpec, &a.0),
+                    AUTOSCALING_OWNED,
+                );
+            }
+            if let Some(max) = a.get("maxReplicas").and_then(|m| m.as_i64()) {
+                for color in super::Color::ALL {
+                    let replicas = v.color(color).replicas;
+                    if replicas > max {
+                        self.push_value(
+                            &KeyPath::keys(&[color.as_str(), "replicas"]),
+                            format!(
+                                "{color} starts its HorizontalPodAutoscaler at {replicas} \
+                                 replicas, above `autoscaling.maxReplicas` ({max})"
+                            ),
+                            "replicas from 0 to `autoscaling.maxReplicas`",
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        for (key, kind, owned) in [
+            ("podDisruptionBudget", KubeType::PdbSpec, PDB_OWNED),
+            (
+                "networkPolicy",
+                KubeType::NetworkPolicySpec,
+                NETWORK_POLICY_OWNED,
+            ),
+        ] {
+            let block_value = match key {
+                "podDisruptionBudget" => &v.pod_disruption_budget,
+                _ => &v.network_policy,
+            };
+            if let Some(b) = block_value {
+                let block = top(key);
+                if self.owned_fields(v, &block, b, owned) {
+                    self.schema(&block, kind, &kube::completed(kind, &b.0), owned);
+                }
+            }
+        }
+        if let Some(sa) = &v.service_account {
+            let block = top("serviceAccount");
+            match &sa.name {
+                Some(name) => self.rule(&block.key("name"), name, &SUBDOMAIN, false),
+                None if !sa.creates() => self.push_value(
+                    &block,
+                    "`create: false` uses an existing ServiceAccount, but none is named".to_owned(),
+                    "`name`: the ServiceAccount the pods run as",
+                    None,
+                ),
+                None => {}
+            }
+            for key in sa.annotations.keys() {
+                self.rule(
+                    &block.key("annotations").key(key),
+                    key,
+                    &QUALIFIED_NAME,
+                    true,
+                );
+            }
+        }
+    }
+
+    /// Labels under top-level `block`: valid keys and values, none greenlight sets itself.
+    fn labels(&mut self, block: &str, labels: &BTreeMap<String, String>) {
+        for (key, value) in labels {
+            let path = KeyPath::keys(&[block]).key(key);
+            self.rule(&path, key, &QUALIFIED_NAME, true);
+            self.rule(&path, value, &LABEL_VALUE, false);
+            if let Some((_, why)) = super::RESERVED_LABELS.iter().find(|(k, _)| k == key) {
+                self.owned_key(&path, key, why);
+            }
+        }
+    }
+
+    /// Annotations under top-level `block`: valid keys, not greenlight's checksum.
+    fn annotations(&mut self, block: &str, annotations: &BTreeMap<String, String>) {
+        for key in annotations.keys() {
+            let path = KeyPath::keys(&[block]).key(key);
+            self.rule(&path, key, &QUALIFIED_NAME, true);
+            if key == super::CHECKSUM_ANNOTATION {
+                self.owned_key(
+                    &path,
+                    key,
+                    "it holds the checksum that rolls the pods when their configuration changes",
+                );
+            }
+        }
+    }
+
+    /// Ports referred to by name must exist: a probe's in the main container, a Service
+    /// port's `targetPort` in the pod. A name that names nothing sends traffic nowhere.
+    fn port_references(&mut self, v: &Values) {
+        let names_of = |c: Option<&Kube>| -> Vec<String> {
+            list(c.and_then(|c| c.get("ports")))
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let mut main = vec!["http".to_owned()];
+        main.extend(names_of(v.container.as_ref()));
+        let mut pod = main.clone();
+        for sidecar in &v.sidecars {
+            pod.extend(names_of(Some(sidecar)));
+        }
+        let check = |c: &mut Self, path: KeyPath, name: &str, known: &[String], what: &str| {
+            if !known.iter().any(|k| k == name) {
+                c.push_value(
+                    &path,
+                    format!("`{name}` names no port of {what}"),
+                    &format!("a port number, or one of {}", crate::suggest::list(known)),
+                    crate::suggest::closest(name, known).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
+        };
+        for (field, probe) in [
+            ("readinessProbe", Some(&v.readiness_probe)),
+            ("livenessProbe", v.liveness_probe.as_ref()),
+            ("startupProbe", v.startup_probe.as_ref()),
+        ] {
+            let Some(p) = probe else { continue };
+            let block = KeyPath::keys(&[field]);
+            if let (Some(PortRef::Name(name)), Some(_)) = (&p.port, &p.path) {
+                check(self, block.key("port"), name, &main, "the main container");
+            }
+            for (key, handler) in [("httpGet", &p.http_get), ("tcpSocket", &p.tcp_socket)] {
+                if let Some(name) = handler.as_ref().and_then(|h| h.get("port")?.as_str()) {
+                    check(
+                        self,
+                        block.key(key).key("port"),
+                        name,
+                        &main,
+                        "the main container",
+                    );
+                }
+            }
+        }
+        if let Some(service) = &v.service {
+            for (i, port) in service.ports.iter().enumerate() {
+                if let Some(name) = port.get("targetPort").and_then(|t| t.as_str()) {
+                    let at = KeyPath::keys(&["service", "ports"])
+                        .child(Seg::Index(i))
+                        .key("targetPort");
+                    check(self, at, name, &pod, "the pod");
+                }
+            }
+        }
+    }
+
+    /// The main container's extra ports: each named, neither `http` nor greenlight's port.
+    fn container_ports(&mut self, v: &Values, block: &KeyPath, c: &Kube) {
+        let mut names = vec!["http".to_owned()];
+        for (i, port) in list(c.get("ports")).iter().enumerate() {
+            let at = block.key("ports").child(Seg::Index(i));
+            self.named_port(&at, port.get("name"), &mut names, "container");
+            if port["containerPort"].as_u64() == Some(u64::from(v.port)) {
+                self.push_value(
+                    &at.key("containerPort"),
+                    format!("{} is `port`, the `http` port", v.port),
+                    "another port",
+                    None,
+                );
+            }
+        }
+    }
+
+    /// A port's `name`: present, a valid port name, and not taken.
+    fn named_port(
+        &mut self,
+        at: &KeyPath,
+        name: Option<&serde_json::Value>,
+        taken: &mut Vec<String>,
+        what: &str,
+    ) {
+        match name.and_then(|n| n.as_str()) {
+            None => self.push_value(
+                at,
+                format!("an extra {what} port needs a `name`"),
+                "`name`: a port name such as `metrics` (probes and Services refer to it)",
+                None,
+            ),
+            Some(name) => {
+                self.rule(&at.key("name"), name, &PORT_NAME, false);
+                if taken.iter().any(|t| t == name) {
+                    self.push_value(
+                        &at.key("name"),
+                        format!("`{name}` names another {what} port"),
+                        "a name of its own (`http` is greenlight's)",
+                        None,
+                    );
+                }
+                taken.push(name.to_owned());
             }
         }
     }
@@ -715,6 +1292,27 @@ impl Checker<'_> {
 
 /// A value quoted for a message, with escapes for anything invisible.
 /// The routing mode a block belongs to.
+/// The items of a list field of a pass-through block (none when absent or not a list).
+fn list(value: Option<&serde_json::Value>) -> &[serde_json::Value] {
+    value.and_then(|v| v.as_array()).map_or(&[], Vec::as_slice)
+}
+
+/// Whether top-level values key `key` is set.
+fn is_set(v: &Values, key: &str) -> bool {
+    match key {
+        "env" => !v.env.is_empty(),
+        "envFrom" => !v.env_from.is_empty(),
+        "resources" => v.resources.is_some(),
+        "securityContext" => v.security_context != Default::default(),
+        "podSecurityContext" => v.pod_security_context != Default::default(),
+        "readinessProbe" => true,
+        "livenessProbe" => v.liveness_probe.is_some(),
+        "startupProbe" => v.startup_probe.is_some(),
+        "sidecars" => !v.sidecars.is_empty(),
+        _ => false,
+    }
+}
+
 fn block_mode(block: &str) -> &'static str {
     match block {
         "istio" => "istio",

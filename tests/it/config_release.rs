@@ -277,6 +277,18 @@ fn verify_needs_no_history_and_catches_a_colour_tampered_to_the_current_configur
     s.greenlight_in(&clone, &["verify", "--worktree"], None)
         .ok();
 
+    // A squash merge of a release branch loses its commits and trailers, not the record.
+    s.git(&["checkout", "-q", "-b", "rel"]);
+    edit_values(&s, "LOG_LEVEL: debug", "LOG_LEVEL: warn");
+    s.git(&["commit", "-qam", "quieter"]);
+    s.greenlight(&["stage", "production", "--tag", "1.7.0"])
+        .ok();
+    s.git(&["checkout", "-q", "main"]);
+    s.git(&["merge", "-q", "--squash", "rel"]);
+    s.git(&["commit", "-qm", "release 1.7.0 (squashed)"]);
+    assert!(s.read(RECORD).contains("LOG_LEVEL: warn"));
+    s.greenlight(&["verify"]).ok();
+
     // Green (live) runs the old configuration. A hand edit that makes it look like values
     // (what re-rendering both colours from values would accept) is drift.
     let green = s.read(GREEN);

@@ -42,7 +42,7 @@ fn example_repository_is_rendered_exactly() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("matches the values of 2 environments"),
+        stdout.contains("matches the values of 3 environments"),
         "{stdout}"
     );
 }
@@ -81,4 +81,112 @@ fn which(tool: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(tool))
         .find(|p| p.is_file())
+}
+
+/// The podinfo example (`environments/podinfo`) carries what podinfo 6.14.1's own manifests
+/// say (kustomize/deployment.yaml, hpa.yaml and service.yaml at that tag, written out here
+/// field by field), in each running colour's objects.
+#[test]
+fn the_podinfo_example_carries_its_upstream_manifests() {
+    let read = |file: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(root().join("rendered/podinfo").join(file))
+            .unwrap_or_else(|e| panic!("rendered/podinfo/{file}: {e}"));
+        greenlight::yaml::parse_document(&text).unwrap()
+    };
+    let deployment = read("podinfo-blue.deployment.yaml");
+    let spec = &deployment["spec"];
+    assert_eq!(spec["minReadySeconds"], 3);
+    assert_eq!(spec["revisionHistoryLimit"], 5);
+    assert_eq!(spec["progressDeadlineSeconds"], 60);
+    assert_eq!(spec["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+    let pod = &spec["template"];
+    assert_eq!(
+        pod["metadata"]["annotations"]["prometheus.io/scrape"],
+        "true"
+    );
+    assert_eq!(pod["metadata"]["annotations"]["prometheus.io/port"], "9797");
+    let c = &pod["spec"]["containers"][0];
+    assert_eq!(c["image"], "ghcr.io/stefanprodan/podinfo:6.14.1");
+    assert_eq!(c["imagePullPolicy"], "IfNotPresent");
+    let ports: Vec<(String, i64, String)> = c["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["containerPort"].as_i64().unwrap(),
+                p["protocol"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        [
+            ("http".to_owned(), 9898, "TCP".to_owned()),
+            ("http-metrics".to_owned(), 9797, "TCP".to_owned()),
+            ("grpc".to_owned(), 9999, "TCP".to_owned()),
+        ]
+    );
+    assert_eq!(
+        c["command"],
+        serde_json::json!([
+            "./podinfo",
+            "--port=9898",
+            "--port-metrics=9797",
+            "--grpc-port=9999",
+            "--grpc-service-name=podinfo",
+            "--level=info",
+            "--random-delay=false",
+            "--random-error=false"
+        ])
+    );
+    assert_eq!(
+        c["env"],
+        serde_json::json!([{"name": "PODINFO_UI_COLOR", "value": "#34577c"}])
+    );
+    for (probe, path) in [("livenessProbe", "healthz"), ("readinessProbe", "readyz")] {
+        assert_eq!(
+            c[probe],
+            serde_json::json!({
+                "exec": {"command": ["podcli", "check", "http", format!("localhost:9898/{path}")]},
+                "initialDelaySeconds": 5,
+                "timeoutSeconds": 5
+            }),
+            "{probe}"
+        );
+    }
+    assert_eq!(
+        c["resources"],
+        serde_json::json!({
+            "limits": {"cpu": "2000m", "memory": "512Mi"},
+            "requests": {"cpu": "100m", "memory": "64Mi"}
+        })
+    );
+    let mounts = c["volumeMounts"].as_array().unwrap();
+    assert!(mounts.contains(&serde_json::json!({"name": "data", "mountPath": "/data"})));
+    let volumes = pod["spec"]["volumes"].as_array().unwrap();
+    assert!(volumes.contains(&serde_json::json!({"name": "data", "emptyDir": {}})));
+
+    let hpa = read("podinfo-blue.hpa.yaml");
+    assert_eq!(hpa["spec"]["minReplicas"], 2);
+    assert_eq!(hpa["spec"]["maxReplicas"], 4);
+    assert_eq!(
+        hpa["spec"]["metrics"],
+        serde_json::json!([{
+            "type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 99}}
+        }])
+    );
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "podinfo-blue");
+
+    let service = read("podinfo.service.yaml");
+    assert_eq!(service["spec"]["type"], "ClusterIP");
+    assert_eq!(
+        service["spec"]["ports"],
+        serde_json::json!([
+            {"name": "http", "port": 9898, "protocol": "TCP", "targetPort": "http"},
+            {"name": "grpc", "port": 9999, "protocol": "TCP", "targetPort": "grpc"}
+        ])
+    );
 }

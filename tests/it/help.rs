@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "status",
     "history",
     "verify",
+    "wait",
     "init",
     "demo",
     "completions",

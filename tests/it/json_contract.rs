@@ -239,6 +239,57 @@ struct ErrorBody {
     kind: String,
     messages: Vec<String>,
     hint: Option<String>,
+    refusals: Vec<RefusalEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RefusalEntry {
+    environment: String,
+    message: String,
+    hint: Option<String>,
+    statuses: Vec<ContextResult>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ContextResult {
+    context: String,
+    state: Option<String>,
+    commit: Option<String>,
+    source: Option<String>,
+    detail: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MultiRelease {
+    schema_version: u32,
+    command: String,
+    outcome: String,
+    message: String,
+    subject: Option<String>,
+    commit: Option<String>,
+    branch: String,
+    push: Option<Push>,
+    pull_request: Option<PullRequest>,
+    environments: Vec<Release>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Wait {
+    schema_version: u32,
+    command: String,
+    environment: String,
+    outcome: String,
+    color: String,
+    image: Option<String>,
+    stage_commit: String,
+    tip: String,
+    statuses: Vec<ContextResult>,
+    polls: u32,
+    waited_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -388,6 +439,13 @@ fn every_report_matches_the_documented_contract() {
         ["expected green to be live, but blue is live"]
     );
     assert!(refused.error.hint.is_some());
+    let entry = &refused.error.refusals[0];
+    assert_eq!(
+        (entry.environment.as_str(), entry.message.as_str()),
+        ("staging", "expected green to be live, but blue is live")
+    );
+    assert_eq!(entry.hint, refused.error.hint);
+    assert!(entry.statuses.is_empty());
 
     let remote = tmp.path().join("remote.git");
     let remote_s = remote.to_str().unwrap();
@@ -618,4 +676,128 @@ fn an_interrupted_checkout_is_reported_by_verify_and_status() {
     );
     let status: Status = parse(&run(&repo, &["status"], 0));
     assert_eq!(status.checkout_behind.unwrap().paths, behind.paths);
+}
+
+#[test]
+fn several_environments_required_statuses_and_wait_match_the_contract() {
+    use crate::common::fake_forge::Forge;
+    use crate::statuses::{gitea, setup, FLUX};
+    let t = setup();
+    // Several environments: one report each, under the release's.
+    let many: MultiRelease = parse(
+        &t.s.greenlight(&[
+            "stage",
+            "production",
+            "staging",
+            "--tag",
+            "1.6.0",
+            "--dry-run",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .stdout,
+    );
+    assert_eq!(
+        (
+            many.schema_version,
+            many.command.as_str(),
+            many.outcome.as_str()
+        ),
+        (2, "stage", "dry-run")
+    );
+    assert_eq!(many.message, "2 of 2 environments would change");
+    assert!(many
+        .subject
+        .unwrap()
+        .starts_with("stage(production, staging): "));
+    assert!(many.commit.is_none() && many.push.is_none() && many.pull_request.is_none());
+    assert_eq!(many.branch, "refs/heads/main");
+    let envs: Vec<&str> = many
+        .environments
+        .iter()
+        .map(|e| e.environment.as_str())
+        .collect();
+    assert_eq!(envs, ["production", "staging"]);
+
+    // A required status refused: its context, state and commit in the refusal.
+    let forge = Forge::start(vec![gitea(&t.stage, &[(FLUX, "failure")])]);
+    let failed: Failure = parse(
+        &t.run(
+            "gitea",
+            &forge,
+            &["promote", "production", "--require-status", FLUX],
+        )
+        .code(3)
+        .stdout,
+    );
+    forge.check();
+    let status = &failed.error.refusals[0].statuses[0];
+    assert_eq!(
+        (
+            status.context.as_str(),
+            status.state.as_deref(),
+            status.commit.as_deref(),
+            status.source.as_deref(),
+            status.detail.as_deref()
+        ),
+        (
+            FLUX,
+            Some("failure"),
+            Some(t.stage.as_str()),
+            Some("status"),
+            Some("failure")
+        )
+    );
+
+    // Several environments refused: one entry each.
+    let forge = Forge::start(vec![]);
+    let refused: Failure = parse(
+        &t.run(
+            "gitea",
+            &forge,
+            &["promote", "production", "staging", "--expect-live", "green"],
+        )
+        .code(3)
+        .stdout,
+    );
+    let refusals: Vec<&str> = refused
+        .error
+        .refusals
+        .iter()
+        .map(|r| r.environment.as_str())
+        .collect();
+    assert_eq!(refusals, ["production", "staging"]);
+
+    // wait.
+    let forge = Forge::start(vec![gitea(&t.stage, &[(FLUX, "success")])]);
+    let wait: Wait = parse(
+        &t.run("gitea", &forge, &["wait", "production", "--status", FLUX])
+            .ok()
+            .stdout,
+    );
+    forge.check();
+    assert_eq!(
+        (
+            wait.schema_version,
+            wait.command.as_str(),
+            wait.outcome.as_str()
+        ),
+        (2, "wait", "passed")
+    );
+    assert_eq!(
+        (wait.environment.as_str(), wait.color.as_str()),
+        ("production", "green")
+    );
+    assert_eq!(
+        wait.image.as_deref(),
+        Some("registry.example.com/shop/api:1.5.0")
+    );
+    assert_eq!(
+        (wait.stage_commit.as_str(), wait.tip.as_str()),
+        (t.stage.as_str(), t.stage.as_str())
+    );
+    assert_eq!((wait.polls, wait.statuses.len()), (1, 1));
+    assert!(wait.waited_seconds < 60);
+    assert_eq!(wait.statuses[0].state.as_deref(), Some("success"));
 }

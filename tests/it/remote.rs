@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::common::sandbox::{bin, Run, Sandbox};
+use crate::common::sandbox::{bin, racing_git, Run, Sandbox};
 use crate::common::servers;
 
 const VALUES: &str = crate::common::sandbox::VALUES;
@@ -95,38 +95,10 @@ impl Fixture {
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
-    /// A `git` for greenlight (through `GREENLIGHT_GIT`) that, just before the first push,
-    /// lets another pipeline land `args` from the checkout `other`: the remote moves between
-    /// greenlight's fetch and its push, as in a real race, but every time.
+    /// A `git` for greenlight that lets another pipeline land `args` from `other` just
+    /// before greenlight's first push (see [`racing_git`]).
     fn git_racing(&self, other: &std::path::Path, args: &[&str]) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt as _;
-        let dir = self.s._tmp.path();
-        let mark = dir.join("raced");
-        let script = dir.join("racing-git");
-        let git = String::from_utf8(
-            Command::new("sh")
-                .args(["-c", "command -v git"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\ncase \" $* \" in *\" push \"*)\n  if [ ! -e '{mark}' ]; then\n    \
-                 touch '{mark}'\n    (cd '{other}' && env -u GREENLIGHT_GIT '{bin}' {args} -q) \
-                 >/dev/null || exit 99\n  fi;;\nesac\nexec '{git}' \"$@\"\n",
-                mark = mark.display(),
-                other = other.display(),
-                bin = bin().display(),
-                args = args.join(" "),
-                git = git.trim(),
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        script
+        racing_git(self.s._tmp.path(), other, args)
     }
 
     fn remote_file(&self, branch: &str, path: &str) -> String {

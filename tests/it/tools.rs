@@ -160,6 +160,8 @@ fn custom_resources_validate_strictly_against_the_upstream_crds() {
                 ".httproute.yaml",
                 ".flux-kustomization.yaml",
                 ".argocd-application.yaml",
+                ".flux-provider.yaml",
+                ".flux-alert.yaml",
             ]
             .iter()
             .any(|s| name.ends_with(s))
@@ -205,6 +207,20 @@ fn the_crd_validator_rejects_unknown_fields_and_undocumented_versions() {
              metadata: {name: api, namespace: shop}\n\
              spec: {rules: [{backendRefs: [{name: api-blue, port: 80, weight: -1}]}]}\n",
             "weight",
+        ),
+        (
+            "alert-typo.yaml",
+            "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Alert\n\
+             metadata: {name: api-chat, namespace: flux-system}\n\
+             spec: {providerRef: {name: api-chat}, eventSources: [{kind: Kustomization, \
+             name: api, nmespace: x}]}\n",
+            "'nmespace' was unexpected",
+        ),
+        (
+            "provider-type.yaml",
+            "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\n\
+             metadata: {name: api-chat, namespace: flux-system}\nspec: {type: slak}\n",
+            "'slak' is not one of",
         ),
     ];
     for (file, text, needle) in cases {
@@ -309,4 +325,113 @@ fn render_stdout_streams_one_environment_for_the_tools_and_writes_nothing() {
         .greenlight(&["render", "production", "--stdout", "--output", "json"])
         .code(2);
     assert!(r.stderr.contains("leave out --output json"), "{}", r.stderr);
+}
+
+const CHECKOV: Tool = Tool {
+    program: "checkov",
+    probe: &["--version"],
+    install: "run `pip install -r .ci/requirements.txt` (checkov)",
+};
+
+/// checkov findings that are the user's decision in values, not a default greenlight sets:
+/// a tag rather than a digest, the pull policy, the user id, probes and resources of
+/// sidecars, whether to have a NetworkPolicy, secrets as variables.
+const USER_CHOICES: &[&str] = &[
+    "CKV_K8S_8",  // liveness probe: optional in values
+    "CKV_K8S_9",  // readiness probe: of a sidecar
+    "CKV_K8S_10", // CPU requests: values `resources`
+    "CKV_K8S_11", // CPU limits: values `resources`
+    "CKV_K8S_12", // memory requests: values `resources`
+    "CKV_K8S_13", // memory limits: values `resources`
+    "CKV_K8S_15", // pull policy Always: values `container.imagePullPolicy`
+    "CKV_K8S_35", // secrets as files: values `env`
+    "CKV_K8S_40", // a high UID: values `securityContext.runAsUser`
+    "CKV_K8S_43", // a digest: `stage --digest`
+    "CKV2_K8S_6", // a NetworkPolicy: values `networkPolicy`
+];
+
+/// What a case overrides on purpose, by case: the finding that override causes.
+const OVERRIDES: &[(&str, &str)] = &[
+    ("full", "CKV_K8S_22"), // securityContext.readOnlyRootFilesystem: false
+    ("hostile-strings", "CKV_K8S_153"), // hostile annotations, an nginx snippet among them
+];
+
+/// The secure defaults, checked on every Deployment: no privilege escalation, a read-only
+/// root filesystem, non-root, no NET_RAW, capabilities dropped, seccomp, no service account
+/// token, no privileged container, no host namespaces.
+const SECURE_DEFAULTS: &[&str] = &[
+    "CKV_K8S_16",
+    "CKV_K8S_17",
+    "CKV_K8S_18",
+    "CKV_K8S_19",
+    "CKV_K8S_20",
+    "CKV_K8S_22",
+    "CKV_K8S_23",
+    "CKV_K8S_28",
+    "CKV_K8S_31",
+    "CKV_K8S_37",
+    "CKV_K8S_38",
+];
+
+#[test]
+fn checkov_finds_nothing_but_the_users_own_choices() {
+    if !available(&CHECKOV, "checkov_finds_nothing_but_the_users_own_choices") {
+        return;
+    }
+    // Every case's committed output (the golden test proves it is what greenlight renders).
+    let out = Command::new(CHECKOV.program)
+        .arg("-d")
+        .arg(crate::common::fixtures_dir())
+        .args(["--framework", "kubernetes", "--skip-download", "--compact"])
+        .args(["-o", "json"])
+        .output()
+        .expect("checkov runs");
+    let output = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&output)
+        .unwrap_or_else(|e| panic!("checkov printed no JSON ({e}):\n{output}"));
+    let report = report.as_array().map_or(&report, |all| &all[0]);
+    // Paths are relative to the folder given: `/<case>/expected/<file>`.
+    let case_of = |check: &serde_json::Value| -> String {
+        let path = check["file_path"].as_str().unwrap_or_default();
+        path.trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut unexpected = Vec::new();
+    for check in report["results"]["failed_checks"].as_array().unwrap() {
+        let id = check["check_id"].as_str().unwrap();
+        let case = case_of(check);
+        let overridden = OVERRIDES.iter().any(|(c, i)| *c == case && *i == id);
+        if !USER_CHOICES.contains(&id) && !overridden {
+            unexpected.push(format!(
+                "{case}: {id} {} ({})",
+                check["check_name"], check["resource"]
+            ));
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    // The secure defaults were checked, and passed, on the Deployments of the workload case
+    // (every container, sidecars included).
+    let passed: Vec<(String, String)> = report["results"]["passed_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| case_of(c) == "workload")
+        .map(|c| {
+            (
+                c["check_id"].as_str().unwrap().to_owned(),
+                c["resource"].to_string(),
+            )
+        })
+        .collect();
+    for id in SECURE_DEFAULTS {
+        assert!(
+            passed
+                .iter()
+                .any(|(i, r)| i == id && r.contains("Deployment.shop.shop-blue")),
+            "{id} did not pass on the workload's blue Deployment"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod fake_forge;
 pub mod sandbox;
 pub mod servers;
 
@@ -15,6 +16,9 @@ use greenlight::render::{self, FileMap, Templates};
 
 /// Cases that must exist under `fixtures/render/`.
 pub const REQUIRED_CASES: &[&str] = &[
+    "config-map-env",
+    "config-map-mounted",
+    "config-released-apart",
     "digest",
     "full",
     "gateway-api-promoted",
@@ -30,11 +34,15 @@ pub const REQUIRED_CASES: &[&str] = &[
     "istio-scaled-down",
     "istio-staged",
     "minimal",
+    "notify-argocd",
+    "notify-flux",
     "preview-ingress",
     "service-promoted",
     "service-rolled-back",
     "service-scaled-down",
     "service-staged",
+    "workload",
+    "workload-gateway-api",
 ];
 
 /// `fixtures/render/` of this crate.

@@ -176,3 +176,37 @@ impl Sandbox {
         self.time.set(t);
     }
 }
+
+/// A `git` for greenlight (through `GREENLIGHT_GIT`, written into `dir`) that, just before the
+/// first push, lets another pipeline land `args` (a greenlight command) from the checkout
+/// `other`: the remote moves between greenlight's fetch and its push, as in a real race, but
+/// every time.
+pub fn racing_git(dir: &Path, other: &Path, args: &[&str]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mark = dir.join("raced");
+    let script = dir.join("racing-git");
+    let git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\" push \"*)\n  if [ ! -e '{mark}' ]; then\n    \
+             touch '{mark}'\n    (cd '{other}' && env -u GREENLIGHT_GIT '{bin}' {args} -q) \
+             >/dev/null || exit 99\n  fi;;\nesac\nexec '{git}' \"$@\"\n",
+            mark = mark.display(),
+            other = other.display(),
+            bin = bin().display(),
+            args = args.join(" "),
+            git = git.trim(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
