@@ -29,7 +29,9 @@ def main():
                 subprocess.run(["bash", "-c", prepare], check=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             start = time.perf_counter()
-            done = subprocess.run(["bash", "-c", "exec " + command],
+            # Not "exec COMMAND": that would run only the first command of "a && b". bash
+            # execs a lone simple command itself, without a fork.
+            done = subprocess.run(["bash", "-c", command],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             elapsed = time.perf_counter() - start
             if done.returncode != 0:
