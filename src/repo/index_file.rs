@@ -62,6 +62,48 @@ pub(crate) struct IndexFile {
     /// The seconds of the index file's modification time, truncated to 32 bits as git keeps
     /// them (0: no index file), against which git judges entries racily clean.
     mtime: u32,
+    /// What tells the file read from a changed one (`None`: never taken as unchanged).
+    stamp: Option<Stamp>,
+}
+
+/// The identity and content of the index file as it was read: its inode, size, times and
+/// trailing checksum (a SHA-1 of everything before it). git and libgit2 write an index by
+/// renaming a new file over it, so a rewritten index is another inode with another checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    file: [i64; 7],
+    checksum: [u8; HASH],
+}
+
+impl Stamp {
+    /// The stamp of the open index `file` whose metadata is `meta` and whose last bytes are
+    /// `checksum`; `None` where it could not tell a change: no stat identity on this system,
+    /// or no checksum (`index.skipHash` writes zeros).
+    fn of(meta: &std::fs::Metadata, checksum: &[u8]) -> Option<Stamp> {
+        let checksum: [u8; HASH] = checksum.try_into().ok()?;
+        if checksum == [0; HASH] {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let file = [
+                meta.dev() as i64,
+                meta.ino() as i64,
+                meta.size() as i64,
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ctime(),
+                meta.ctime_nsec(),
+            ];
+            Some(Stamp { file, checksum })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (meta, checksum);
+            None
+        }
+    }
 }
 
 /// Where one entry lies in the file.
@@ -137,25 +179,60 @@ impl IndexFile {
     /// Reads the index at `path`: an empty index when there is none, `None` when its format
     /// is one this module leaves to libgit2 (see the module documentation).
     pub fn read(path: &Path) -> Result<Option<IndexFile>, RepoError> {
-        let (data, mtime) = match std::fs::File::open(path) {
+        let (data, mtime, stamp) = match std::fs::File::open(path) {
             Ok(mut file) => {
-                // The time of the file read (the open file, even if the path is replaced).
+                // The metadata of the file read (the open file, even if the path is replaced).
                 let meta = file.metadata().map_err(RepoError::io("read", path))?;
                 let mut data = Vec::with_capacity(meta.len() as usize + 1);
                 file.read_to_end(&mut data)
                     .map_err(RepoError::io("read", path))?;
-                (data, modified_seconds(&meta))
+                let stamp = (data.len() as u64 == meta.len() && data.len() >= HASH)
+                    .then(|| Stamp::of(&meta, &data[data.len() - HASH..]))
+                    .flatten();
+                (data, modified_seconds(&meta), stamp)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut data = b"DIRC".to_vec();
                 data.extend_from_slice(&2u32.to_be_bytes());
                 data.extend_from_slice(&0u32.to_be_bytes());
                 data.extend_from_slice(&[0; HASH]);
-                (data, 0)
+                (data, 0, None)
             }
             Err(e) => return Err(RepoError::io("read", path)(e)),
         };
-        Ok(Self::parse(data, mtime))
+        Ok(Self::parse(data, mtime).map(|index| IndexFile { stamp, ..index }))
+    }
+
+    /// The index at `path`: `previous` (read from it earlier) when the file is still the one
+    /// it was read from (same inode, size, times and trailing checksum), else read again as
+    /// [`IndexFile::read`] does. Saves reading and parsing a large index twice in one command.
+    pub fn reread(
+        path: &Path,
+        previous: Option<IndexFile>,
+    ) -> Result<Option<IndexFile>, RepoError> {
+        match previous {
+            Some(previous) if previous.is_at(path)? => Ok(Some(previous)),
+            _ => Self::read(path),
+        }
+    }
+
+    /// Whether the index file at `path` is still the one this was read from.
+    fn is_at(&self, path: &Path) -> Result<bool, RepoError> {
+        let Some(stamp) = &self.stamp else {
+            return Ok(false);
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(RepoError::io("read", path)(e)),
+        };
+        let meta = file.metadata().map_err(RepoError::io("read", path))?;
+        let Some(end) = meta.len().checked_sub(HASH as u64) else {
+            return Ok(false);
+        };
+        let mut checksum = [0; HASH];
+        read_at(&file, &mut checksum, end).map_err(RepoError::io("read", path))?;
+        Ok(Stamp::of(&meta, &checksum).as_ref() == Some(stamp))
     }
 
     fn parse(data: Vec<u8>, mtime: u32) -> Option<IndexFile> {
@@ -228,6 +305,7 @@ impl IndexFile {
             entries,
             extensions: at,
             mtime,
+            stamp: None,
         })
     }
 
@@ -415,6 +493,22 @@ impl IndexFile {
     }
 }
 
+/// Reads `buf.len()` bytes of `file` at `offset`.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt as _;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek as _, SeekFrom};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
+}
+
 /// The seconds of `meta`'s modification time as the index keeps them.
 fn modified_seconds(meta: &std::fs::Metadata) -> u32 {
     #[cfg(unix)]
@@ -539,6 +633,7 @@ fn node(body: &[u8], at: usize, paths: &[&[&[u8]]], out: &mut Vec<u8>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileExt as _;
     use std::process::Command;
     use std::time::{Duration, SystemTime};
 
@@ -1105,6 +1200,68 @@ mod tests {
         assert!(index.conflicted("a.yaml"));
         assert_eq!(index.stage0("a.yaml"), None);
         assert!(!index.conflicted("environments/prod/values.yaml"));
+    }
+
+    #[test]
+    fn an_index_read_earlier_is_reused_only_while_the_file_is_the_same() {
+        let dir = checkout();
+        let path = index_path(dir.path());
+        let reused = |previous: IndexFile| {
+            let at = previous.data.as_ptr();
+            let again = IndexFile::reread(&path, Some(previous)).unwrap().unwrap();
+            (again.data.as_ptr() == at, again)
+        };
+        let (same, index) = reused(read(dir.path()));
+        assert!(same, "an untouched file is not read again");
+        let (same, index) = reused(index);
+        assert!(same);
+
+        // git replaces the file (a staged edit): read again, and the edit is seen.
+        std::fs::write(dir.path().join("a.yaml"), "staged\n").unwrap();
+        git(dir.path(), &["add", "a.yaml"]);
+        let (same, index) = reused(index);
+        assert!(!same, "a new index file");
+        let staged = git(dir.path(), &["rev-parse", ":a.yaml"]);
+        assert_eq!(index.stage0("a.yaml").unwrap().to_string(), staged.trim());
+
+        // The same file written over in place with other content of the same size.
+        let mut other = std::fs::read(&path).unwrap();
+        let end = other.len() - HASH;
+        let at = index.entries[0].bytes.start + MTIME_AT;
+        other[at] ^= 1;
+        let hash = Sha1::digest(&other[..end]);
+        other[end..].copy_from_slice(&hash);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .write_all_at(&other, 0)
+            .unwrap();
+        let (same, index) = reused(index);
+        assert!(!same, "other content in the same file");
+
+        // Only its time changed: read again (the racy rule reads the time).
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        let (same, index) = reused(index);
+        assert!(!same, "a new time");
+
+        // Gone: an empty index.
+        std::fs::remove_file(&path).unwrap();
+        let (same, index) = reused(index);
+        assert!(!same);
+        assert!(index.entries.is_empty());
+
+        // An index written without a checksum (index.skipHash) is never taken as unchanged.
+        git(
+            dir.path(),
+            &["-c", "index.skipHash=true", "read-tree", "HEAD"],
+        );
+        let data = std::fs::read(&path).unwrap();
+        assert_eq!(data[data.len() - HASH..], [0; HASH]);
+        let (same, _) = reused(read(dir.path()));
+        assert!(!same);
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Repo {
     inner: Repository,
     /// The remote a partial clone fetches the objects it lacks from (see `objects`).
     promisor: Option<String>,
+    /// The checkout's index as the last dirty check read it, for the next reader of the
+    /// same command to take when the file has not changed since (see `land`).
+    index_file: std::cell::RefCell<Option<Box<index_file::IndexFile>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -207,6 +210,7 @@ impl Repo {
             Ok(inner) => Ok(Repo {
                 promisor: objects::promisor_remote(&inner),
                 inner,
+                index_file: std::cell::RefCell::new(None),
             }),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Err(RepoError::NotARepository {
                 path: path.to_path_buf(),

@@ -137,7 +137,8 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
 /// 1. every new file is written in full to a temporary file (in the scratch folder inside
 ///    the git directory, when that is on the same file system as the file; else beside it);
 /// 2. the index lock (`index.lock`) is taken as git takes it, so no git command writes the
-///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the index is read;
+///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the index is read
+///    (`previous`, read by the caller's dirty check, is taken when the file has not changed);
 /// 3. `commit_point` runs; if it fails, the temporary files are removed and the lock given
 ///    up: nothing has changed;
 /// 4. the temporary files are renamed into place and deleted paths removed;
@@ -154,6 +155,7 @@ pub(crate) fn apply(
     workdir: &Path,
     git_dir: &Path,
     changes: &[PathChange<'_>],
+    previous: Option<IndexFile>,
     commit_point: impl FnOnce() -> Result<(), RepoError>,
 ) -> Result<(), RepoError> {
     let scratch = git_dir.join(SCRATCH_DIR);
@@ -176,7 +178,7 @@ pub(crate) fn apply(
             return Err(e);
         }
     };
-    let prepared = lock.current().and_then(|index| {
+    let prepared = lock.current(previous).and_then(|index| {
         commit_point()?;
         Ok(index)
     });
@@ -273,9 +275,10 @@ impl IndexLock {
     }
 
     /// The current index, to edit (nobody can change it while the lock is held): read by
-    /// [`IndexFile`] when its format allows, else a copy opened by libgit2.
-    fn current(&self) -> Result<Draft, RepoError> {
-        match IndexFile::read(&self.index)? {
+    /// [`IndexFile`] when its format allows (`previous` when the file is still the one it
+    /// was read from), else a copy opened by libgit2.
+    fn current(&self, previous: Option<IndexFile>) -> Result<Draft, RepoError> {
+        match IndexFile::reread(&self.index, previous)? {
             Some(file) => Ok(Draft::File(file)),
             None => self.copy_for_libgit2().map(Draft::Git),
         }
@@ -626,7 +629,7 @@ mod tests {
         }];
         let scratch = git_dir.join(SCRATCH_DIR);
 
-        let refused = apply(workdir, git_dir, &changes, || {
+        let refused = apply(workdir, git_dir, &changes, None, || {
             Err(RepoError::InvalidPath {
                 path: "x".into(),
                 reason: "the branch moved",
@@ -646,7 +649,7 @@ mod tests {
 
         // At the commit point git's index lock is held and nothing else has changed; right
         // after it, file and index are the new ones, the entry's stat data that of the file.
-        apply(workdir, git_dir, &changes, || {
+        apply(workdir, git_dir, &changes, None, || {
             assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"old\n");
             assert_eq!(entry(&on_disk()), Some(old));
             assert!(git_dir.join("index.lock").exists());
@@ -667,7 +670,9 @@ mod tests {
 
         // A held lock (another git, or a killed one) stops it before anything is written.
         fs::write(git_dir.join("index.lock"), b"").unwrap();
-        let locked = apply(workdir, git_dir, &changes, || panic!("must not be reached"));
+        let locked = apply(workdir, git_dir, &changes, None, || {
+            panic!("must not be reached")
+        });
         assert!(matches!(locked, Err(RepoError::IndexLocked { .. })));
         assert!(git_dir.join("index.lock").exists());
     }

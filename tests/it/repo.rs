@@ -467,6 +467,53 @@ fn an_edit_only_the_old_index_could_see_stays_visible() {
 }
 
 #[test]
+fn the_index_changed_between_prepare_and_finish_is_read_again() {
+    let sb = Sandbox::new();
+    let dir = sb.checkout(
+        "work",
+        &[
+            ("environments/prod/values.yaml", "liveColor: blue\n"),
+            ("rendered/prod/api.service.yaml", "color: blue\n"),
+            ("notes.txt", "v1\n"),
+        ],
+    );
+    let repo = Repo::open(&dir).unwrap();
+    let old = repo.branch_tip(MAIN).unwrap();
+    let change = request(
+        old,
+        &[("rendered/prod/api.service.yaml", Some("color: green\n"))],
+    );
+    // A change staged while the commit is pushed (between its two halves) stays staged.
+    let prepared = repo.prepare_commit(&change).unwrap().unwrap();
+    write(&dir, "notes.txt", "v2\n");
+    sb.git(&dir, &["add", "notes.txt"]);
+    repo.finish_commit(&prepared).unwrap();
+    assert_eq!(sb.status(&dir), "M  notes.txt\n");
+    assert_eq!(
+        sb.git(&dir, &["diff", "--cached", "--name-only"]),
+        "notes.txt\n"
+    );
+    sb.fsck(&dir);
+
+    // One staged on a path the commit writes stops it.
+    let old = repo.branch_tip(MAIN).unwrap();
+    let change = request(
+        old,
+        &[("environments/prod/values.yaml", Some("liveColor: green\n"))],
+    );
+    let prepared = repo.prepare_commit(&change).unwrap().unwrap();
+    write(&dir, "environments/prod/values.yaml", "liveColor: mine\n");
+    sb.git(&dir, &["add", "environments/prod/values.yaml"]);
+    write(&dir, "environments/prod/values.yaml", "liveColor: blue\n");
+    let err = repo.finish_commit(&prepared).unwrap_err();
+    assert!(
+        matches!(&err, RepoError::DirtyPaths { paths } if paths == &["environments/prod/values.yaml"]),
+        "{err:?}"
+    );
+    assert_eq!(repo.branch_tip(MAIN).unwrap(), old);
+}
+
+#[test]
 fn a_split_or_sparse_index_is_refused_before_anything_is_written() {
     for setup in [
         &[&["update-index", "--split-index"][..]][..],
