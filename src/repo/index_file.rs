@@ -21,13 +21,13 @@
 //! 4's compressed paths, a split or sparse index, a file that does not parse) is
 //! [`IndexFile::read`] saying `None`, and a change this module does not make (a file that
 //! would sit beside a folder of the same name the index still holds) is
-//! [`IndexFile::updated`] saying `None`: the caller then goes through libgit2. Optional
+//! [`IndexFile::write_updated`] saying `false`: the caller then goes through libgit2. Optional
 //! extensions that describe the entries by position or the working tree's state (untracked
 //! cache, fsmonitor, the end-of-entries marker and entry offset table) and unknown ones are
 //! dropped, which git allows and rebuilds; the cache tree is kept, invalidated, and the
 //! resolve-undo record (`REUC`, kept by path) as it is.
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::ops::Range;
 use std::path::Path;
 
@@ -365,49 +365,73 @@ impl IndexFile {
             && be32(&self.data, at + SIZE_AT) != 0
     }
 
-    /// The index with `updates` applied (a path → its new entry, or `None` to remove it),
-    /// every other entry as it was (smudged when racily clean and `holds(path, blob)` says
-    /// its checkout file no longer holds its blob), the cache tree invalidated along the
-    /// changed paths, and a fresh trailing checksum. `None` when a new entry would sit beside
-    /// an entry of a folder it replaces or of a file it goes below (git replaces those; the
-    /// caller leaves it to libgit2).
+    /// [`IndexFile::write_updated`] into memory (`None` where it writes nothing).
+    #[cfg(test)]
     pub fn updated(
         &self,
         updates: &[(&str, Option<NewEntry>)],
         holds: &mut dyn FnMut(&str, Oid) -> bool,
     ) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.data.len() + 256 * updates.len());
+        let written = self
+            .write_updated(updates, holds, &mut out)
+            .expect("writing to memory does not fail");
+        written.then_some(out)
+    }
+
+    /// The index with `updates` applied (a path → its new entry, or `None` to remove it),
+    /// written to `out` as it is made (no copy of the whole index in memory): every other
+    /// entry as it was (smudged when racily clean and `holds(path, blob)` says its checkout
+    /// file no longer holds its blob), the cache tree invalidated along the changed paths,
+    /// and a fresh trailing checksum. `false`, with nothing written, when a new entry would
+    /// sit beside an entry of a folder it replaces or of a file it goes below (git replaces
+    /// those; the caller leaves it to libgit2).
+    pub fn write_updated(
+        &self,
+        updates: &[(&str, Option<NewEntry>)],
+        holds: &mut dyn FnMut(&str, Oid) -> bool,
+        out: impl std::io::Write,
+    ) -> std::io::Result<bool> {
         let mut updates = updates.to_vec();
         updates.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         updates.dedup_by(|a, b| a.0 == b.0);
         if self.file_and_folder(&updates) {
-            return None;
+            return Ok(false);
         }
-        let mut out = Vec::with_capacity(self.data.len() + 256 * updates.len());
-        out.extend_from_slice(&self.data[..HEADER]);
-        let mut count = self.entries.len();
-        let mut next = 0; // the next entry not yet copied
-        for (path, new) in &updates {
-            let range = self.range_of(path.as_bytes());
-            self.copy(&mut out, next..range.start, holds);
-            count -= range.len();
-            if let Some(entry) = new {
-                write_entry(&mut out, path, entry);
-                count += 1;
-            }
-            next = range.end;
-        }
-        self.copy(&mut out, next..self.entries.len(), holds);
-        out[8..12].copy_from_slice(&(count as u32).to_be_bytes());
+        let ranges: Vec<Range<usize>> = updates
+            .iter()
+            .map(|(path, _)| self.range_of(path.as_bytes()))
+            .collect();
+        let count = self.entries.len() - ranges.iter().map(ExactSizeIterator::len).sum::<usize>()
+            + updates.iter().filter(|(_, new)| new.is_some()).count();
         // A version 3 index without extended flags left is written as version 2, as git does.
-        if self.version == 3 {
+        let mut version = self.version;
+        if version == 3 {
             let extended = self.entries.iter().any(|e| {
                 be16(&self.data, e.bytes.start + FLAGS_AT) & EXTENDED_FLAG != 0
                     && updates
                         .binary_search_by(|(p, _)| p.as_bytes().cmp(self.path_of(e)))
                         .is_err()
             });
-            out[4..8].copy_from_slice(&(if extended { 3u32 } else { 2 }).to_be_bytes());
+            version = if extended { 3 } else { 2 };
         }
+
+        let mut out = Hashing {
+            out: std::io::BufWriter::with_capacity(64 << 10, out),
+            hash: Sha1::new(),
+        };
+        out.write(b"DIRC")?;
+        out.write(&version.to_be_bytes())?;
+        out.write(&(count as u32).to_be_bytes())?;
+        let mut next = 0; // the next entry not yet copied
+        for ((path, new), range) in updates.iter().zip(&ranges) {
+            self.copy(&mut out, next..range.start, holds)?;
+            if let Some(entry) = new {
+                write_entry(&mut out, path, entry)?;
+            }
+            next = range.end;
+        }
+        self.copy(&mut out, next..self.entries.len(), holds)?;
 
         let changed: Vec<&str> = updates.iter().map(|(p, _)| *p).collect();
         let end = self.data.len() - HASH;
@@ -417,16 +441,16 @@ impl IndexFile {
             let size = be32(&self.data, ext + 4) as usize;
             let whole = &self.data[ext..ext + 8 + size];
             match signature {
-                b"TREE" if changed.is_empty() => out.extend_from_slice(whole),
+                b"TREE" if changed.is_empty() => out.write(whole)?,
                 b"TREE" => {
                     // One that cannot be read is dropped: git rebuilds it.
                     if let Some(tree) = invalidate_tree(&whole[8..], &changed) {
-                        out.extend_from_slice(b"TREE");
-                        out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
-                        out.extend_from_slice(&tree);
+                        out.write(b"TREE")?;
+                        out.write(&(tree.len() as u32).to_be_bytes())?;
+                        out.write(&tree)?;
                     }
                 }
-                b"REUC" => out.extend_from_slice(whole),
+                b"REUC" => out.write(whole)?,
                 // The untracked cache, fsmonitor state, end-of-entries marker, entry offset
                 // table and anything unknown describe entries or the working tree as they
                 // were: dropped.
@@ -434,32 +458,34 @@ impl IndexFile {
             }
             ext += 8 + size;
         }
-        let hash = Sha1::digest(&out);
-        out.extend_from_slice(&hash);
-        Some(out)
+        let hash = out.hash.finalize();
+        out.out.write_all(&hash)?;
+        out.out.flush()?;
+        Ok(true)
     }
 
     /// Copies the entries at `positions` to `out` as they are, but smudged (size 0, as git's
     /// `ce_smudge_racily_clean_entry`) where racily clean and no longer what the file holds.
-    fn copy(
+    fn copy<W: std::io::Write>(
         &self,
-        out: &mut Vec<u8>,
+        out: &mut Hashing<W>,
         positions: Range<usize>,
         holds: &mut dyn FnMut(&str, Oid) -> bool,
-    ) {
+    ) -> std::io::Result<()> {
         let Some(run) = self.entries.get(positions).filter(|r| !r.is_empty()) else {
-            return;
+            return Ok(());
         };
-        let from = run[0].bytes.start;
-        let base = out.len();
-        out.extend_from_slice(&self.data[from..run[run.len() - 1].bytes.end]);
+        let mut from = run[0].bytes.start;
         for entry in run.iter().filter(|e| self.racy(e)) {
             let path = String::from_utf8_lossy(self.path_of(entry));
             if !holds(&path, self.id_of(entry)) {
-                let at = base + entry.bytes.start - from + SIZE_AT;
-                out[at..at + 4].copy_from_slice(&[0; 4]);
+                let size = entry.bytes.start + SIZE_AT;
+                out.write(&self.data[from..size])?;
+                out.write(&[0; 4])?;
+                from = size + 4;
             }
         }
+        out.write(&self.data[from..run[run.len() - 1].bytes.end])
     }
 
     /// Whether, after `updates` (sorted), an added path would sit beside an entry of one of
@@ -525,21 +551,39 @@ fn modified_seconds(meta: &std::fs::Metadata) -> u32 {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, path: &str, entry: &NewEntry) {
-    let start = out.len();
+/// A writer that hashes what goes through it (the index's trailing checksum).
+struct Hashing<W: std::io::Write> {
+    out: std::io::BufWriter<W>,
+    hash: Sha1,
+}
+
+impl<W: std::io::Write> Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hash.update(bytes);
+        self.out.write_all(bytes)
+    }
+}
+
+fn write_entry<W: std::io::Write>(
+    out: &mut Hashing<W>,
+    path: &str,
+    entry: &NewEntry,
+) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(FIXED + path.len() + 8);
     for value in &entry.stat[..6] {
-        out.extend_from_slice(&value.to_be_bytes());
+        bytes.extend_from_slice(&value.to_be_bytes());
     }
-    out.extend_from_slice(&entry.mode.to_be_bytes());
+    bytes.extend_from_slice(&entry.mode.to_be_bytes());
     for value in &entry.stat[6..] {
-        out.extend_from_slice(&value.to_be_bytes());
+        bytes.extend_from_slice(&value.to_be_bytes());
     }
-    out.extend_from_slice(entry.id.as_bytes());
+    bytes.extend_from_slice(entry.id.as_bytes());
     let flags = path.len().min(NAME_MASK_USIZE) as u16;
-    out.extend_from_slice(&flags.to_be_bytes());
-    out.extend_from_slice(path.as_bytes());
-    let size = (FIXED + path.len() + 8) & !7;
-    out.resize(start + size, 0);
+    bytes.extend_from_slice(&flags.to_be_bytes());
+    bytes.extend_from_slice(path.as_bytes());
+    // Padded with 1 to 8 NULs to a multiple of 8 bytes.
+    bytes.resize((FIXED + path.len() + 8) & !7, 0);
+    out.write(&bytes)
 }
 
 /// The cache tree extension `body` after `paths` changed, as git's

@@ -318,10 +318,15 @@ impl IndexLock {
                 (*path, entry)
             })
             .collect();
-        match file.updated(&updates, &mut |path, id| holds(workdir, path, id)) {
-            Some(bytes) => fs::write(&self.lock, bytes).map_err(RepoError::io("write", &self.lock)),
+        let lock = fs::File::create(&self.lock).map_err(RepoError::io("write", &self.lock))?;
+        let written = file
+            .write_updated(&updates, &mut |path, id| holds(workdir, path, id), lock)
+            .map_err(RepoError::io("write", &self.lock))?;
+        if written {
+            Ok(())
+        } else {
             // A change it does not make: libgit2 makes it.
-            None => self.fill_with_libgit2(workdir, &mut self.copy_for_libgit2()?, entries),
+            self.fill_with_libgit2(workdir, &mut self.copy_for_libgit2()?, entries)
         }
     }
 
