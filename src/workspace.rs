@@ -198,6 +198,13 @@ pub trait Snapshot {
         let _ = path;
         Ok(None)
     }
+    /// Gets ready to read, in as few steps as the snapshot allows, the files `files`, the
+    /// files directly in the folders `dirs` and everything below the folders `trees`: a
+    /// partial clone fetches them. Reading works without it, only slower.
+    fn prefetch(&self, files: &[&str], dirs: &[&str], trees: &[&str]) -> anyhow::Result<()> {
+        let _ = (files, dirs, trees);
+        Ok(())
+    }
 }
 
 /// A working directory on disk.
@@ -399,6 +406,15 @@ pub fn discover(snapshot: &dyn Snapshot) -> anyhow::Result<Vec<String>> {
 /// or every environment when `all` is set or no name is given and `default_all` holds.
 pub fn select(snapshot: &dyn Snapshot, names: &[String], all: bool) -> anyhow::Result<Vec<String>> {
     if !all && !names.is_empty() {
+        // What commands on named environments read: their folders and the templates.
+        let dirs: Vec<String> = names
+            .iter()
+            .filter(|n| check_env_name(n).is_ok())
+            .flat_map(|n| [format!("{ENVIRONMENTS_DIR}/{n}"), rendered_dir(n)])
+            .chain([TEMPLATES_DIR.to_owned()])
+            .collect();
+        let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+        snapshot.prefetch(&[], &dirs, &[])?;
         // A named environment is usually there: confirm it with one lookup instead of
         // walking every environment (O(repository) per command). The walk still runs for
         // an unknown name, to suggest the closest known one.
@@ -420,6 +436,10 @@ fn select_by_walk(
     names: &[String],
     all: bool,
 ) -> anyhow::Result<Vec<String>> {
+    if all || names.is_empty() {
+        // Every environment will be read.
+        snapshot.prefetch(&[], &[], &[ENVIRONMENTS_DIR, RENDERED_DIR, TEMPLATES_DIR])?;
+    }
     let known = discover(snapshot)?;
     if all || names.is_empty() {
         if known.is_empty() {
@@ -530,18 +550,23 @@ pub struct WriteReport {
 }
 
 /// Writes the rendered files of `env` into `<root>/rendered/<env>/` atomically: every new
-/// file is first written to a temporary file in the same folder, and only when all of them
-/// are written are they renamed into place. A failure leaves the old files intact. Stale
-/// manifests greenlight wrote in that folder (not in sub-folders) are removed afterwards; a
-/// manifest it did not write is never deleted, only reported.
+/// file is first written to a temporary file, and only when all of them are written are they
+/// renamed into place, so a reader (or a kill) sees each file old or new, never half-written.
+/// Temporary files go to `scratch` when given and on the same file system (a folder git does
+/// not show, such as one inside `.git`, so a killed run leaves nothing in the checkout), else
+/// beside the files. A failure leaves the old files intact. Stale manifests greenlight wrote
+/// in that folder (not in sub-folders) are removed afterwards; a manifest it did not write is
+/// never deleted, only reported.
 pub fn write_rendered(
     root: &Path,
     env: &str,
     files: &BTreeMap<String, Vec<u8>>,
+    scratch: Option<&Path>,
 ) -> Result<WriteReport> {
     check_inside(root, env)?;
     let dir = root.join(RENDERED_DIR).join(env);
     fs::create_dir_all(&dir).map_err(DiskTree::io(&dir))?;
+    let scratch = scratch.filter(|s| same_file_system(s, &dir));
     let mut report = WriteReport::default();
     let mut temps: Vec<(PathBuf, PathBuf, String)> = Vec::new();
     let result = (|| {
@@ -553,7 +578,7 @@ pub fn write_rendered(
                 report.unchanged.push(rel);
                 continue;
             }
-            let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+            let temp = temporary_file(&dir, name, scratch);
             let mut f = fs::File::create(&temp).map_err(DiskTree::io(&temp))?;
             temps.push((temp.clone(), target, rel));
             // Not fsync'ed (an fsync per file was most of a render that writes): the rename
@@ -592,9 +617,42 @@ pub fn write_rendered(
     Ok(report)
 }
 
-/// Writes `bytes` to `rel` (repository-relative) under `root` through a temporary file beside
-/// it and a rename, so the file is always its old or its new content.
-pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+/// A new temporary file's path for `name` of `dir`: in `scratch` (known to be on the same
+/// file system) with a name unique in this process, else beside the file.
+fn temporary_file(dir: &Path, name: &str, scratch: Option<&Path>) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    match scratch {
+        Some(scratch) => {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            scratch.join(format!("render-{}-{n}.tmp", std::process::id()))
+        }
+        None => dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id())),
+    }
+}
+
+/// Whether `scratch` exists (or can be created) on the file system of `dir`, so a rename from
+/// one to the other works.
+fn same_file_system(scratch: &Path, dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        fs::create_dir_all(scratch).is_ok()
+            && matches!(
+                (fs::metadata(scratch), fs::metadata(dir)),
+                (Ok(a), Ok(b)) if a.dev() == b.dev()
+            )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (scratch, dir);
+        false
+    }
+}
+
+/// Writes `bytes` to `rel` (repository-relative) under `root` through a temporary file (in
+/// `scratch`, as for [`write_rendered`], or beside it) and a rename, so the file is always
+/// its old or its new content.
+pub fn write_file(root: &Path, rel: &str, bytes: &[u8], scratch: Option<&Path>) -> Result<()> {
     let target = root.join(rel);
     let dir = target.parent().expect("a repository path has a folder");
     fs::create_dir_all(dir).map_err(DiskTree::io(dir))?;
@@ -602,7 +660,7 @@ pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
         .file_name()
         .expect("a repository path names a file")
         .to_string_lossy();
-    let temp = dir.join(format!(".{name}.greenlight-{}.tmp", std::process::id()));
+    let temp = temporary_file(dir, &name, scratch.filter(|s| same_file_system(s, dir)));
     let written = fs::write(&temp, bytes)
         .map_err(DiskTree::io(&temp))
         .and_then(|()| fs::rename(&temp, &target).map_err(DiskTree::io(&target)));
@@ -782,7 +840,7 @@ mod tests {
         let mut files = BTreeMap::new();
         files.insert("a.yaml".to_owned(), b"a: 1\n".to_vec());
         files.insert("same.yaml".to_owned(), b"same".to_vec());
-        let r = write_rendered(d.path(), "staging", &files).unwrap();
+        let r = write_rendered(d.path(), "staging", &files, None).unwrap();
         assert_eq!(r.written, ["rendered/staging/a.yaml"]);
         assert_eq!(r.unchanged, ["rendered/staging/same.yaml"]);
         assert_eq!(r.removed, ["rendered/staging/old.yaml"]);
@@ -847,7 +905,7 @@ mod tests {
         let mut files = BTreeMap::new();
         files.insert("a.yaml".to_owned(), b"new a".to_vec());
         files.insert("b.yaml".to_owned(), b"new b".to_vec());
-        let err = write_rendered(d.path(), "staging", &files).unwrap_err();
+        let err = write_rendered(d.path(), "staging", &files, None).unwrap_err();
         assert!(matches!(err, WorkspaceError::Io { .. }), "{err}");
         assert_eq!(fs::read_to_string(dir.join("a.yaml")).unwrap(), "old a");
         assert!(!dir.join("b.yaml").exists());

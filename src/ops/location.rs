@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::{CheckoutBehind, OpsError};
-use crate::repo::transport::Transport;
-use crate::repo::{Oid, Repo};
+use crate::repo::transport::{CloneDepth, Transport};
+use crate::repo::{Oid, Repo, Want};
 use crate::workspace::{DiskTree, Snapshot};
 
 /// The repository a command works on.
@@ -75,6 +75,11 @@ impl Location {
 
     /// Clones `url` (its default branch, or `branch`) into a temporary bare repository and
     /// works there: for CI bots that push their change and need no checkout.
+    ///
+    /// The clone is partial and shallow: the tip commit and the top levels of its tree. What
+    /// a command then reads (an environment's folders and files, older commits for the
+    /// guards) is fetched when it is read, so the cost follows what the command touches, not
+    /// the size or the age of the repository (see `repo::objects`).
     pub fn clone_from(url: &str, branch: Option<&str>) -> anyhow::Result<Location> {
         let transport = Transport::from_env();
         let dir = tempfile::Builder::new()
@@ -87,7 +92,7 @@ impl Location {
             transport.redactor().redact(url),
             target.display()
         );
-        transport.clone_bare(url, &target, branch)?;
+        transport.clone_bare(url, &target, branch, CloneDepth::Partial)?;
         let repo = Repo::open(&target)?;
         let refname = repo.head_branch()?;
         let tip = repo.branch_tip(&refname)?;
@@ -178,8 +183,15 @@ impl Snapshot for CommitTree<'_> {
         Ok(self.repo.file_size(self.commit, path)?)
     }
     fn lists_file(&self, path: &str) -> anyhow::Result<Option<bool>> {
-        // `read_file` finds exactly the blobs that `find_files` walks to.
-        Ok(Some(self.repo.read_file(self.commit, path)?.is_some()))
+        // `has_file` finds exactly the blobs that `find_files` walks to.
+        Ok(Some(self.repo.has_file(self.commit, path)?))
+    }
+    fn prefetch(&self, files: &[&str], dirs: &[&str], trees: &[&str]) -> anyhow::Result<()> {
+        let wants: Vec<Want> = (files.iter().map(|f| Want::File((*f).to_owned())))
+            .chain(dirs.iter().map(|d| Want::Files((*d).to_owned())))
+            .chain(trees.iter().map(|t| Want::All((*t).to_owned())))
+            .collect();
+        Ok(self.repo.prefetch(self.commit, &wants)?)
     }
 }
 

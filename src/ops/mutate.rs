@@ -276,7 +276,8 @@ fn plan(
     }
     workspace::select(&tree, &[env.to_owned()], false)?;
     let loaded = load_values(&tree, env)?;
-    let scan = history::scan_history(repo, tip, env)?;
+    // Only as far back as this command's guards read (a shallow clone fetches what it walks).
+    let scan = history::guard_scan(repo, tip, env, action)?;
     let state = &scan.state;
     let v = &loaded.values;
     let config = values::config_of(&loaded.current);

@@ -75,19 +75,36 @@ pub fn render_envs(
     for (env, files) in selected.iter().zip(results) {
         rendered.push((env, files?));
     }
+    // Temporary files go inside the git directory, where a killed run leaves nothing for
+    // `git status` to show.
+    let scratch = match location {
+        Location::Git(g) => Some(g.repo.scratch_dir()),
+        Location::Plain(_) => None,
+    };
     let writing = progress::stage(progress, "writing", rendered.len() as u64);
-    let mut out = Vec::new();
-    let mut foreign = Vec::new();
-    for (env, (files, record)) in rendered {
-        let mut r = workspace::write_rendered(&root, env, &files)?;
+    // Environments are written in parallel too: creating thousands of files is mostly
+    // waiting for the file system. Each file is renamed into place whole, whatever the order.
+    let write_one = |(env, (files, record)): &(&String, Rendered)| {
+        let mut r = workspace::write_rendered(&root, env, files, scratch.as_deref())?;
         if let Some((path, text)) = record {
-            workspace::write_file(&root, &path, text.as_bytes())?;
-            r.written.insert(0, path);
+            workspace::write_file(&root, path, text.as_bytes(), scratch.as_deref())?;
+            r.written.insert(0, path.clone());
         }
         writing.advance(1);
+        anyhow::Ok(r)
+    };
+    let written: Vec<anyhow::Result<workspace::WriteReport>> = if rendered.len() > 1 {
+        rendered.par_iter().map(write_one).collect()
+    } else {
+        rendered.iter().map(write_one).collect()
+    };
+    let mut out = Vec::new();
+    let mut foreign = Vec::new();
+    for ((env, _), r) in rendered.iter().zip(written) {
+        let r = r?;
         foreign.extend(r.foreign);
         out.push(RenderedEnv {
-            environment: env.clone(),
+            environment: (*env).clone(),
             written: r.written,
             unchanged: r.unchanged,
             removed: r.removed,

@@ -87,9 +87,8 @@ impl Repo {
             .map_err(RepoError::git("read the branch tip"))?;
         let base_tree = parent
             .as_ref()
-            .map(|c| c.tree())
-            .transpose()
-            .map_err(RepoError::git("read the branch tip's tree"))?;
+            .map(|c| self.tree(c.tree_id()))
+            .transpose()?;
 
         let plan = self.plan(base_tree.as_ref(), &req.changes)?;
         if !req.allow_empty && !plan.iter().any(Planned::changes_tree) {
@@ -182,7 +181,7 @@ impl Repo {
         let mut plan = Vec::with_capacity(changes.len());
         for (path, content) in changes {
             let base_entry = match base {
-                Some(tree) => lookup(tree, path)?,
+                Some(tree) => self.lookup(tree, path)?,
                 None => None,
             };
             let base_blob = match base_entry {
@@ -203,7 +202,7 @@ impl Repo {
             };
             if content.is_some() && base_blob.is_none() {
                 if let Some(tree) = base {
-                    check_parents_are_directories(tree, path)?;
+                    self.check_parents_are_directories(tree, path)?;
                 }
             }
             let new = match content {
@@ -287,10 +286,14 @@ impl Planned<'_> {
     }
 }
 
-/// The id, kind and mode of the tree entry at `path`, or `None` when nothing is there.
-fn lookup(tree: &Tree<'_>, path: &str) -> Result<Option<(Oid, ObjectType, FileMode)>, RepoError> {
-    match tree.get_path(Path::new(path)) {
-        Ok(entry) => {
+impl Repo {
+    /// The id, kind and mode of the tree entry at `path`, or `None` when nothing is there.
+    fn lookup(
+        &self,
+        tree: &Tree<'_>,
+        path: &str,
+    ) -> Result<Option<(Oid, ObjectType, FileMode)>, RepoError> {
+        Ok(self.entry_at(tree, path)?.map(|entry| {
             let kind = entry.kind().unwrap_or(ObjectType::Any);
             let mode = match entry.filemode() {
                 0o100755 => FileMode::BlobExecutable,
@@ -299,31 +302,26 @@ fn lookup(tree: &Tree<'_>, path: &str) -> Result<Option<(Oid, ObjectType, FileMo
                 0o160000 => FileMode::Commit,
                 _ => FileMode::Blob,
             };
-            Ok(Some((entry.id(), kind, mode)))
-        }
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-        Err(source) => Err(RepoError::Git {
-            operation: "look up a path",
-            source,
-        }),
+            (entry.id(), kind, mode)
+        }))
     }
-}
 
-fn check_parents_are_directories(tree: &Tree<'_>, path: &str) -> Result<(), RepoError> {
-    let mut end = 0;
-    while let Some(slash) = path[end..].find('/') {
-        end += slash;
-        if let Some((_, kind, _)) = lookup(tree, &path[..end])? {
-            if kind != ObjectType::Tree {
-                return Err(RepoError::InvalidPath {
-                    path: path.to_string(),
-                    reason: "one of its parent directories is a file in the branch",
-                });
+    fn check_parents_are_directories(&self, tree: &Tree<'_>, path: &str) -> Result<(), RepoError> {
+        let mut end = 0;
+        while let Some(slash) = path[end..].find('/') {
+            end += slash;
+            if let Some((_, kind, _)) = self.lookup(tree, &path[..end])? {
+                if kind != ObjectType::Tree {
+                    return Err(RepoError::InvalidPath {
+                        path: path.to_string(),
+                        reason: "one of its parent directories is a file in the branch",
+                    });
+                }
             }
+            end += 1;
         }
-        end += 1;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Refuse a change set where one changed path is a parent directory of another.

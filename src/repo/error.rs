@@ -166,6 +166,28 @@ pub enum RepoError {
         path: PathBuf,
     },
 
+    /// A partial or shallow clone could not fetch what it lacks from its remote.
+    #[error("could not fetch {what} from the remote")]
+    Fetch {
+        /// What was being fetched, e.g. `more history`.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: super::transport::TransportError,
+    },
+
+    /// The history of a shallow clone ends before what a command must read, and there is no
+    /// remote to fetch more of it from.
+    #[error(
+        "the history of this shallow clone ends at {commits} {} before what greenlight must \
+         read, and no remote is configured to fetch more",
+        if *commits == 1 { "commit" } else { "commits" }
+    )]
+    ShallowHistory {
+        /// How many commits the history stops at.
+        commits: usize,
+    },
+
     /// A libgit2 operation failed.
     #[error("git could not {operation}")]
     Git {
@@ -279,6 +301,12 @@ impl crate::error::Classified for RepoError {
                  remove {}",
                 path.display()
             )),
+            RepoError::Fetch { .. } => None,
+            RepoError::ShallowHistory { .. } => Some(
+                "fetch the whole history (`git fetch --unshallow`) or add the remote it was \
+                 cloned from (`git remote add origin URL`); the release guards read it"
+                    .to_string(),
+            ),
             RepoError::Git { source, .. } => match source.code() {
                 git2::ErrorCode::Locked => Some(
                     "another git process holds a lock on the repository; wait for it to finish \

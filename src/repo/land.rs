@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::index_file::IndexFile;
 use super::*;
 
 impl Repo {
@@ -114,12 +115,28 @@ impl Repo {
             return Err(RepoError::IndexLocked { path: lock });
         }
         let borrowed = planned.borrowed();
-        let dirty = worktree::dirty_paths(workdir, &self.index()?, &borrowed)?;
+        let dirty = match self.index_file()? {
+            Some(index) => {
+                let dirty = worktree::dirty_paths(workdir, &index, &borrowed);
+                // Kept for the next check and the checkout update, which reuse it as long as
+                // the file stays the same (a 42,000-file index takes milliseconds to read).
+                *self.index_file.borrow_mut() = Some(Box::new(index));
+                dirty?
+            }
+            None => worktree::dirty_paths(workdir, &self.index()?, &borrowed)?,
+        };
         if dirty.is_empty() {
             Ok(())
         } else {
             Err(RepoError::DirtyPaths { paths: dirty })
         }
+    }
+
+    /// The checkout's index as greenlight reads it (`None`: a format left to libgit2): the
+    /// one an earlier check of this command read, when the file has not changed since.
+    fn index_file(&self) -> Result<Option<IndexFile>, RepoError> {
+        let previous = self.index_file.borrow_mut().take();
+        IndexFile::reread(&self.git_dir().join("index"), previous.map(|index| *index))
     }
 
     fn checkout_of(&self, planned: &PreparedChanges) -> Result<Option<&Path>, RepoError> {
@@ -198,7 +215,8 @@ impl Repo {
     ) -> Result<(), RepoError> {
         let borrowed = planned.borrowed();
         let mut moved = false;
-        let updated = worktree::apply(workdir, self.git_dir(), &borrowed, || {
+        let previous = self.index_file.borrow_mut().take().map(|index| *index);
+        let updated = worktree::apply(workdir, self.git_dir(), &borrowed, previous, || {
             commit_point()?;
             moved = true;
             Ok(())

@@ -9,8 +9,9 @@
 //! `read` reads commits and trees, `commit` builds and writes commits, `land` moves branches
 //! (compare-and-swap, fast-forward) and brings the checkout along, `worktree` writes checkout
 //! files and the index, `pending` records an interrupted checkout update, `transport` talks
-//! to remotes through the git program, `sign` signs commits, `identity` reads who commits,
-//! and `path` holds repository paths to the one path rule.
+//! to remotes through the git program, `objects` fetches what a partial or shallow clone
+//! lacks when it is read, `sign` signs commits, `identity` reads who commits, and `path`
+//! holds repository paths to the one path rule.
 //!
 //! Repositories are opened the way git opens them, honouring git's environment
 //! (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM`, `GIT_CEILING_DIRECTORIES`, `GIT_INDEX_FILE`,
@@ -19,7 +20,9 @@
 mod commit;
 mod error;
 mod identity;
+mod index_file;
 mod land;
+mod objects;
 mod path;
 mod pending;
 mod read;
@@ -36,6 +39,7 @@ use git2::{FileMode, ObjectType, Repository, RepositoryOpenFlags};
 pub use error::RepoError;
 pub use git2::Oid;
 pub use identity::{parse_git_date, GitTime, Identity, Person};
+pub use objects::Want;
 pub use remote_url::RemoteUrl;
 
 use pending::PendingCheckout;
@@ -49,6 +53,11 @@ pub fn short(id: &str) -> String {
 /// An open git repository (bare or with a checkout).
 pub struct Repo {
     inner: Repository,
+    /// The remote a partial clone fetches the objects it lacks from (see `objects`).
+    promisor: Option<String>,
+    /// The checkout's index as the last dirty check read it, for the next reader of the
+    /// same command to take when the file has not changed since (see `land`).
+    index_file: std::cell::RefCell<Option<Box<index_file::IndexFile>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -198,7 +207,11 @@ impl Repo {
             .map(|v| std::env::split_paths(&v).collect())
             .unwrap_or_default();
         match Repository::open_ext(path, flags, &ceilings) {
-            Ok(inner) => Ok(Repo { inner }),
+            Ok(inner) => Ok(Repo {
+                promisor: objects::promisor_remote(&inner),
+                inner,
+                index_file: std::cell::RefCell::new(None),
+            }),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Err(RepoError::NotARepository {
                 path: path.to_path_buf(),
             }),
@@ -241,6 +254,16 @@ impl Repo {
     /// The git directory (`.git`, the bare repository, or a linked worktree's git dir).
     pub fn git_dir(&self) -> &Path {
         self.inner.path()
+    }
+
+    /// The folder inside the git directory where greenlight keeps temporary files (git
+    /// never shows them), created if needed, with what killed runs left there more than an
+    /// hour ago removed.
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        let dir = self.git_dir().join(worktree::SCRATCH_DIR);
+        let _ = std::fs::create_dir_all(&dir);
+        worktree::sweep_stale(&dir, "render-");
+        dir
     }
 
     pub(crate) fn git(&self) -> &Repository {

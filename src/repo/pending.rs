@@ -80,14 +80,14 @@ pub(crate) fn path(git_dir: &Path) -> PathBuf {
 }
 
 /// Writes the record: to a temporary file, then renamed into place, so that a reader sees
-/// the whole record or none.
+/// the whole record or none. Like the branch move it precedes (libgit2 and git write refs
+/// without an fsync unless `core.fsync` asks), it is not fsync'ed: a killed process loses
+/// nothing the kernel holds.
 pub(crate) fn record(git_dir: &Path, pending: &PendingCheckout) -> Result<(), RepoError> {
     let target = path(git_dir);
     let temp = git_dir.join(format!("{FILE}.{}.tmp", std::process::id()));
-    let written = fs::File::create(&temp).and_then(|mut file| {
-        file.write_all(pending.encode().as_bytes())?;
-        file.sync_all()
-    });
+    let written =
+        fs::File::create(&temp).and_then(|mut file| file.write_all(pending.encode().as_bytes()));
     if let Err(e) = written.and_then(|()| fs::rename(&temp, &target)) {
         let _ = fs::remove_file(&temp);
         return Err(RepoError::io("write", &target)(e));

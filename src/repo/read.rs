@@ -2,7 +2,6 @@
 //! path, a folder or a name anywhere under a folder, and how commits relate. Reads only.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use git2::{FileMode, ObjectType, Tree, TreeWalkMode};
 
@@ -51,25 +50,45 @@ impl Repo {
     }
 
     pub(super) fn tree_of(&self, commit: Oid) -> Result<Tree<'_>, RepoError> {
-        self.inner
+        let id = self
+            .inner
             .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(RepoError::git("read the commit's tree"))
+            .map(|c| c.tree_id())
+            .map_err(RepoError::git("read the commit's tree"))?;
+        self.tree(id)
+    }
+
+    /// The entry at `path` below `root`, walking its folders one at a time (so a partial
+    /// clone fetches the ones it lacks); `None` when nothing is there or a parent is a file.
+    pub(super) fn entry_at(
+        &self,
+        root: &Tree<'_>,
+        path: &str,
+    ) -> Result<Option<git2::TreeEntry<'static>>, RepoError> {
+        let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
+        let mut dir: Option<Tree<'_>> = None;
+        while let Some(name) = parts.next() {
+            let entry = match dir.as_ref().unwrap_or(root).get_name(name) {
+                Some(entry) => entry.to_owned(),
+                None => return Ok(None),
+            };
+            if parts.peek().is_none() {
+                return Ok(Some(entry));
+            }
+            if entry.kind() != Some(ObjectType::Tree) {
+                return Ok(None);
+            }
+            dir = Some(self.tree(entry.id())?);
+        }
+        Ok(None)
     }
 
     /// The content of the file at `path` in `commit`, or `None` when there is no file there.
     pub fn read_file(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, RepoError> {
         path::validate(path)?;
         let tree = self.tree_of(commit)?;
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(RepoError::Git {
-                    operation: "look up a path",
-                    source,
-                })
-            }
+        let Some(entry) = self.entry_at(&tree, path)? else {
+            return Ok(None);
         };
         if entry.kind() != Some(ObjectType::Blob) {
             return Ok(None);
@@ -79,11 +98,16 @@ impl Repo {
                 path: path.to_owned(),
             });
         }
-        let blob = self
-            .inner
-            .find_blob(entry.id())
-            .map_err(RepoError::git("read a file"))?;
-        Ok(Some(blob.content().to_vec()))
+        Ok(Some(self.blob(entry.id())?.content().to_vec()))
+    }
+
+    /// Whether `commit` has a file (not a folder or submodule) at `path`; reads no content.
+    pub fn has_file(&self, commit: Oid, path: &str) -> Result<bool, RepoError> {
+        path::validate(path)?;
+        let tree = self.tree_of(commit)?;
+        Ok(self
+            .entry_at(&tree, path)?
+            .is_some_and(|e| e.kind() == Some(ObjectType::Blob)))
     }
 
     /// The size in bytes of the file at `path` in `commit`, read from the object header
@@ -91,25 +115,12 @@ impl Repo {
     pub fn file_size(&self, commit: Oid, path: &str) -> Result<Option<u64>, RepoError> {
         path::validate(path)?;
         let tree = self.tree_of(commit)?;
-        let entry = match tree.get_path(Path::new(path)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => entry,
-            Ok(_) => return Ok(None),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(RepoError::Git {
-                    operation: "look up a path",
-                    source,
-                })
+        match self.entry_at(&tree, path)? {
+            Some(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                Ok(Some(self.blob_size(entry.id())? as u64))
             }
-        };
-        let odb = self
-            .inner
-            .odb()
-            .map_err(RepoError::git("open the object database"))?;
-        let (size, _) = odb
-            .read_header(entry.id())
-            .map_err(RepoError::git("read a file's size"))?;
-        Ok(Some(size as u64))
+            _ => Ok(None),
+        }
     }
 
     /// The subtree at `dir` (`""` is the root), or `None` when there is none.
@@ -118,23 +129,12 @@ impl Repo {
         if dir.is_empty() {
             return Ok(Some(root));
         }
-        let entry = match root.get_path(Path::new(dir)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(RepoError::Git {
-                    operation: "look up a directory",
-                    source,
-                })
+        match self.entry_at(&root, dir)? {
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                self.tree(entry.id()).map(Some)
             }
-        };
-        if entry.kind() != Some(ObjectType::Tree) {
-            return Ok(None);
+            _ => Ok(None),
         }
-        self.inner
-            .find_tree(entry.id())
-            .map(Some)
-            .map_err(RepoError::git("read a directory"))
     }
 
     /// The files directly under `dir` in `commit` (not recursive), keyed by their full
@@ -149,6 +149,9 @@ impl Repo {
         let Some(tree) = self.subtree(commit, dir)? else {
             return Ok(files);
         };
+        if self.is_partial() {
+            self.prefetch(commit, &[super::Want::Files(dir.to_owned())])?;
+        }
         for entry in tree.iter() {
             if entry.kind() != Some(ObjectType::Blob) {
                 continue;
@@ -159,10 +162,7 @@ impl Repo {
                     path: path::join(dir, &name),
                 });
             }
-            let blob = self
-                .inner
-                .find_blob(entry.id())
-                .map_err(RepoError::git("read a file"))?;
+            let blob = self.blob(entry.id())?;
             files.insert(path::join(dir, &name), blob.content().to_vec());
         }
         Ok(files)
@@ -191,18 +191,29 @@ impl Repo {
         let Some(tree) = self.subtree(commit, dir)? else {
             return Ok(Vec::new());
         };
-        let mut found = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
-            if entry.kind() == Some(ObjectType::Blob)
-                && keep(&String::from_utf8_lossy(entry.name_bytes()))
-            {
-                found.push(path::join(
-                    dir,
-                    &format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes())),
-                ));
+        let walk = || {
+            let mut found = Vec::new();
+            tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+                if entry.kind() == Some(ObjectType::Blob)
+                    && keep(&String::from_utf8_lossy(entry.name_bytes()))
+                {
+                    found.push(path::join(
+                        dir,
+                        &format!("{parent}{}", String::from_utf8_lossy(entry.name_bytes())),
+                    ));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .map(|()| found)
+        };
+        let mut found = match walk() {
+            // A partial clone lacks folders below: fetch them all at once and walk again.
+            Err(e) if e.class() == git2::ErrorClass::Odb && self.is_partial() => {
+                self.fetch_trees_below(&tree)?;
+                walk()
             }
-            git2::TreeWalkResult::Ok
-        })
+            other => other,
+        }
         .map_err(RepoError::git("walk the tree"))?;
         found.sort();
         Ok(found)

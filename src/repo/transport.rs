@@ -126,6 +126,38 @@ impl crate::error::Classified for TransportError {
     }
 }
 
+/// How much of a remote [`Transport::clone_bare`] fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloneDepth {
+    /// Every commit, tree and blob of the branch.
+    Full,
+    /// The tip commit and the top two levels of its tree; the rest on demand.
+    Partial,
+}
+
+/// The filter of a partial clone made by greenlight: the root tree and the folders in it.
+pub const PARTIAL_CLONE_FILTER: &str = "tree:2";
+
+/// What comes with the objects [`Transport::fetch_objects`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectFilter {
+    /// Only the objects asked for.
+    Exact,
+    /// A tree with the trees directly in it (one more level of a path in the same request).
+    Children,
+    /// A tree with every tree below it (for a walk of a whole folder).
+    Trees,
+}
+
+/// How much history [`Transport::deepen`] fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deepen {
+    /// This many more commits behind each shallow boundary commit.
+    By(u32),
+    /// All of it (the repository is no longer shallow).
+    All,
+}
+
 /// How the remote answered a push of one branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushStatus {
@@ -363,17 +395,29 @@ impl Transport {
 
     /// Clones `url` into `dest` as a bare repository with only `branch` (or the remote's default
     /// branch) and no tags. The remote is called `origin`.
+    ///
+    /// [`CloneDepth::Partial`] asks for the tip commit alone (`--depth 1`) with only the
+    /// trees of the top two levels (`--filter=tree:2`: the root and `environments/`,
+    /// `rendered/`, `templates/`); the rest is fetched when it is read (see
+    /// [`Transport::fetch_objects`] and [`Transport::deepen`]). A server that does not
+    /// filter sends the whole tip instead, and one that cannot serve a shallow clone (dumb
+    /// HTTP) gets a full clone.
     pub fn clone_bare(
         &self,
         url: &str,
         dest: &Path,
         branch: Option<&str>,
+        depth: CloneDepth,
     ) -> Result<(), TransportError> {
         let mut args: Vec<OsString> =
             ["clone", "--bare", "--quiet", "--no-tags", "--single-branch"]
                 .iter()
                 .map(OsString::from)
                 .collect();
+        if depth == CloneDepth::Partial {
+            args.push("--depth=1".into());
+            args.push(format!("--filter={PARTIAL_CLONE_FILTER}").into());
+        }
         if let Some(branch) = branch {
             args.push("--branch".into());
             args.push(branch.into());
@@ -385,6 +429,11 @@ impl Transport {
         if out.success {
             return Ok(());
         }
+        if depth == CloneDepth::Partial && out.stderr.contains("does not support shallow") {
+            tracing::info!("the remote cannot serve a shallow clone: cloning all of it");
+            let _ = std::fs::remove_dir_all(dest);
+            return self.clone_bare(url, dest, branch, CloneDepth::Full);
+        }
         let remote = self.redactor.redact(url);
         if let Some(branch) = branch {
             if out.stderr.contains("not found in upstream") {
@@ -395,6 +444,103 @@ impl Transport {
             }
         }
         Err(classify_failure("clone", &remote, &out.stderr))
+    }
+
+    /// Fetches exactly the objects `ids` (trees or blobs a partial clone lacks) from `remote`
+    /// into the repository at `git_dir`, in one request, as git's own lazy fetch of a partial
+    /// clone does. With [`ObjectFilter::Children`] a tree comes with the trees directly in
+    /// it; with [`ObjectFilter::Trees`] with every tree below it; blobs come alone.
+    pub fn fetch_objects(
+        &self,
+        git_dir: &Path,
+        remote: &str,
+        ids: &[Oid],
+        filter: ObjectFilter,
+    ) -> Result<(), TransportError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let filter = match filter {
+            ObjectFilter::Exact => "--filter=tree:0",
+            ObjectFilter::Children => "--filter=tree:1",
+            ObjectFilter::Trees => "--filter=blob:none",
+        };
+        let args: Vec<OsString> = [
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-auto-maintenance",
+            "--recurse-submodules=no",
+            filter,
+            "--stdin",
+            "--",
+            remote,
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let mut input = String::with_capacity(ids.len() * 41);
+        for id in ids {
+            input.push_str(&id.to_string());
+            input.push('\n');
+        }
+        tracing::debug!("fetching {} missing objects from {remote}", ids.len());
+        let out = self.run_with_input(Some(git_dir), &args, Some(input.as_bytes()))?;
+        if out.success {
+            return Ok(());
+        }
+        Err(classify_failure(
+            "fetch",
+            &self.redactor.redact(remote),
+            &out.stderr,
+        ))
+    }
+
+    /// Fetches history below the shallow boundary of the repository at `git_dir`: `by`
+    /// more commits behind each boundary commit, or all of it. Commits only (`--filter=tree:0`)
+    /// when `commits_only`, as a partial clone can fetch their trees later. No ref moves:
+    /// the commit asked for (`tip`, already here) only anchors the request.
+    pub fn deepen(
+        &self,
+        git_dir: &Path,
+        remote: &str,
+        tip: Oid,
+        by: Deepen,
+        commits_only: bool,
+    ) -> Result<(), TransportError> {
+        let mut args: Vec<OsString> = [
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-auto-maintenance",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        if commits_only {
+            args.push("--filter=tree:0".into());
+        }
+        args.push(match by {
+            Deepen::By(n) => format!("--deepen={n}").into(),
+            Deepen::All => "--unshallow".into(),
+        });
+        args.push("--".into());
+        args.push(remote.into());
+        args.push(tip.to_string().into());
+        tracing::debug!("deepening the history from {remote}: {by:?}");
+        let out = self.run(Some(git_dir), &args)?;
+        if out.success {
+            return Ok(());
+        }
+        Err(classify_failure(
+            "fetch",
+            &self.redactor.redact(remote),
+            &out.stderr,
+        ))
     }
 
     /// Fetches `branch` of `remote` (a remote name or URL) into the local ref `into`
@@ -492,12 +638,24 @@ impl Transport {
     }
 
     fn run(&self, git_dir: Option<&Path>, args: &[OsString]) -> Result<Output, TransportError> {
+        self.run_with_input(git_dir, args, None)
+    }
+
+    fn run_with_input(
+        &self,
+        git_dir: Option<&Path>,
+        args: &[OsString],
+        input: Option<&[u8]>,
+    ) -> Result<Output, TransportError> {
         let mut cmd = Command::new(&self.program);
         if let Some(dir) = git_dir {
             cmd.arg("--git-dir").arg(dir);
         }
         cmd.args(args)
-            .stdin(Stdio::null())
+            .stdin(match input {
+                Some(_) => Stdio::piped(),
+                None => Stdio::null(),
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -522,10 +680,25 @@ impl Transport {
                     .join(" ")
             )
         );
-        let out = cmd.output().map_err(|e| TransportError::GitNotFound {
+        let not_found = |e: std::io::Error| TransportError::GitNotFound {
             program: self.program.display().to_string(),
             reason: e.to_string(),
-        })?;
+        };
+        let mut child = cmd.spawn().map_err(not_found)?;
+        let stdin = child.stdin.take();
+        let out = std::thread::scope(|scope| {
+            if let (Some(input), Some(mut stdin)) = (input, stdin) {
+                // On its own thread, so a git that writes much before it has read all of
+                // its input cannot block; a git that exits early closes the pipe, and its
+                // exit status says why.
+                scope.spawn(move || {
+                    use std::io::Write as _;
+                    let _ = stdin.write_all(input);
+                });
+            }
+            child.wait_with_output()
+        })
+        .map_err(not_found)?;
         Ok(Output {
             success: out.status.success(),
             stdout: self.redactor.redact(&String::from_utf8_lossy(&out.stdout)),

@@ -9,7 +9,35 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Index, IndexEntry, IndexTime, ObjectType, Oid};
 
+use super::index_file::{IndexFile, NewEntry};
 use super::RepoError;
+
+/// What the dirty check needs from an index: greenlight's own reader ([`IndexFile`]) where
+/// the index format allows, libgit2's otherwise.
+pub(crate) trait IndexLookup {
+    /// The blob staged for `path` (stage 0), if any.
+    fn stage0(&self, path: &str) -> Option<Oid>;
+    /// Whether `path` has conflict entries.
+    fn conflicted(&self, path: &str) -> bool;
+}
+
+impl IndexLookup for IndexFile {
+    fn stage0(&self, path: &str) -> Option<Oid> {
+        IndexFile::stage0(self, path)
+    }
+    fn conflicted(&self, path: &str) -> bool {
+        IndexFile::conflicted(self, path)
+    }
+}
+
+impl IndexLookup for Index {
+    fn stage0(&self, path: &str) -> Option<Oid> {
+        self.get_path(Path::new(path), 0).map(|entry| entry.id)
+    }
+    fn conflicted(&self, path: &str) -> bool {
+        (1..=3).any(|stage| self.get_path(Path::new(path), stage).is_some())
+    }
+}
 
 /// One path of a change, as the checkout sees it.
 pub(crate) struct PathChange<'a> {
@@ -25,7 +53,7 @@ pub(crate) struct PathChange<'a> {
 /// version nor the version about to be written (so writing would lose it), sorted.
 pub(crate) fn dirty_paths(
     workdir: &Path,
-    index: &Index,
+    index: &dyn IndexLookup,
     changes: &[PathChange<'_>],
 ) -> Result<Vec<String>, RepoError> {
     let mut dirty = Vec::new();
@@ -33,8 +61,8 @@ pub(crate) fn dirty_paths(
         let target = change.new.map(|(_, id, _)| id);
         let acceptable = |state: Option<Oid>| state == change.head || state == target;
         let rel = Path::new(change.path);
-        let conflicted = (1..=3).any(|stage| index.get_path(rel, stage).is_some());
-        let staged = index.get_path(rel, 0).map(|entry| entry.id);
+        let conflicted = index.conflicted(change.path);
+        let staged = index.stage0(change.path);
         let clean = !conflicted
             && acceptable(staged)
             && match checkout_state(&workdir.join(rel))? {
@@ -66,6 +94,11 @@ pub(crate) fn is_at(
         FileState::Blob(id) => target == Some(id),
         FileState::NotAFile => false,
     })
+}
+
+/// Whether the checkout file of `path` holds blob `id` (an unreadable one does not).
+fn holds(workdir: &Path, path: &str, id: Oid) -> bool {
+    matches!(checkout_state(&workdir.join(path)), Ok(FileState::Blob(blob)) if blob == id)
 }
 
 enum FileState {
@@ -104,7 +137,8 @@ fn checkout_state(full: &Path) -> Result<FileState, RepoError> {
 /// 1. every new file is written in full to a temporary file (in the scratch folder inside
 ///    the git directory, when that is on the same file system as the file; else beside it);
 /// 2. the index lock (`index.lock`) is taken as git takes it, so no git command writes the
-///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the index is read;
+///    index meanwhile (a held lock is [`RepoError::IndexLocked`]), and the index is read
+///    (`previous`, read by the caller's dirty check, is taken when the file has not changed);
 /// 3. `commit_point` runs; if it fails, the temporary files are removed and the lock given
 ///    up: nothing has changed;
 /// 4. the temporary files are renamed into place and deleted paths removed;
@@ -121,6 +155,7 @@ pub(crate) fn apply(
     workdir: &Path,
     git_dir: &Path,
     changes: &[PathChange<'_>],
+    previous: Option<IndexFile>,
     commit_point: impl FnOnce() -> Result<(), RepoError>,
 ) -> Result<(), RepoError> {
     let scratch = git_dir.join(SCRATCH_DIR);
@@ -143,7 +178,7 @@ pub(crate) fn apply(
             return Err(e);
         }
     };
-    let prepared = lock.copy_of_index().and_then(|index| {
+    let prepared = lock.current(previous).and_then(|index| {
         commit_point()?;
         Ok(index)
     });
@@ -161,15 +196,14 @@ pub(crate) fn apply(
         for (tmp, full) in staged.files.drain(..) {
             fs::rename(&tmp, &full).map_err(RepoError::io("replace", &full))?;
         }
+        let mut entries = Vec::with_capacity(changes.len());
         for change in changes {
             let full = workdir.join(change.path);
             match change.new {
                 Some((_, id, mode)) => {
                     let meta =
                         fs::symlink_metadata(&full).map_err(RepoError::io("inspect", &full))?;
-                    index
-                        .add(&index_entry(change.path, id, mode, &meta))
-                        .map_err(RepoError::git("update the index"))?;
+                    entries.push((change.path, Some((id, mode, meta))));
                 }
                 None => {
                     match fs::remove_file(&full) {
@@ -178,12 +212,11 @@ pub(crate) fn apply(
                         Err(e) => return Err(RepoError::io("delete", &full)(e)),
                     }
                     remove_empty_parents(workdir, change.path);
-                    // Not there (an untracked path): nothing to remove.
-                    let _ = index.remove_path(Path::new(change.path));
+                    entries.push((change.path, None));
                 }
             }
         }
-        lock.fill(&mut index)
+        lock.fill(workdir, &mut index, &entries)
     })();
     match finished {
         Ok(()) => lock.commit(),
@@ -194,6 +227,17 @@ pub(crate) fn apply(
         }
     }
 }
+
+/// The index being prepared under the lock.
+enum Draft {
+    /// Read by greenlight; the new one is written straight into the lock.
+    File(IndexFile),
+    /// A copy opened by libgit2 (index formats [`IndexFile`] leaves to it).
+    Git(Index),
+}
+
+/// A path of the new index: its blob, mode and checkout file metadata, or `None` (removed).
+type IndexChange<'a> = (&'a str, Option<(Oid, FileMode, fs::Metadata)>);
 
 /// The folder inside the git directory where greenlight writes its temporary files.
 pub(crate) const SCRATCH_DIR: &str = "greenlight-tmp";
@@ -230,8 +274,18 @@ impl IndexLock {
         })
     }
 
-    /// A copy of the current index, to edit (nobody can change it while the lock is held).
-    fn copy_of_index(&self) -> Result<Index, RepoError> {
+    /// The current index, to edit (nobody can change it while the lock is held): read by
+    /// [`IndexFile`] when its format allows (`previous` when the file is still the one it
+    /// was read from), else a copy opened by libgit2.
+    fn current(&self, previous: Option<IndexFile>) -> Result<Draft, RepoError> {
+        match IndexFile::reread(&self.index, previous)? {
+            Some(file) => Ok(Draft::File(file)),
+            None => self.copy_for_libgit2().map(Draft::Git),
+        }
+    }
+
+    /// A copy of the current index opened by libgit2.
+    fn copy_for_libgit2(&self) -> Result<Index, RepoError> {
         let _ = fs::remove_file(&self.draft);
         match fs::copy(&self.index, &self.draft) {
             Ok(_) => {}
@@ -241,8 +295,85 @@ impl IndexLock {
         Index::open(&self.draft).map_err(RepoError::git("read the index"))
     }
 
-    /// Writes `index` and puts it into the lock, ready to replace the index.
-    fn fill(&self, index: &mut Index) -> Result<(), RepoError> {
+    /// Writes the index with `entries` (a path and its new blob, mode and checkout file
+    /// metadata, or `None` to remove it) into the lock, ready to replace the index. Other
+    /// entries git would find racily clean whose file in `workdir` no longer holds their
+    /// blob are smudged, as git does when it writes an index.
+    fn fill(
+        &self,
+        workdir: &Path,
+        index: &mut Draft,
+        entries: &[IndexChange<'_>],
+    ) -> Result<(), RepoError> {
+        let file = match index {
+            Draft::File(file) => file,
+            Draft::Git(index) => return self.fill_with_libgit2(workdir, index, entries),
+        };
+        let updates: Vec<(&str, Option<NewEntry>)> = entries
+            .iter()
+            .map(|(path, new)| {
+                let entry = new
+                    .as_ref()
+                    .map(|(id, mode, meta)| NewEntry::new(*id, u32::from(*mode), meta));
+                (*path, entry)
+            })
+            .collect();
+        let lock = fs::File::create(&self.lock).map_err(RepoError::io("write", &self.lock))?;
+        let written = file
+            .write_updated(&updates, &mut |path, id| holds(workdir, path, id), lock)
+            .map_err(RepoError::io("write", &self.lock))?;
+        if written {
+            Ok(())
+        } else {
+            // A change it does not make: libgit2 makes it.
+            self.fill_with_libgit2(workdir, &mut self.copy_for_libgit2()?, entries)
+        }
+    }
+
+    /// [`IndexLock::fill`] through libgit2, `index` being a copy of the index.
+    fn fill_with_libgit2(
+        &self,
+        workdir: &Path,
+        index: &mut Index,
+        entries: &[IndexChange<'_>],
+    ) -> Result<(), RepoError> {
+        // libgit2 smudges racily clean entries only in a repository's own index, not in this
+        // copy: do it as git does, before the changed entries get their new stat data.
+        let written = fs::metadata(&self.index)
+            .ok()
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as u32);
+        let racy: Vec<IndexEntry> = index
+            .iter()
+            .filter(|e| {
+                (e.flags >> 12) & 3 == 0
+                    && written != 0
+                    && e.mtime.seconds() as u32 >= written
+                    && e.mode & 0o170000 != 0o160000
+                    && e.file_size != 0
+            })
+            .collect();
+        for mut entry in racy {
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            if !holds(workdir, &path, entry.id) {
+                entry.file_size = 0;
+                index
+                    .add(&entry)
+                    .map_err(RepoError::git("update the index"))?;
+            }
+        }
+        for (path, new) in entries {
+            match new {
+                Some((id, mode, meta)) => index
+                    .add(&index_entry(path, *id, *mode, meta))
+                    .map_err(RepoError::git("update the index"))?,
+                // Not there (an untracked path): nothing to remove.
+                None => {
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
         index.write().map_err(RepoError::git("write the index"))?;
         fs::rename(&self.draft, &self.lock).map_err(RepoError::io("write", &self.lock))
     }
@@ -338,8 +469,10 @@ fn write_new_file(tmp: &PathBuf, bytes: &[u8], executable: bool) -> Result<(), R
     #[cfg(not(unix))]
     let _ = executable;
     let mut file = options.open(tmp).map_err(RepoError::io("create", tmp))?;
-    file.write_all(bytes).map_err(RepoError::io("write", tmp))?;
-    file.sync_all().map_err(RepoError::io("flush", tmp))
+    // Not fsync'ed, as git leaves checkout files on checkout: the rename keeps a half-written
+    // file from ever being visible, a killed process loses nothing the kernel holds, and an
+    // fsync waits for the whole file system journal (tens of milliseconds on a busy disk).
+    file.write_all(bytes).map_err(RepoError::io("write", tmp))
 }
 
 /// Remove the directories between `rel`'s parent and the checkout root that are now empty.
@@ -364,8 +497,7 @@ fn index_entry(path: &str, id: Oid, mode: FileMode, meta: &fs::Metadata) -> Inde
         mode: u32::from(mode),
         uid,
         gid,
-        // The index stores sizes truncated to 32 bits, like git.
-        file_size: meta.len() as u32,
+        file_size: super::index_file::index_size(meta.len()),
         id,
         flags: 0,
         flags_extended: 0,
@@ -502,7 +634,7 @@ mod tests {
         }];
         let scratch = git_dir.join(SCRATCH_DIR);
 
-        let refused = apply(workdir, git_dir, &changes, || {
+        let refused = apply(workdir, git_dir, &changes, None, || {
             Err(RepoError::InvalidPath {
                 path: "x".into(),
                 reason: "the branch moved",
@@ -522,7 +654,7 @@ mod tests {
 
         // At the commit point git's index lock is held and nothing else has changed; right
         // after it, file and index are the new ones, the entry's stat data that of the file.
-        apply(workdir, git_dir, &changes, || {
+        apply(workdir, git_dir, &changes, None, || {
             assert_eq!(fs::read(workdir.join("a.yaml")).unwrap(), b"old\n");
             assert_eq!(entry(&on_disk()), Some(old));
             assert!(git_dir.join("index.lock").exists());
@@ -543,7 +675,9 @@ mod tests {
 
         // A held lock (another git, or a killed one) stops it before anything is written.
         fs::write(git_dir.join("index.lock"), b"").unwrap();
-        let locked = apply(workdir, git_dir, &changes, || panic!("must not be reached"));
+        let locked = apply(workdir, git_dir, &changes, None, || {
+            panic!("must not be reached")
+        });
         assert!(matches!(locked, Err(RepoError::IndexLocked { .. })));
         assert!(git_dir.join("index.lock").exists());
     }

@@ -4,7 +4,9 @@
 //! or mixed), the index readable and in step with the branch whenever git's index lock is
 //! free (so a plain `git commit` after a kill never reverts the release), and no stray file
 //! for `git status` to show. Then the same command, run again, must succeed and leave the checkout
-//! exactly at the branch (finishing a checkout update the kill interrupted). The seed is
+//! exactly at the branch (finishing a checkout update the kill interrupted). `render --all`
+//! is killed the same way while it writes: every manifest old or new, `verify --worktree`
+//! naming exactly what is left to re-render, and a second render completing it. The seed is
 //! printed; set GREENLIGHT_KILL_SEED to replay a run.
 
 #![cfg(unix)]
@@ -251,4 +253,167 @@ fn sigkill_at_any_moment_leaves_a_valid_repository() {
     );
     // The kills hit both sides of the commit point (otherwise the test proves little).
     assert!(landed > 0 && landed < KILLS, "landed {landed} of {KILLS}");
+}
+
+/// Environments of the `render --all` kill test: enough files that a render spends a while
+/// writing them.
+const RENDER_ENVS: usize = 60;
+const RENDER_KILLS: usize = 30;
+
+fn render_all(s: &Sandbox) -> Command {
+    let mut cmd = Command::new(bin());
+    s.env(&mut cmd);
+    cmd.args(["render", "--all"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Every file under `rendered/`, with its content.
+fn rendered_tree(s: &Sandbox) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(s.path("rendered")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(&s.root).unwrap();
+            files.insert(
+                rel.to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).unwrap(),
+            );
+        }
+    }
+    files
+}
+
+/// `greenlight verify --worktree --output json`: its exit code and the drifted paths.
+fn verify_worktree(s: &Sandbox) -> (i32, std::collections::BTreeSet<String>) {
+    let run = s.greenlight(&["verify", "--worktree", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let drift = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect();
+    (run.code, drift)
+}
+
+/// `render --all` killed with SIGKILL mid-write: every rendered file is its old content (or
+/// absent, where the folder had been deleted) or its new content, never partial; nothing else
+/// appears in the checkout (temporary files live inside `.git`); `verify --worktree` names
+/// exactly the files still to re-render; and `render --all` run again completes.
+#[test]
+fn sigkill_during_render_all_leaves_old_or_new_files() {
+    let s = Sandbox::with_values(VALUES);
+    for i in 0..RENDER_ENVS {
+        s.write(&format!("environments/team{i:02}/values.yaml"), VALUES);
+    }
+    s.greenlight(&["render", "--all"]).ok();
+    s.git(&["add", "-A"]);
+    s.git(&["commit", "-q", "-m", "teams"]);
+    // Values change everywhere (a port every object uses, shared: it applies at once), and
+    // the commit still holds the old manifests: the render rewrites all of them.
+    for rel in s.git(&["ls-files", "environments"]).lines() {
+        let text = s.read(rel).replace("port: 8080", "port: 9090");
+        s.write(rel, &text);
+    }
+    s.git(&["commit", "-q", "-am", "port 9090"]);
+    let old = rendered_tree(&s);
+
+    let seed: u64 = std::env::var("GREENLIGHT_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    println!("GREENLIGHT_KILL_SEED={seed}");
+    let mut rng = fastrand::Rng::with_seed(seed);
+
+    // The new manifests, from one uninterrupted run, which also says how long a run takes.
+    let started = Instant::now();
+    assert!(render_all(&s).status().unwrap().success());
+    let span = started.elapsed().max(Duration::from_millis(5));
+    let new = rendered_tree(&s);
+    assert_eq!(new.len(), old.len());
+    assert!(new.iter().filter(|(p, b)| old.get(*p) != Some(b)).count() > RENDER_ENVS);
+
+    let (mut before, mut partial, mut after) = (0, 0, 0);
+    let mut scale = 1.0f64;
+    for round in 1..=RENDER_KILLS {
+        // Back to the committed manifests; a quarter of the folders deleted (a first render).
+        s.git(&["checkout", "-q", "--", "rendered"]);
+        let cold: Vec<String> = (0..RENDER_ENVS)
+            .filter(|_| rng.u8(..4) == 0)
+            .map(|i| format!("rendered/team{i:02}"))
+            .collect();
+        for dir in &cold {
+            std::fs::remove_dir_all(s.path(dir)).unwrap();
+        }
+        let start = rendered_tree(&s);
+
+        // Kills follow what they hit, as the machine's load changes how long a run takes:
+        // later when most land before any file is written, earlier when most land after the
+        // last one, so that many land in the middle of the writing.
+        if round > 5 {
+            if before * 2 > round {
+                scale = (scale * 1.2).min(20.0);
+            } else if after * 2 > round {
+                scale = (scale / 1.2).max(0.05);
+            }
+        }
+        let mut child = render_all(&s).spawn().unwrap();
+        std::thread::sleep(span.mul_f64(rng.f64() * 1.2 * scale));
+        let _ = child.kill();
+        child.wait().unwrap();
+
+        let context = format!("seed {seed}, round {round}");
+        let now = rendered_tree(&s);
+        let mut stale = std::collections::BTreeSet::new();
+        for (path, bytes) in &new {
+            match now.get(path) {
+                Some(b) if b == bytes => {}
+                Some(b) => {
+                    assert_eq!(Some(b), start.get(path), "{context}: {path} is partial");
+                    stale.insert(path.clone());
+                }
+                None => {
+                    assert!(!start.contains_key(path), "{context}: {path} disappeared");
+                    stale.insert(path.clone());
+                }
+            }
+        }
+        let extra: Vec<&String> = now.keys().filter(|p| !new.contains_key(*p)).collect();
+        assert!(extra.is_empty(), "{context}: unexpected files {extra:?}");
+        let untracked = s.git(&["status", "--porcelain", "--untracked-files=all"]);
+        let stray: Vec<&str> = untracked
+            .lines()
+            .filter_map(|l| l.strip_prefix("?? "))
+            .filter(|p| !new.contains_key(*p))
+            .collect();
+        assert!(stray.is_empty(), "{context}: stray files {stray:?}");
+        let changed = start.iter().filter(|(p, b)| new.get(*p) != Some(b)).count();
+        match stale.len() {
+            0 => after += 1,
+            n if n == changed => before += 1,
+            _ => partial += 1,
+        }
+
+        // verify names exactly what is left to re-render.
+        let (code, drift) = verify_worktree(&s);
+        assert_eq!(code, if stale.is_empty() { 0 } else { 1 }, "{context}");
+        assert_eq!(drift, stale, "{context}");
+
+        // And a render run again completes it.
+        assert!(render_all(&s).status().unwrap().success(), "{context}");
+        assert_eq!(rendered_tree(&s), new, "{context}");
+        assert_eq!(verify_worktree(&s), (0, Default::default()), "{context}");
+    }
+    println!(
+        "{before} kills before any file was written, {partial} in the middle, {after} after \
+         the last one"
+    );
+    // Kills landed in the middle of the writing (otherwise the test proves little).
+    assert!(
+        partial > 0,
+        "{before} before, {partial} partial, {after} after"
+    );
 }

@@ -33,6 +33,7 @@ mod repo;
 mod routing;
 mod schema;
 mod several;
+mod shallow_clone;
 mod signing;
 mod statuses;
 mod tools;

@@ -259,6 +259,330 @@ fn commit_in_a_checkout_updates_files_and_index_of_exactly_its_paths() {
     sb.fsck(&dir);
 }
 
+/// What git makes of the index a commit in a checkout left: nothing staged or modified,
+/// every valid cache tree node true (git checks them before it writes an index when
+/// `GIT_TEST_CHECK_CACHE_TREE` is set), a sound repository.
+fn assert_index_in_step(sb: &Sandbox, dir: &Path, context: &str) {
+    assert_eq!(sb.status(dir), "", "{context}: status");
+    assert_eq!(
+        sb.git(dir, &["diff", "--cached", "--name-only"]),
+        "",
+        "{context}"
+    );
+    assert_eq!(sb.git(dir, &["diff-files", "--name-only"]), "", "{context}");
+    sb.fsck(dir);
+    let out = sb
+        .command(Path::new("git"), dir)
+        .args(["update-index", "--force-write-index"])
+        .env("GIT_TEST_CHECK_CACHE_TREE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{context}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sb.git(dir, &["write-tree"]),
+        sb.git(dir, &["rev-parse", "HEAD^{tree}"]),
+        "{context}"
+    );
+}
+
+#[test]
+fn commits_in_a_checkout_leave_an_index_git_reads_whatever_its_format() {
+    // Each set-up: git commands run in the checkout before the commits, and the index
+    // version expected after them (git's own, or libgit2's for the formats greenlight
+    // leaves to it).
+    let cases: [(&str, &[&[&str]], u32); 6] = [
+        ("plain", &[], 2),
+        (
+            "intent-to-add",
+            &[&["add", "-f", "-N", "notes/later.txt"]],
+            3,
+        ),
+        ("version 4", &[&["update-index", "--index-version", "4"]], 4),
+        (
+            "untracked cache, end-of-entries marker, offset table",
+            &[
+                &["config", "core.untrackedCache", "true"],
+                &["config", "index.recordEndOfIndexEntries", "true"],
+                &["config", "index.recordOffsetTable", "true"],
+                &["config", "index.threads", "2"],
+                &["status", "--porcelain"],
+                &["update-index", "--force-write-index"],
+            ],
+            2,
+        ),
+        (
+            "resolve-undo record",
+            &[&["resolve", "rendered/staging/api.service.yaml"]],
+            2,
+        ),
+        ("no cache tree", &[&["read-tree", "HEAD"]], 2),
+    ];
+    for (name, setup, version) in cases {
+        let sb = Sandbox::new();
+        let dir = sb.checkout(
+            "work",
+            &[
+                ("environments/prod/values.yaml", "liveColor: blue\n"),
+                ("rendered/prod/api.service.yaml", "color: blue\n"),
+                ("rendered/prod/api-blue.deployment.yaml", "blue\n"),
+                ("rendered/staging/api.service.yaml", "color: blue\n"),
+                ("notes/later.txt", "later\n"),
+            ],
+        );
+        sb.git(&dir, &["rm", "-q", "--cached", "notes/later.txt"]);
+        sb.git(&dir, &["commit", "-q", "-m", "untrack"]);
+        write(&dir, ".gitignore", "notes/\n");
+        sb.git(&dir, &["add", ".gitignore"]);
+        sb.git(&dir, &["commit", "-q", "-m", "ignore"]);
+        for args in setup {
+            if args[0] == "resolve" {
+                // A conflict's stages, resolved by `git add`, which records them.
+                let blob = sb.git(
+                    &dir,
+                    &["rev-parse", "HEAD:rendered/staging/api.service.yaml"],
+                );
+                let info = format!(
+                    "0 {zero} 0\t{path}\n100644 {blob} 1\t{path}\n100644 {blob} 2\t{path}\n",
+                    zero = "0".repeat(40),
+                    blob = blob.trim(),
+                    path = args[1],
+                );
+                let mut child = sb
+                    .command(Path::new("git"), &dir)
+                    .args(["update-index", "--index-info"])
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write as _;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(info.as_bytes())
+                    .unwrap();
+                assert!(child.wait().unwrap().success());
+                sb.git(&dir, &["add", args[1]]);
+                assert!(
+                    sb.git(&dir, &["ls-files", "--resolve-undo"])
+                        .contains(args[1]),
+                    "{name}"
+                );
+                continue;
+            }
+            sb.git(&dir, args);
+        }
+        let repo = Repo::open(&dir).unwrap();
+        for (round, color) in ["green", "blue", "green"].into_iter().enumerate() {
+            let old = repo.branch_tip(MAIN).unwrap();
+            let content = format!("liveColor: {color}\n");
+            let service = format!("color: {color}\n");
+            let mut changes: Vec<(&str, Option<&str>)> = vec![
+                ("environments/prod/values.yaml", Some(&content)),
+                ("rendered/prod/api.service.yaml", Some(&service)),
+            ];
+            match round {
+                0 => changes.push(("rendered/prod/api-green.deployment.yaml", Some("green\n"))),
+                1 => changes.push(("rendered/prod/api-green.deployment.yaml", None)),
+                _ => changes.push(("rendered/new/deep/file.yaml", Some("new\n"))),
+            }
+            committed(repo.commit_as(&request(old, &changes), &bot()).unwrap());
+            let context = format!("{name}, round {round}");
+            if name == "intent-to-add" {
+                // The intent-to-add entry stays as git left it.
+                assert_eq!(sb.status(&dir), " A notes/later.txt\n", "{context}");
+                continue;
+            }
+            assert_index_in_step(&sb, &dir, &context);
+        }
+        let index = std::fs::read(dir.join(".git/index")).unwrap();
+        assert_eq!(
+            u32::from_be_bytes(index[4..8].try_into().unwrap()),
+            version,
+            "{name}"
+        );
+        if name == "resolve-undo record" {
+            assert!(
+                sb.git(&dir, &["ls-files", "--resolve-undo"])
+                    .contains("staging"),
+                "{name}: kept"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_edit_only_the_old_index_could_see_stays_visible() {
+    // git trusts an entry's stat data only if its file was modified before the second the
+    // index was written; a new index must not vouch for an entry the old one could not.
+    let set_mtime = |path: &Path, time: std::time::SystemTime| {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+    };
+    for version in ["2", "4"] {
+        let sb = Sandbox::new();
+        let dir = sb.checkout(
+            "work",
+            &[("a.yaml", "one\n"), ("rendered/prod/x.yaml", "blue\n")],
+        );
+        sb.git(&dir, &["update-index", "--index-version", version]);
+        let stamp = std::time::SystemTime::now() - std::time::Duration::from_secs(100);
+        set_mtime(&dir.join("a.yaml"), stamp);
+        sb.git(&dir, &["update-index", "--refresh"]);
+        set_mtime(&dir.join(".git/index"), stamp);
+        // Edited in that second, same size: only the content tells.
+        write(&dir, "a.yaml", "two\n");
+        set_mtime(&dir.join("a.yaml"), stamp);
+        let modified = || {
+            sb.git(
+                &dir,
+                &["-c", "core.trustctime=false", "diff-files", "--name-only"],
+            )
+        };
+        assert_eq!(modified(), "a.yaml\n", "version {version}");
+
+        let repo = Repo::open(&dir).unwrap();
+        let old = repo.branch_tip(MAIN).unwrap();
+        committed(
+            repo.commit_as(
+                &request(old, &[("rendered/prod/x.yaml", Some("green\n"))]),
+                &bot(),
+            )
+            .unwrap(),
+        );
+        set_mtime(
+            &dir.join(".git/index"),
+            std::time::SystemTime::now() + std::time::Duration::from_secs(100),
+        );
+        assert_eq!(modified(), "a.yaml\n", "version {version}");
+        assert_eq!(sb.status(&dir), " M a.yaml\n", "version {version}");
+    }
+}
+
+#[test]
+fn the_index_changed_between_prepare_and_finish_is_read_again() {
+    let sb = Sandbox::new();
+    let dir = sb.checkout(
+        "work",
+        &[
+            ("environments/prod/values.yaml", "liveColor: blue\n"),
+            ("rendered/prod/api.service.yaml", "color: blue\n"),
+            ("notes.txt", "v1\n"),
+        ],
+    );
+    let repo = Repo::open(&dir).unwrap();
+    let old = repo.branch_tip(MAIN).unwrap();
+    let change = request(
+        old,
+        &[("rendered/prod/api.service.yaml", Some("color: green\n"))],
+    );
+    // A change staged while the commit is pushed (between its two halves) stays staged.
+    let prepared = repo.prepare_commit(&change).unwrap().unwrap();
+    write(&dir, "notes.txt", "v2\n");
+    sb.git(&dir, &["add", "notes.txt"]);
+    repo.finish_commit(&prepared).unwrap();
+    assert_eq!(sb.status(&dir), "M  notes.txt\n");
+    assert_eq!(
+        sb.git(&dir, &["diff", "--cached", "--name-only"]),
+        "notes.txt\n"
+    );
+    sb.fsck(&dir);
+
+    // One staged on a path the commit writes stops it.
+    let old = repo.branch_tip(MAIN).unwrap();
+    let change = request(
+        old,
+        &[("environments/prod/values.yaml", Some("liveColor: green\n"))],
+    );
+    let prepared = repo.prepare_commit(&change).unwrap().unwrap();
+    write(&dir, "environments/prod/values.yaml", "liveColor: mine\n");
+    sb.git(&dir, &["add", "environments/prod/values.yaml"]);
+    write(&dir, "environments/prod/values.yaml", "liveColor: blue\n");
+    let err = repo.finish_commit(&prepared).unwrap_err();
+    assert!(
+        matches!(&err, RepoError::DirtyPaths { paths } if paths == &["environments/prod/values.yaml"]),
+        "{err:?}"
+    );
+    assert_eq!(repo.branch_tip(MAIN).unwrap(), old);
+}
+
+#[test]
+fn a_split_or_sparse_index_is_refused_before_anything_is_written() {
+    for setup in [
+        &[&["update-index", "--split-index"][..]][..],
+        &[&[
+            "sparse-checkout",
+            "set",
+            "--cone",
+            "--sparse-index",
+            "rendered",
+        ][..]],
+    ] {
+        let sb = Sandbox::new();
+        let dir = sb.checkout(
+            "work",
+            &[
+                ("environments/prod/values.yaml", "liveColor: blue\n"),
+                ("rendered/prod/api.service.yaml", "color: blue\n"),
+            ],
+        );
+        for args in setup {
+            sb.git(&dir, args);
+        }
+        let index = std::fs::read(dir.join(".git/index")).unwrap();
+        let repo = Repo::open(&dir).unwrap();
+        let old = repo.branch_tip(MAIN).unwrap();
+        let result = repo.commit_as(
+            &request(
+                old,
+                &[("rendered/prod/api.service.yaml", Some("color: green\n"))],
+            ),
+            &bot(),
+        );
+        let err = result.expect_err("libgit2 reads neither");
+        assert!(matches!(err, RepoError::Git { .. }), "{setup:?}: {err:?}");
+        assert_eq!(repo.branch_tip(MAIN).unwrap(), old, "{setup:?}");
+        assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), index);
+        assert_eq!(
+            read(&dir, "rendered/prod/api.service.yaml"),
+            "color: blue\n"
+        );
+    }
+}
+
+#[test]
+fn a_new_file_where_the_index_holds_a_staged_file_of_that_name_goes_through_libgit2() {
+    let sb = Sandbox::new();
+    let dir = sb.checkout("work", &[("rendered/prod/api.service.yaml", "blue\n")]);
+    // A file staged but not committed, then deleted from the checkout: the index holds
+    // `rendered/new` where the commit puts a folder.
+    write(&dir, "rendered/new", "staged\n");
+    sb.git(&dir, &["add", "rendered/new"]);
+    std::fs::remove_file(dir.join("rendered/new")).unwrap();
+    let repo = Repo::open(&dir).unwrap();
+    let old = repo.branch_tip(MAIN).unwrap();
+    committed(
+        repo.commit_as(
+            &request(old, &[("rendered/new/file.yaml", Some("new\n"))]),
+            &bot(),
+        )
+        .unwrap(),
+    );
+    // libgit2 replaces the file entry by the folder's, as `git add` would.
+    assert_eq!(
+        sb.git(&dir, &["ls-files"]),
+        "rendered/new/file.yaml\nrendered/prod/api.service.yaml\n"
+    );
+    assert_index_in_step(&sb, &dir, "file to folder");
+}
+
 #[test]
 fn deleting_paths_removes_files_index_entries_and_empty_directories() {
     let sb = Sandbox::new();
