@@ -136,7 +136,10 @@ impl Repo {
     /// one an earlier check of this command read, when the file has not changed since.
     fn index_file(&self) -> Result<Option<IndexFile>, RepoError> {
         let previous = self.index_file.borrow_mut().take();
-        IndexFile::reread(&self.git_dir().join("index"), previous.map(|index| *index))
+        IndexFile::reread(
+            &worktree::index_path(self.git_dir()),
+            previous.map(|index| *index),
+        )
     }
 
     fn checkout_of(&self, planned: &PreparedChanges) -> Result<Option<&Path>, RepoError> {

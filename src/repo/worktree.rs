@@ -242,6 +242,16 @@ type IndexChange<'a> = (&'a str, Option<(Oid, FileMode, fs::Metadata)>);
 /// The folder inside the git directory where greenlight writes its temporary files.
 pub(crate) const SCRATCH_DIR: &str = "greenlight-tmp";
 
+/// The checkout's index: `GIT_INDEX_FILE` when set (relative to the current directory, as
+/// git reads it; git sets it for its hooks), else `index` in `git_dir`. libgit2, which the
+/// dirty check and the fallback writer use, reads the same variable.
+pub(super) fn index_path(git_dir: &Path) -> PathBuf {
+    match std::env::var_os("GIT_INDEX_FILE") {
+        Some(file) if !file.is_empty() => PathBuf::from(file),
+        _ => git_dir.join("index"),
+    }
+}
+
 /// git's index lock, held from before the new index is prepared until it replaces the index.
 struct IndexLock {
     index: PathBuf,
@@ -253,7 +263,10 @@ struct IndexLock {
 impl IndexLock {
     /// Takes `index.lock` as git does (creating it exclusively).
     fn acquire(git_dir: &Path) -> Result<IndexLock, RepoError> {
-        let lock = git_dir.join("index.lock");
+        let index = index_path(git_dir);
+        let mut lock = index.clone().into_os_string();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
         match fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -268,7 +281,7 @@ impl IndexLock {
         let scratch = git_dir.join(SCRATCH_DIR);
         let _ = fs::create_dir_all(&scratch);
         Ok(IndexLock {
-            index: git_dir.join("index"),
+            index,
             draft: scratch.join(format!("index-{}.tmp", std::process::id())),
             lock,
         })

@@ -873,3 +873,47 @@ fn verify_of_the_commit_names_the_edits_it_did_not_see() {
     // --worktree sees them (and fails on the bad values file).
     s.greenlight(&["verify", "--worktree"]).code(2);
 }
+
+/// Inside a git hook, git points `GIT_INDEX_FILE` at the index it is building: a release
+/// commit updates that index (as `git add` would there), and the dirty check reads it too.
+#[test]
+fn a_checkout_commit_updates_the_index_git_index_file_names() {
+    let s = sandbox();
+    let real = s.path(".git/index");
+    let hook_index = s.path(".git/hook-index");
+    std::fs::copy(&real, &hook_index).unwrap();
+    let before = std::fs::read(&real).unwrap();
+    let vars = [("GIT_INDEX_FILE", hook_index.to_str().unwrap())];
+    s.greenlight_env(
+        &s.root,
+        &["stage", "production", "--tag", "1.5.0", "-q"],
+        &vars,
+    )
+    .ok();
+    assert!(
+        std::fs::read(&real).unwrap() == before,
+        "the real index is left alone"
+    );
+    assert!(!s.path(".git/hook-index.lock").exists());
+    let mut git = std::process::Command::new("git");
+    s.env(&mut git);
+    let status = git
+        .args(["status", "--porcelain"])
+        .env("GIT_INDEX_FILE", &hook_index)
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "",
+        "the hook's index matches the release commit and its files"
+    );
+    // An edit the hook's index does not hold is seen as one.
+    s.write(
+        "environments/production/values.yaml",
+        &VALUES.replace("replicas: 3", "replicas: 4"),
+    );
+    let refused = s.greenlight_env(&s.root, &["promote", "production"], &vars);
+    assert_ne!(refused.code, 0, "{}", refused.stderr);
+    assert!(refused.stderr.contains("values.yaml"), "{}", refused.stderr);
+}
