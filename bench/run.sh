@@ -216,7 +216,7 @@ kill $DAEMON 2>/dev/null || true
     echo "memory	$(free -m | awk '/^Mem:/ {print $2}') MiB"
     echo "kernel	$(uname -sr)"
     echo "load average at the end	$(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "greenlight	$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo '-dirty')"
+    echo "greenlight	$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet -- . ':!BENCHMARKS.md' || echo '-dirty')"
     echo "rustc	$(rustc --version)"
     echo "helm	$("$HELM" version --short)"
     echo "git	$(git --version)"
