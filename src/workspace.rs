@@ -631,8 +631,8 @@ fn temporary_file(dir: &Path, name: &str, scratch: Option<&Path>) -> PathBuf {
 }
 
 /// Whether `scratch` exists (or can be created) on the file system of `dir`, so a rename from
-/// one to the other works.
-fn same_file_system(scratch: &Path, dir: &Path) -> bool {
+/// one to the other works (for rendered files here, and checkout files in `repo`).
+pub(crate) fn same_file_system(scratch: &Path, dir: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;

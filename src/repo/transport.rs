@@ -489,14 +489,7 @@ impl Transport {
         }
         tracing::debug!("fetching {} missing objects from {remote}", ids.len());
         let out = self.run_with_input(Some(git_dir), &args, Some(input.as_bytes()))?;
-        if out.success {
-            return Ok(());
-        }
-        Err(classify_failure(
-            "fetch",
-            &self.redactor.redact(remote),
-            &out.stderr,
-        ))
+        self.fetched(&out, remote)
     }
 
     /// Fetches history below the shallow boundary of the repository at `git_dir`: `by`
@@ -533,6 +526,12 @@ impl Transport {
         args.push(tip.to_string().into());
         tracing::debug!("deepening the history from {remote}: {by:?}");
         let out = self.run(Some(git_dir), &args)?;
+        self.fetched(&out, remote)
+    }
+
+    /// The outcome of a fetch from `remote` that moves no ref: done, or why not (the URL's
+    /// credentials redacted).
+    fn fetched(&self, out: &Output, remote: &str) -> Result<(), TransportError> {
         if out.success {
             return Ok(());
         }

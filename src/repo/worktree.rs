@@ -11,6 +11,7 @@ use git2::{FileMode, Index, IndexEntry, IndexTime, ObjectType, Oid};
 
 use super::index_file::{IndexFile, NewEntry};
 use super::RepoError;
+use crate::workspace::same_file_system;
 
 /// What the dirty check needs from an index: greenlight's own reader ([`IndexFile`]) where
 /// the index format allows, libgit2's otherwise.
@@ -444,25 +445,6 @@ impl Staged {
         for (tmp, _) in self.files.drain(..) {
             let _ = fs::remove_file(tmp);
         }
-    }
-}
-
-/// Whether `scratch` (created if missing) and `dir` are on one file system, so a rename from
-/// one to the other works.
-fn same_file_system(scratch: &Path, dir: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        fs::create_dir_all(scratch).is_ok()
-            && matches!(
-                (fs::metadata(scratch), fs::metadata(dir)),
-                (Ok(a), Ok(b)) if a.dev() == b.dev()
-            )
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (scratch, dir);
-        false
     }
 }
 
