@@ -313,10 +313,31 @@ impl crate::error::Classified for RepoError {
                      (or remove a stale `.lock` file it left behind) and run again"
                         .to_string(),
                 ),
+                _ if source.class() == git2::ErrorClass::Index
+                    && source.message().contains("unsupported mandatory extension") =>
+                {
+                    Some(index_extension_hint(source.message()))
+                }
                 _ => None,
             },
         }
     }
+}
+
+/// What to do about an index libgit2 cannot read: a split index (`link`) or a sparse index
+/// (`sdir`), which git writes when `core.splitIndex` or `index.sparse` is on.
+fn index_extension_hint(message: &str) -> String {
+    let undo = if message.contains("'sdir'") {
+        "this checkout uses a sparse index: run `git sparse-checkout set --no-sparse-index` \
+         (the sparse checkout itself can stay)"
+    } else if message.contains("'link'") {
+        "this checkout uses a split index: run `git update-index --no-split-index` (and \
+         `git config core.splitIndex false`)"
+    } else {
+        "git wrote the index with an extension libgit2 cannot read: rewrite it with \
+         `git update-index --index-version 2`"
+    };
+    format!("{undo}, or run the command with `--clone URL`, which needs no checkout; nothing was written")
 }
 
 impl RepoError {

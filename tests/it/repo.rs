@@ -515,15 +515,21 @@ fn the_index_changed_between_prepare_and_finish_is_read_again() {
 
 #[test]
 fn a_split_or_sparse_index_is_refused_before_anything_is_written() {
-    for setup in [
-        &[&["update-index", "--split-index"][..]][..],
-        &[&[
-            "sparse-checkout",
-            "set",
-            "--cone",
-            "--sparse-index",
-            "rendered",
-        ][..]],
+    for (setup, undo) in [
+        (
+            &[&["update-index", "--split-index"][..]][..],
+            "git update-index --no-split-index",
+        ),
+        (
+            &[&[
+                "sparse-checkout",
+                "set",
+                "--cone",
+                "--sparse-index",
+                "rendered",
+            ][..]],
+            "git sparse-checkout set --no-sparse-index",
+        ),
     ] {
         let sb = Sandbox::new();
         let dir = sb.checkout(
@@ -548,6 +554,9 @@ fn a_split_or_sparse_index_is_refused_before_anything_is_written() {
         );
         let err = result.expect_err("libgit2 reads neither");
         assert!(matches!(err, RepoError::Git { .. }), "{setup:?}: {err:?}");
+        let hint = err.hint().unwrap_or_default();
+        assert!(hint.contains(undo), "{setup:?}: {hint}");
+        assert!(hint.contains("--clone"), "{setup:?}: {hint}");
         assert_eq!(repo.branch_tip(MAIN).unwrap(), old, "{setup:?}");
         assert_eq!(std::fs::read(dir.join(".git/index")).unwrap(), index);
         assert_eq!(
