@@ -55,6 +55,16 @@ pub enum RepoError {
         /// The repository.
         path: PathBuf,
     },
+    /// Files a commit would write lie outside the checkout's sparse-checkout patterns.
+    #[error(
+        "the checkout's sparse-checkout patterns leave out {}",
+        paths.join(", ")
+    )]
+    OutsideSparseCheckout {
+        /// The repository-relative paths, sorted.
+        paths: Vec<String>,
+    },
+
     /// Another git process holds the index lock (or one was killed while holding it).
     #[error("the index is locked: {} exists", path.display())]
     IndexLocked {
@@ -245,6 +255,19 @@ impl crate::error::Classified for RepoError {
                  remove {} and run `git status` to check the checkout",
                 path.display()
             )),
+            RepoError::OutsideSparseCheckout { paths } => {
+                let mut folders: Vec<&str> = paths
+                    .iter()
+                    .map(|p| p.rsplit_once('/').map_or(p.as_str(), |(dir, _)| dir))
+                    .collect();
+                folders.dedup();
+                Some(format!(
+                    "greenlight writes every file it commits into the checkout: add the \
+                     environment to the sparse checkout (`git sparse-checkout add {}`), or run \
+                     the command with `--clone URL`, which needs no checkout; nothing was written",
+                    folders.join(" ")
+                ))
+            }
             RepoError::Symlink { path } => Some(format!(
                 "replace the link with the file itself (`git rm --cached {path}`, copy the \
                  content, `git add {path}`): a link could point outside the repository"

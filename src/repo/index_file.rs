@@ -47,6 +47,8 @@ const SIZE_AT: usize = 36;
 const ID_AT: usize = 40;
 const FLAGS_AT: usize = 60;
 const EXTENDED_FLAG: u16 = 0x4000;
+/// In the extended flags (version 3): the entry is outside the sparse checkout.
+const SKIP_WORKTREE: u16 = 0x4000;
 const STAGE_MASK: u16 = 0x3000;
 const NAME_MASK: u16 = 0x0fff;
 const NAME_MASK_USIZE: usize = NAME_MASK as usize;
@@ -351,6 +353,15 @@ impl IndexFile {
     /// Whether `path` has conflict entries (stages 1 to 3).
     pub fn conflicted(&self, path: &str) -> bool {
         self.entries_of(path).iter().any(|e| e.stage != 0)
+    }
+
+    /// Whether an entry of `path` is marked skip-worktree (outside a sparse checkout).
+    pub fn skip_worktree(&self, path: &str) -> bool {
+        self.entries_of(path).iter().any(|e| {
+            let at = e.bytes.start;
+            be16(&self.data, at + FLAGS_AT) & EXTENDED_FLAG != 0
+                && be16(&self.data, at + FIXED) & SKIP_WORKTREE != 0
+        })
     }
 
     /// Whether git would not trust the stat data of `entry`: its file's mtime is not before

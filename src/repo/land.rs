@@ -110,20 +110,29 @@ impl Repo {
             return Ok(());
         };
         // The index will be written after the branch moves: refuse now if it cannot be.
-        let lock = self.git_dir().join("index.lock");
+        let mut lock = worktree::index_path(self.git_dir()).into_os_string();
+        lock.push(".lock");
+        let lock = std::path::PathBuf::from(lock);
         if lock.exists() {
             return Err(RepoError::IndexLocked { path: lock });
         }
         let borrowed = planned.borrowed();
+        let check = |index: &dyn worktree::IndexLookup| {
+            let outside = worktree::outside_sparse_checkout(index, &borrowed);
+            if !outside.is_empty() {
+                return Err(RepoError::OutsideSparseCheckout { paths: outside });
+            }
+            worktree::dirty_paths(workdir, index, &borrowed)
+        };
         let dirty = match self.index_file()? {
             Some(index) => {
-                let dirty = worktree::dirty_paths(workdir, &index, &borrowed);
+                let dirty = check(&index);
                 // Kept for the next check and the checkout update, which reuse it as long as
                 // the file stays the same (a 42,000-file index takes milliseconds to read).
                 *self.index_file.borrow_mut() = Some(Box::new(index));
                 dirty?
             }
-            None => worktree::dirty_paths(workdir, &self.index()?, &borrowed)?,
+            None => check(&self.index()?)?,
         };
         if dirty.is_empty() {
             Ok(())

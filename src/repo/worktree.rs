@@ -20,6 +20,8 @@ pub(crate) trait IndexLookup {
     fn stage0(&self, path: &str) -> Option<Oid>;
     /// Whether `path` has conflict entries.
     fn conflicted(&self, path: &str) -> bool;
+    /// Whether `path` is outside the checkout's sparse-checkout patterns (skip-worktree).
+    fn skip_worktree(&self, path: &str) -> bool;
 }
 
 impl IndexLookup for IndexFile {
@@ -29,6 +31,9 @@ impl IndexLookup for IndexFile {
     fn conflicted(&self, path: &str) -> bool {
         IndexFile::conflicted(self, path)
     }
+    fn skip_worktree(&self, path: &str) -> bool {
+        IndexFile::skip_worktree(self, path)
+    }
 }
 
 impl IndexLookup for Index {
@@ -37,6 +42,13 @@ impl IndexLookup for Index {
     }
     fn conflicted(&self, path: &str) -> bool {
         (1..=3).any(|stage| self.get_path(Path::new(path), stage).is_some())
+    }
+    fn skip_worktree(&self, path: &str) -> bool {
+        // GIT_INDEX_ENTRY_SKIP_WORKTREE in the extended flags.
+        (0..=3).any(|stage| {
+            self.get_path(Path::new(path), stage)
+                .is_some_and(|entry| entry.flags_extended & (1 << 14) != 0)
+        })
     }
 }
 
@@ -48,6 +60,22 @@ pub(crate) struct PathChange<'a> {
     pub head: Option<Oid>,
     /// The new content and its blob id and mode; `None` deletes the path.
     pub new: Option<(&'a [u8], Oid, FileMode)>,
+}
+
+/// The paths of `changes` outside the checkout's sparse-checkout patterns (their index
+/// entries are skip-worktree), sorted: greenlight writes every file it commits into the
+/// checkout, which git would not do there.
+pub(crate) fn outside_sparse_checkout(
+    index: &dyn IndexLookup,
+    changes: &[PathChange<'_>],
+) -> Vec<String> {
+    let mut outside: Vec<String> = changes
+        .iter()
+        .filter(|change| index.skip_worktree(change.path))
+        .map(|change| change.path.to_owned())
+        .collect();
+    outside.sort();
+    outside
 }
 
 /// The paths whose index entry or checkout file holds something that is neither the `HEAD`

@@ -917,3 +917,46 @@ fn a_checkout_commit_updates_the_index_git_index_file_names() {
     assert_ne!(refused.code, 0, "{}", refused.stderr);
     assert!(refused.stderr.contains("values.yaml"), "{}", refused.stderr);
 }
+
+/// In a sparse checkout that leaves out the environment's rendered files, a release refuses
+/// before anything is written and names the `git sparse-checkout add` that fixes it; with the
+/// folder added, the same command commits.
+#[test]
+fn a_sparse_checkout_without_the_environment_is_refused_with_the_folders_to_add() {
+    // Index version 3 is read by greenlight, version 4 by libgit2: both see the flag.
+    for version in ["3", "4"] {
+        sparse_checkout_refusal(version);
+    }
+}
+
+fn sparse_checkout_refusal(index_version: &str) {
+    let s = sandbox();
+    s.git(&["sparse-checkout", "set", "--cone", "environments"]);
+    s.git(&["update-index", "--index-version", index_version]);
+    assert!(!s.path("rendered/production/api.service.yaml").exists());
+    let head = s.head();
+    let refused = s
+        .greenlight(&["stage", "production", "--tag", "1.5.0"])
+        .code(2);
+    assert!(
+        refused
+            .stderr
+            .contains("sparse-checkout patterns leave out rendered/production/"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("`git sparse-checkout add rendered/production`"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(s.head(), head, "nothing committed");
+    assert_eq!(s.git(&["status", "--porcelain"]), "", "nothing written");
+    s.git(&["sparse-checkout", "add", "rendered/production"]);
+    s.greenlight(&["stage", "production", "--tag", "1.5.0", "-q"])
+        .ok();
+    assert_ne!(s.head(), head);
+    assert_eq!(s.git(&["status", "--porcelain"]), "");
+}
