@@ -64,6 +64,11 @@ say "building greenlight (release)"
 (cd "$ROOT" && cargo build --release --quiet)
 GL="${CARGO_TARGET_DIR:-$ROOT/target}/release/greenlight"
 GL=$(cd "$(dirname "$GL")" && pwd)/greenlight
+# The binary releases ship (install.sh, the GitHub Action): static, built by build/static.sh.
+# Timed beside the dynamic build for the one-environment render only; skipped where it
+# cannot be built (it needs the static C library).
+say "building greenlight (static, as released)"
+GL_STATIC=$(cd "$ROOT" && build/static.sh --quiet 2>/dev/null) || GL_STATIC=
 
 # Peak RSS (KiB) of one run of a shell command, after an optional preparation command.
 peak() { # name prepare command
@@ -84,10 +89,14 @@ ONE="$WORK/one"
 rm -rf "$ONE" && mkdir -p "$ONE/environments/staging"
 cp "$ROOT/environments/staging/values.yaml" "$ONE/environments/staging/"
 "$GL" render staging --repo "$ONE" >/dev/null 2>&1
+static_args=()
+[ -n "$GL_STATIC" ] && static_args=(-n "greenlight render staging (static release binary)" \
+    "$GL_STATIC render staging --repo $ONE")
 hf render-one $((RUNS * 3)) -N \
     -n "greenlight render staging" "$GL render staging --repo $ONE" \
     -n "helm template" "$HELM template rel $ROOT/bench/chart" \
-    -n "greenlight --version (process floor)" "$GL --version"
+    -n "greenlight --version (process floor)" "$GL --version" \
+    "${static_args[@]}"
 peak "greenlight render staging" "" "$GL render staging --repo $ONE"
 peak "helm template" "" "$HELM template rel $ROOT/bench/chart"
 
