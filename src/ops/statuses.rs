@@ -103,17 +103,18 @@ pub(super) fn holders(
         workspace::rendered_dir(env),
         render::deployment_file(app, color)
     );
-    let release = repo.read_file(tip, &path)?;
+    // Compared by blob id: no content is read (nor fetched, in a partial clone).
+    let release = repo.file_id(tip, &path)?;
     let mut out = Vec::new();
     for commit in repo.commits_since(tip, stage, MAX_WALK)? {
         if out.len() == MAX_STATUS_COMMITS {
             break;
         }
-        if repo.read_file(commit, &path)? == release {
+        if repo.file_id(commit, &path)? == release {
             out.push(commit);
         }
     }
-    if repo.read_file(stage, &path)? == release {
+    if repo.file_id(stage, &path)? == release {
         out.push(stage);
     }
     Ok(out)

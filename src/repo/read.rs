@@ -103,11 +103,19 @@ impl Repo {
 
     /// Whether `commit` has a file (not a folder or submodule) at `path`; reads no content.
     pub fn has_file(&self, commit: Oid, path: &str) -> Result<bool, RepoError> {
+        Ok(self.file_id(commit, path)?.is_some())
+    }
+
+    /// The blob id of the file at `path` in `commit` (two files hold the same bytes exactly
+    /// when their ids are equal), or `None` when there is no file there; reads no content, so
+    /// a partial clone fetches no blob for it.
+    pub fn file_id(&self, commit: Oid, path: &str) -> Result<Option<Oid>, RepoError> {
         path::validate(path)?;
         let tree = self.tree_of(commit)?;
         Ok(self
             .entry_at(&tree, path)?
-            .is_some_and(|e| e.kind() == Some(ObjectType::Blob)))
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| e.id()))
     }
 
     /// The size in bytes of the file at `path` in `commit`, read from the object header
