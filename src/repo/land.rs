@@ -110,9 +110,7 @@ impl Repo {
             return Ok(());
         };
         // The index will be written after the branch moves: refuse now if it cannot be.
-        let mut lock = worktree::index_path(self.git_dir()).into_os_string();
-        lock.push(".lock");
-        let lock = std::path::PathBuf::from(lock);
+        let lock = worktree::index_lock_path(self.git_dir());
         if lock.exists() {
             return Err(RepoError::IndexLocked { path: lock });
         }

@@ -281,6 +281,13 @@ pub(super) fn index_path(git_dir: &Path) -> PathBuf {
     }
 }
 
+/// git's lock of that index: its path with `.lock` added.
+pub(super) fn index_lock_path(git_dir: &Path) -> PathBuf {
+    let mut lock = index_path(git_dir).into_os_string();
+    lock.push(".lock");
+    PathBuf::from(lock)
+}
+
 /// git's index lock, held from before the new index is prepared until it replaces the index.
 struct IndexLock {
     index: PathBuf,
@@ -293,9 +300,7 @@ impl IndexLock {
     /// Takes `index.lock` as git does (creating it exclusively).
     fn acquire(git_dir: &Path) -> Result<IndexLock, RepoError> {
         let index = index_path(git_dir);
-        let mut lock = index.clone().into_os_string();
-        lock.push(".lock");
-        let lock = PathBuf::from(lock);
+        let lock = index_lock_path(git_dir);
         match fs::OpenOptions::new()
             .write(true)
             .create_new(true)
