@@ -873,8 +873,9 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Whether `c` must be written as an escape sequence inside a double-quoted scalar.
-fn needs_escape(c: char) -> bool {
+/// Whether `c` must be written as an escape sequence inside a double-quoted scalar (and so
+/// cannot stand raw in a block scalar either).
+pub(crate) fn needs_escape(c: char) -> bool {
     matches!(
         u32::from(c),
         0x00..=0x1F

@@ -76,19 +76,16 @@ pub(crate) fn qkey(value: &tera::Value, _: Kwargs, _: &State) -> TeraResult<tera
 /// it has several lines that a block holds verbatim; otherwise as [`quote`] does. A reviewer
 /// then reads a multi-line file as lines, and its diff shows the lines that changed.
 ///
-/// A block cannot hold control characters (other than tab), carriage returns, the
-/// invisible or line-separating Unicode characters [`quote`] escapes, or a first line that
-/// is empty or starts with a space (it sets the block's indentation): those go through
-/// [`quote`].
+/// A block cannot hold a character [`quote`] escapes (controls, carriage returns, the
+/// invisible, bidirectional or line-separating Unicode characters; line feeds and tabs
+/// excepted), or a first line that is empty or starts with a space (it sets the block's
+/// indentation): those go through [`quote`].
 pub(crate) fn quote_text(s: &str, indent: usize) -> String {
     let blockable = s.contains('\n')
         && !s.starts_with([' ', '\n'])
-        && !s.chars().any(|c| {
-            (c.is_control() && c != '\n' && c != '\t')
-                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c)
-        });
+        && !s
+            .chars()
+            .any(|c| c != '\n' && c != '\t' && crate::yaml::needs_escape(c));
     if !blockable {
         return quote(s);
     }
@@ -435,6 +432,14 @@ mod tests {
         assert_eq!(quote_text("a\n\n", 2), "|+\n  a\n");
         // What a block cannot hold verbatim stays double-quoted.
         assert_eq!(quote_text("one line", 2), "\"one line\"");
+        // Every character `quote` escapes keeps a text out of a block, bidirectional marks
+        // included (a reviewer would not see them in a block).
+        for c in [
+            '\r', '\u{85}', '\u{61c}', '\u{200e}', '\u{202e}', '\u{feff}',
+        ] {
+            let text = format!("a{c}\nb\n");
+            assert_eq!(quote_text(&text, 2), quote(&text), "{c:?}");
+        }
         assert_eq!(quote_text(" indented\nx", 2), "\" indented\\nx\"");
         assert_eq!(quote_text("a\r\nb", 2), "\"a\\r\\nb\"");
         assert_eq!(quote_text("a\n\u{202e}b", 2), "\"a\\n\\u202Eb\"");
