@@ -68,6 +68,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)] // see `main`
 enum Command {
     Render(render::RenderArgs),
     Stage(stage::StageArgs),
@@ -92,7 +93,18 @@ pub fn main() -> ExitCode {
     completions::answer_completion_request();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return exit::argument_error(&e, &Cli::command()),
+        Err(version) if version.kind() == clap::error::ErrorKind::DisplayVersion => {
+            return exit::argument_error(&version, &Cli::command())
+        }
+        Err(lazy) => {
+            // Each subcommand's arguments are defined only when it is the one invoked
+            // (`defer`): a render does not pay for building all sixteen. Help and errors are
+            // rendered from the whole tree, where every subcommand has its description.
+            let mut full = Cli::command();
+            full.build();
+            let err = full.clone().try_get_matches().err().unwrap_or(lazy);
+            return exit::argument_error(&err, &full);
+        }
     };
     let printer = Printer::new(&cli.global);
     init_tracing(&cli.global);

@@ -79,3 +79,50 @@ fn help_text_matches_snapshots() {
         failures.join("\n")
     );
 }
+
+/// Subcommands are defined lazily (only the invoked one is built), so the text that lists them
+/// all must still describe each: `greenlight help`, a bare `greenlight` and a mistyped
+/// subcommand say what `--help` says.
+#[test]
+fn help_subcommand_and_usage_errors_describe_every_subcommand() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("greenlight"))
+            .env_clear()
+            .env("COLUMNS", "100")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (_, top, _) = run(&["--help"]);
+    assert!(
+        top.contains("  stage        Stage a release"),
+        "--help lists subcommands without descriptions:\n{top}"
+    );
+    assert_eq!(run(&["help"]).1, top);
+    assert_eq!(run(&["help", "promote"]).1, run(&["promote", "--help"]).1);
+    let (code, _, bare) = run(&[]);
+    assert_eq!(code, Some(2));
+    for line in top
+        .lines()
+        .filter(|l| l.starts_with("  stage ") || l.starts_with("  promote "))
+    {
+        assert!(
+            bare.contains(line),
+            "a bare `greenlight` lacks {line:?}:\n{bare}"
+        );
+    }
+    let (code, _, typo) = run(&["stag", "prod"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        typo.contains("'stage'"),
+        "no suggestion for a mistyped subcommand:\n{typo}"
+    );
+    let (code, version, _) = run(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert!(version.starts_with("greenlight "), "{version}");
+}
