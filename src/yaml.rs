@@ -636,6 +636,10 @@ fn resolve(s: &str) -> Value {
     if let Some(b) = parse_bool(s) {
         return Value::Bool(b);
     }
+    // A number starts with a digit, a sign or a dot: most plain scalars (keys) are words.
+    if s.as_bytes()[0].is_ascii_alphabetic() {
+        return Value::String(s.to_owned());
+    }
     if let Some(n) = parse_int(s) {
         return Value::Number(n);
     }
@@ -1226,6 +1230,9 @@ mod tests {
             (".nan", json!(".nan")),
             ("inf", json!("inf")),
             ("NaN", json!("NaN")),
+            ("Infinity", json!("Infinity")),
+            ("e5", json!("e5")),
+            ("x1", json!("x1")),
             ("1.2.3", json!("1.2.3")),
             ("100%", json!("100%")),
         ];

@@ -23,20 +23,16 @@ impl Bar {
             enabled,
         }
     }
-
-    fn target(&self) -> ProgressDrawTarget {
-        if self.enabled {
-            // indicatif draws nothing when stderr is not a terminal.
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        }
-    }
 }
 
 impl Progress for Bar {
     fn start(&self, what: &str, total: u64) {
-        let bar = ProgressBar::with_draw_target(Some(total), self.target());
+        // Nothing would be drawn (indicatif draws only on a terminal): no bar at all, rather
+        // than one that parses its template to stay hidden.
+        if !self.enabled || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
                 .expect("a valid template")
@@ -68,7 +64,7 @@ impl Progress for Bar {
         }
         let mut bar = self.bar.lock().expect("not poisoned");
         let bar = bar.get_or_insert_with(|| {
-            let spinner = ProgressBar::with_draw_target(None, self.target());
+            let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             spinner.set_style(
                 ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"),
             );
