@@ -3,14 +3,20 @@
 # no dynamic library dependencies, and print its path.
 #
 #   build/static.sh     # prints the absolute path of
-#                       # ${CARGO_TARGET_DIR:-target}/<host triple>/release/greenlight
+#                       # ${CARGO_TARGET_DIR:-target}/<host triple>/dist/greenlight
 #
 # How: glibc linked statically (`-C target-feature=+crt-static` on the gnu target; no musl
 # toolchain is needed), zlib built from its bundled source (LIBZ_SYS_STATIC=1), libgit2 from
 # the copy vendored in libgit2-sys. greenlight links neither OpenSSL nor libssh2: git's
 # transports are the `git` program, and forge HTTPS is rustls. `--target` is passed explicitly
-# so that RUSTFLAGS reach only the binary, not build scripts and proc macros. Built without
-# debug info (a quarter of the size; panics still name functions, not lines).
+# so that RUSTFLAGS reach only the binary, not build scripts and proc macros. The `dist`
+# profile of Cargo.toml: release with fat LTO and one codegen unit, no debug info (panics
+# still name functions, not lines).
+#
+# The binary stays position-independent (static-pie: the kernel loads it at a random
+# address). Its relative relocations are packed (DT_RELR) when the linker and the C library
+# support it (GNU ld 2.38 and glibc 2.36, where the static C library relocates the binary
+# itself): the table the binary reads at every start shrinks from about 700 KB to 8 KB.
 #
 # Needs the static C library (Debian/Ubuntu: libc6-dev, part of build-essential). Extra cargo
 # arguments are passed through, e.g. `build/static.sh --quiet`.
@@ -26,18 +32,31 @@ case "$host" in
     ;;
 esac
 
-RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static" \
-  LIBZ_SYS_STATIC=1 \
-  CARGO_PROFILE_RELEASE_DEBUG=false \
-  CARGO_PROFILE_RELEASE_STRIP=debuginfo \
-  cargo build --locked --release --bin greenlight --target "$host" "$@" >&2
+# Whether the C library is glibc $1.$2 or later.
+glibc_at_least() {
+  getconf GNU_LIBC_VERSION 2>/dev/null | awk -v major="$1" -v minor="$2" '
+    $1 == "glibc" { split($2, v, "."); ok = v[1] > major || (v[1] == major && v[2] >= minor) }
+    END { exit ok ? 0 : 1 }'
+}
+flags="-C target-feature=+crt-static"
+if glibc_at_least 2 36 && ld --help 2>/dev/null | grep -q 'pack-relative-relocs'; then
+  flags="$flags -C link-arg=-Wl,-z,pack-relative-relocs"
+fi
 
-bin="$(cd "${CARGO_TARGET_DIR:-target}/$host/release" && pwd)/greenlight"
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$flags" \
+  LIBZ_SYS_STATIC=1 \
+  cargo build --locked --profile dist --bin greenlight --target "$host" "$@" >&2
+
+bin="$(cd "${CARGO_TARGET_DIR:-target}/$host/dist" && pwd)/greenlight"
 # A static binary has no program interpreter: `file` says "statically linked" (or
 # "static-pie linked") and ldd "not a dynamic executable" (or "statically linked").
 if ldd "$bin" 2>&1 | grep -q '=>'; then
   echo "build/static.sh: $bin is not static:" >&2
   ldd "$bin" >&2
+  exit 1
+fi
+if ! "$bin" --version >/dev/null; then
+  echo "build/static.sh: $bin does not start" >&2
   exit 1
 fi
 echo "$bin"
