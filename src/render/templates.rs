@@ -237,13 +237,21 @@ fn tera_name(name: &str, origin: TemplateSource) -> Cow<'_, str> {
 /// A tera instance with greenlight's filters and YAML autoescaping, holding template `name`
 /// parsed from `text`. Built-in templates and overrides both come through here.
 fn parse(name: &str, text: &str, origin: TemplateSource) -> Result<tera::Tera, RenderError> {
-    let mut tera = tera::Tera::new();
-    tera.autoescape_on([AUTOESCAPE_SUFFIX]);
-    tera.set_escape_fn(quote::escape);
-    tera.register_filter("q", quote::q);
-    tera.register_filter("qkey", quote::qkey);
-    tera.register_filter("qtext", quote::qtext);
-    tera.register_filter("yaml", quote::yaml);
+    // Set up once and copied per template: registering tera's built-in filters, tests and
+    // functions costs more than copying the tables they fill.
+    static CONFIGURED: OnceLock<tera::Tera> = OnceLock::new();
+    let mut tera = CONFIGURED
+        .get_or_init(|| {
+            let mut tera = tera::Tera::new();
+            tera.autoescape_on([AUTOESCAPE_SUFFIX]);
+            tera.set_escape_fn(quote::escape);
+            tera.register_filter("q", quote::q);
+            tera.register_filter("qkey", quote::qkey);
+            tera.register_filter("qtext", quote::qtext);
+            tera.register_filter("yaml", quote::yaml);
+            tera
+        })
+        .clone();
     let path = tera_name(name, origin);
     let parsed = tera.add_raw_template(&path, text);
     // An override may be written for tera 1: say what tera 2 expects instead, when tera
