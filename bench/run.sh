@@ -64,9 +64,10 @@ say "building greenlight (release)"
 (cd "$ROOT" && cargo build --release --quiet)
 GL="${CARGO_TARGET_DIR:-$ROOT/target}/release/greenlight"
 GL=$(cd "$(dirname "$GL")" && pwd)/greenlight
-# The binary releases ship (install.sh, the GitHub Action): static, built by build/static.sh.
-# Timed beside the dynamic build for the one-environment render only; skipped where it
-# cannot be built (it needs the static C library).
+# The binary releases ship (install.sh, the GitHub Action): static, built by build/static.sh
+# (the dist profile: fat LTO, packed relocations). Timed beside the dynamic build for the
+# one-environment render only; skipped where it cannot be built (it needs the static C
+# library).
 say "building greenlight (static, as released)"
 GL_STATIC=$(cd "$ROOT" && build/static.sh --quiet 2>/dev/null) || GL_STATIC=
 
@@ -90,8 +91,9 @@ rm -rf "$ONE" && mkdir -p "$ONE/environments/staging"
 cp "$ROOT/environments/staging/values.yaml" "$ONE/environments/staging/"
 "$GL" render staging --repo "$ONE" >/dev/null 2>&1
 static_args=()
-[ -n "$GL_STATIC" ] && static_args=(-n "greenlight render staging (static release binary)" \
-    "$GL_STATIC render staging --repo $ONE")
+[ -n "$GL_STATIC" ] && static_args=(-n "greenlight render staging (static, as released)" \
+    "$GL_STATIC render staging --repo $ONE" \
+    -n "greenlight --version (static, as released)" "$GL_STATIC --version")
 hf render-one $((RUNS * 3)) -N \
     -n "greenlight render staging" "$GL render staging --repo $ONE" \
     -n "helm template" "$HELM template rel $ROOT/bench/chart" \
