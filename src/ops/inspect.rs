@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::{
     load_values, mark_live_now, render_env, rendered_files, templates, CheckoutBehind, ColorStatus,
     Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport,
@@ -14,6 +16,9 @@ use crate::history;
 use crate::release;
 use crate::values::{Color, Values};
 use crate::workspace;
+
+/// How many environments `verify` reads before rendering them in parallel.
+const VERIFY_CHUNK: usize = 256;
 
 /// `diff`: for each selected environment, what its values (in the working tree, or at the
 /// branch tip in a bare repository) render now, compared with what is committed under
@@ -162,15 +167,39 @@ pub fn verify(
     let templates = templates(snapshot.as_ref())?;
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let rendering = super::progress::stage(progress, "verifying", envs.len() as u64);
-    for env in &envs {
-        let loaded = load_values(snapshot.as_ref(), env)?;
-        expected.extend(render_env(
-            env,
-            &loaded.values,
-            &loaded.running,
-            &templates,
-        )?);
-        rendering.advance(1);
+    // Values are read on this thread (a snapshot may be a git object database, which one
+    // thread reads); rendering them, most of the work, is pure and runs in parallel, a chunk
+    // of environments at a time so that memory stays bounded on a big fleet. The error
+    // reported is the first in environment order, as in a sequential run.
+    for chunk in envs.chunks(VERIFY_CHUNK) {
+        let mut loaded = Vec::with_capacity(chunk.len());
+        let mut load_error = None;
+        for env in chunk {
+            match load_values(snapshot.as_ref(), env) {
+                Ok(l) => loaded.push((env, l)),
+                Err(e) => {
+                    load_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let render = |(env, l): &(&String, super::LoadedValues)| {
+            let files = render_env(env, &l.values, &l.running, &templates);
+            rendering.advance(1);
+            files
+        };
+        // One environment renders on this thread: starting the thread pool costs more.
+        let rendered: Vec<anyhow::Result<BTreeMap<String, Vec<u8>>>> = if loaded.len() > 1 {
+            loaded.par_iter().map(render).collect()
+        } else {
+            loaded.iter().map(render).collect()
+        };
+        for files in rendered {
+            expected.extend(files?);
+        }
+        if let Some(e) = load_error {
+            return Err(e);
+        }
     }
     drop(rendering);
     let mut actual = BTreeMap::new();

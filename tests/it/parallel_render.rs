@@ -130,3 +130,99 @@ fn first_failing_env_in_order_is_reported_and_nothing_is_written() {
         );
     }
 }
+
+/// `verify` renders environments in parallel too, a chunk at a time (more environments than
+/// one chunk here): what it compares is what a sequential render gives, so a clean tree
+/// passes and one edited file is the one drift reported.
+#[test]
+fn parallel_verify_sees_exactly_the_drift() {
+    let n = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    write_envs(tmp.path(), n);
+    let location = Location::Plain(tmp.path().to_owned());
+    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    let clean = ops::verify(&location, true, &ops::NoProgress).unwrap();
+    assert!(clean.ok && clean.drift.is_empty(), "{:?}", clean.drift);
+    assert_eq!(clean.environments, n);
+
+    // The last environment in sorted order, in the last chunk.
+    let mut names: Vec<String> = (0..n).map(env_name).collect();
+    names.sort();
+    let last = names.last().unwrap();
+    let dir = tmp.path().join("rendered").join(last);
+    let service = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().ends_with("preview.service.yaml"))
+        .unwrap();
+    let text = fs::read_to_string(&service).unwrap();
+    fs::write(&service, text.replace("port: 80", "port: 81")).unwrap();
+
+    let drifted = ops::verify(&location, true, &ops::NoProgress).unwrap();
+    assert!(!drifted.ok);
+    let paths: Vec<&str> = drifted.drift.iter().map(|d| d.path.as_str()).collect();
+    let rel = service.strip_prefix(tmp.path()).unwrap().to_str().unwrap();
+    assert_eq!(paths, vec![rel]);
+}
+
+/// A template override that breaks the output of one app only: loading its values works,
+/// rendering it fails.
+fn break_rendering_of(root: &Path, i: usize) {
+    let dir = root.join("templates");
+    fs::create_dir_all(&dir).unwrap();
+    let builtin = Templates::builtin_text("service.yaml.tera").unwrap();
+    let broken = builtin.replacen(
+        "kind: Service",
+        &format!("kind: {{% if app == \"api{i}\" %}}Broken{{% else %}}Service{{% endif %}}"),
+        1,
+    );
+    assert_ne!(broken, builtin, "the override changes the template");
+    fs::write(dir.join("service.yaml.tera"), broken).unwrap();
+}
+
+/// Whatever fails first in environment order is what `verify` reports, across chunks and
+/// within one, whether it fails loading its values or rendering them.
+#[test]
+fn verify_reports_the_first_failing_environment_in_order() {
+    let n = 300;
+    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
+    names.sort();
+    let break_values = |root: &Path, i: usize| {
+        let path = root
+            .join("environments")
+            .join(env_name(i))
+            .join("values.yaml");
+        fs::write(&path, values_for(i).replace("port: 8080", "port: 99999999")).unwrap();
+    };
+    // (sorted position that fails rendering, sorted position that fails loading): the first
+    // chunk holds positions 0..256.
+    for (render_at, load_at) in [(40, 280), (280, 40), (40, 100), (100, 40)] {
+        let tmp = tempfile::tempdir().unwrap();
+        write_envs(tmp.path(), n);
+        break_rendering_of(tmp.path(), names[render_at].1);
+        break_values(tmp.path(), names[load_at].1);
+        let (first, named) = match render_at < load_at {
+            true => (
+                render_at,
+                format!("rendering environment {}:", names[render_at].0),
+            ),
+            false => (
+                load_at,
+                format!("environments/{}/values.yaml:", names[load_at].0),
+            ),
+        };
+        let other = &names[render_at.max(load_at)].0;
+        for _ in 0..3 {
+            let err = ops::verify(
+                &Location::Plain(tmp.path().to_owned()),
+                true,
+                &ops::NoProgress,
+            )
+            .expect_err("a broken environment fails verify");
+            let text = format!("{err:#}");
+            assert!(text.contains(&named), "expected {}: {text}", names[first].0);
+            assert!(!text.contains(&format!("{other}/")), "{text}");
+            assert!(!text.contains(&format!("{other}:")), "{text}");
+        }
+    }
+}
