@@ -30,19 +30,21 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
     let selected = workspace::select(working.as_ref(), envs, false)?;
     let templates = templates(working.as_ref())?;
     let mut out = Vec::new();
-    let tip = match location {
-        Location::Git(g) => g.tip.map(|tip| (&g.repo, tip)),
-        Location::Plain(_) => None,
+    // One walk of history for every selected environment, as for `status`: a walk per
+    // environment read a long history once for each of a fleet's environments.
+    let mut scans = match location {
+        Location::Git(g) => match g.tip {
+            Some(tip) => crate::history::scan_histories(&g.repo, tip, &selected)?,
+            None => BTreeMap::new(),
+        },
+        Location::Plain(_) => BTreeMap::new(),
     };
     for env in selected {
         let now = load_values(working.as_ref(), &env)?;
         let before = committed.read(&now.path)?;
         let mut old_files = rendered_files(committed.as_ref(), &env)?;
         let mut new_files = render_env(&env, &now.values, &now.running, &templates)?;
-        let state = match tip {
-            Some((repo, tip)) => crate::history::scan_history(repo, tip, &env)?.state,
-            None => Default::default(),
-        };
+        let state = scans.remove(&env).unwrap_or_default().state;
         let unreleased = release::unreleased(
             &env,
             &now.values,

@@ -183,6 +183,15 @@ fn a_configuration_edit_reaches_a_colour_only_through_a_release() {
         "greenlight promote production"
     );
     assert_ne!(e["blue"]["configSha256"], e["green"]["configSha256"]);
+    // `diff` of every environment reads the same history: the configuration is staged.
+    let diff = json(&s.greenlight(&["diff", "--output", "json"]).code(0));
+    let e = &diff["environments"][0];
+    assert_eq!(e["environment"], "production", "{diff}");
+    assert_eq!(e["unreleasedConfig"]["stagedIn"], "blue", "{e}");
+    assert_eq!(
+        e["unreleasedConfig"]["shipWith"],
+        "greenlight promote production"
+    );
     let status = s.greenlight(&["status", "production"]).ok();
     assert!(
         status.stdout.contains(
