@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rayon::prelude::*;
-
 use super::{
     load_values, mark_live_now, render_env, rendered_files, templates, CheckoutBehind, ColorStatus,
     Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport,
@@ -16,9 +14,6 @@ use crate::history;
 use crate::release;
 use crate::values::{Color, Values};
 use crate::workspace;
-
-/// How many environments `verify` reads before rendering them in parallel.
-const VERIFY_CHUNK: usize = 256;
 
 /// `diff`: for each selected environment, what its values (in the working tree, or at the
 /// branch tip in a bare repository) render now, compared with what is committed under
@@ -39,49 +34,61 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         },
         Location::Plain(_) => BTreeMap::new(),
     };
-    for env in selected {
-        let now = load_values(working.as_ref(), &env)?;
+    // Rendering, most of the work, runs in parallel (`fleet`); everything else in order.
+    let read = |env: &String| {
+        let now = load_values(working.as_ref(), env)?;
         let before = committed.read(&now.path)?;
-        let mut old_files = rendered_files(committed.as_ref(), &env)?;
-        let mut new_files = render_env(&env, &now.values, &now.running, &templates)?;
-        let state = scans.remove(&env).unwrap_or_default().state;
-        let unreleased = release::unreleased(
-            &env,
-            &now.values,
-            &state,
-            &now.released,
-            &crate::values::config_of(&now.current),
-        );
-        // Only what reaches the cluster counts: an edit of values that renders the same
-        // manifests (a comment, layout, a byte-order mark) is no difference, as for verify;
-        // configuration no colour runs yet is one.
-        let same_manifests = old_files == new_files;
-        if same_manifests && unreleased.is_none() {
-            continue;
-        }
-        if let Some(before) = &before {
-            old_files.insert(now.path.clone(), before.clone());
-        }
-        new_files.insert(now.path.clone(), now.text.clone().into_bytes());
-        let mut d = diff::diff(&old_files, &new_files);
-        mark_live_now(&mut d, &env, &now.values);
-        let old_values = before
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|t| crate::values::parse(&now.path, &t).ok());
-        let mut summary = match same_manifests {
-            true => Vec::new(),
-            false => describe(&env, old_values.as_ref(), &now.values),
-        };
-        if let Some(u) = &unreleased {
-            summary.push(format!("{env}: {}", describe_unreleased(u)));
-        }
-        out.push(EnvDiff {
-            environment: env,
-            summary,
-            diff: d,
-            unreleased_config: unreleased,
-        });
-    }
+        let old_files = rendered_files(committed.as_ref(), env)?;
+        anyhow::Ok((now, before, old_files))
+    };
+    let render = |env: &String, (now, _, _): &(super::LoadedValues, _, _)| {
+        render_env(env, &now.values, &now.running, &templates)
+    };
+    super::fleet::in_order(
+        &selected,
+        read,
+        render,
+        |env, (now, before, mut old_files), mut new_files| {
+            let state = scans.remove(env).unwrap_or_default().state;
+            let unreleased = release::unreleased(
+                env,
+                &now.values,
+                &state,
+                &now.released,
+                &crate::values::config_of(&now.current),
+            );
+            // Only what reaches the cluster counts: an edit of values that renders the same
+            // manifests (a comment, layout, a byte-order mark) is no difference, as for verify;
+            // configuration no colour runs yet is one.
+            let same_manifests = old_files == new_files;
+            if same_manifests && unreleased.is_none() {
+                return Ok(());
+            }
+            if let Some(before) = &before {
+                old_files.insert(now.path.clone(), before.clone());
+            }
+            new_files.insert(now.path.clone(), now.text.clone().into_bytes());
+            let mut d = diff::diff(&old_files, &new_files);
+            mark_live_now(&mut d, env, &now.values);
+            let old_values = before
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|t| crate::values::parse(&now.path, &t).ok());
+            let mut summary = match same_manifests {
+                true => Vec::new(),
+                false => describe(env, old_values.as_ref(), &now.values),
+            };
+            if let Some(u) = &unreleased {
+                summary.push(format!("{env}: {}", describe_unreleased(u)));
+            }
+            out.push(EnvDiff {
+                environment: env.clone(),
+                summary,
+                diff: d,
+                unreleased_config: unreleased,
+            });
+            Ok(())
+        },
+    )?;
     Ok(DiffReport {
         schema_version: SCHEMA_VERSION,
         command: "diff".to_owned(),
@@ -169,40 +176,16 @@ pub fn verify(
     let templates = templates(snapshot.as_ref())?;
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let rendering = super::progress::stage(progress, "verifying", envs.len() as u64);
-    // Values are read on this thread (a snapshot may be a git object database, which one
-    // thread reads); rendering them, most of the work, is pure and runs in parallel, a chunk
-    // of environments at a time so that memory stays bounded on a big fleet. The error
-    // reported is the first in environment order, as in a sequential run.
-    for chunk in envs.chunks(VERIFY_CHUNK) {
-        let mut loaded = Vec::with_capacity(chunk.len());
-        let mut load_error = None;
-        for env in chunk {
-            match load_values(snapshot.as_ref(), env) {
-                Ok(l) => loaded.push((env, l)),
-                Err(e) => {
-                    load_error = Some(e);
-                    break;
-                }
-            }
-        }
-        let render = |(env, l): &(&String, super::LoadedValues)| {
-            let files = render_env(env, &l.values, &l.running, &templates);
+    super::fleet::in_order(
+        &envs,
+        |env| load_values(snapshot.as_ref(), env),
+        |env, loaded| render_env(env, &loaded.values, &loaded.running, &templates),
+        |_, _, files| {
+            expected.extend(files);
             rendering.advance(1);
-            files
-        };
-        // One environment renders on this thread: starting the thread pool costs more.
-        let rendered: Vec<anyhow::Result<BTreeMap<String, Vec<u8>>>> = if loaded.len() > 1 {
-            loaded.par_iter().map(render).collect()
-        } else {
-            loaded.iter().map(render).collect()
-        };
-        for files in rendered {
-            expected.extend(files?);
-        }
-        if let Some(e) = load_error {
-            return Err(e);
-        }
-    }
+            Ok(())
+        },
+    )?;
     drop(rendering);
     let mut actual = BTreeMap::new();
     let mut dirs: BTreeSet<String> = envs.iter().map(|e| workspace::rendered_dir(e)).collect();

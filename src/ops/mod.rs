@@ -13,6 +13,7 @@
 //! progress.
 
 mod error;
+mod fleet;
 mod inspect;
 mod load;
 mod location;

@@ -226,3 +226,37 @@ fn verify_reports_the_first_failing_environment_in_order() {
         }
     }
 }
+
+/// `diff` of every environment renders them in parallel too: it says, in order, what `diff`
+/// of each environment alone says.
+#[test]
+fn parallel_diff_matches_one_environment_at_a_time() {
+    let n = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    write_envs(tmp.path(), n);
+    let location = Location::Plain(tmp.path().to_owned());
+    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    // Edits in both chunks.
+    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
+    names.sort();
+    for at in [3, 200, 290] {
+        let i = names[at].1;
+        let path = tmp
+            .path()
+            .join("environments")
+            .join(env_name(i))
+            .join("values.yaml");
+        fs::write(&path, values_for(i).replace("port: 8080", "port: 8081")).unwrap();
+    }
+    let all = ops::diff(&location, &[]).unwrap();
+    let changed: Vec<&str> = all
+        .environments
+        .iter()
+        .map(|e| e.environment.as_str())
+        .collect();
+    assert_eq!(changed, [&names[3].0, &names[200].0, &names[290].0]);
+    for e in &all.environments {
+        let alone = ops::diff(&location, std::slice::from_ref(&e.environment)).unwrap();
+        assert_eq!(alone.environments, vec![e.clone()]);
+    }
+}
