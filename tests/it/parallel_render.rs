@@ -45,6 +45,17 @@ fn write_envs(root: &Path, n: usize) {
     }
 }
 
+/// Environment `i`'s values with `from` replaced by `to`.
+fn edit_values(root: &Path, i: usize, from: &str, to: &str) {
+    let path = root
+        .join("environments")
+        .join(env_name(i))
+        .join("values.yaml");
+    let edited = values_for(i).replace(from, to);
+    assert_ne!(edited, values_for(i), "{from:?} is in the values");
+    fs::write(path, edited).unwrap();
+}
+
 fn files_under(root: &Path, dir: &str) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for entry in walkdir::WalkDir::new(root.join(dir)) {
@@ -103,12 +114,7 @@ fn first_failing_env_in_order_is_reported_and_nothing_is_written() {
     write_envs(tmp.path(), n);
     // Two broken environments; the one that sorts first must be the one reported.
     for i in [41, 7] {
-        let path = tmp
-            .path()
-            .join("environments")
-            .join(env_name(i))
-            .join("values.yaml");
-        fs::write(&path, values_for(i).replace("port: 8080", "port: 99999999")).unwrap();
+        edit_values(tmp.path(), i, "port: 8080", "port: 99999999");
     }
     let mut broken = [env_name(41), env_name(7)];
     broken.sort();
@@ -131,16 +137,22 @@ fn first_failing_env_in_order_is_reported_and_nothing_is_written() {
     }
 }
 
+/// A folder of `n` environments (more than one chunk of `ops::fleet`), rendered.
+fn rendered_fleet(n: usize) -> (tempfile::TempDir, Location) {
+    let tmp = tempfile::tempdir().unwrap();
+    write_envs(tmp.path(), n);
+    let location = Location::Plain(tmp.path().to_owned());
+    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    (tmp, location)
+}
+
 /// `verify` renders environments in parallel too, a chunk at a time (more environments than
 /// one chunk here): what it compares is what a sequential render gives, so a clean tree
 /// passes and one edited file is the one drift reported.
 #[test]
 fn parallel_verify_sees_exactly_the_drift() {
     let n = 300;
-    let tmp = tempfile::tempdir().unwrap();
-    write_envs(tmp.path(), n);
-    let location = Location::Plain(tmp.path().to_owned());
-    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    let (tmp, location) = rendered_fleet(n);
     let clean = ops::verify(&location, true, &ops::NoProgress).unwrap();
     assert!(clean.ok && clean.drift.is_empty(), "{:?}", clean.drift);
     assert_eq!(clean.environments, n);
@@ -187,20 +199,13 @@ fn verify_reports_the_first_failing_environment_in_order() {
     let n = 300;
     let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
     names.sort();
-    let break_values = |root: &Path, i: usize| {
-        let path = root
-            .join("environments")
-            .join(env_name(i))
-            .join("values.yaml");
-        fs::write(&path, values_for(i).replace("port: 8080", "port: 99999999")).unwrap();
-    };
     // (sorted position that fails rendering, sorted position that fails loading): the first
     // chunk holds positions 0..256.
     for (render_at, load_at) in [(40, 280), (280, 40), (40, 100), (100, 40)] {
         let tmp = tempfile::tempdir().unwrap();
         write_envs(tmp.path(), n);
         break_rendering_of(tmp.path(), names[render_at].1);
-        break_values(tmp.path(), names[load_at].1);
+        edit_values(tmp.path(), names[load_at].1, "port: 8080", "port: 99999999");
         let (first, named) = match render_at < load_at {
             true => (
                 render_at,
@@ -232,21 +237,13 @@ fn verify_reports_the_first_failing_environment_in_order() {
 #[test]
 fn parallel_diff_matches_one_environment_at_a_time() {
     let n = 300;
-    let tmp = tempfile::tempdir().unwrap();
-    write_envs(tmp.path(), n);
-    let location = Location::Plain(tmp.path().to_owned());
-    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    let (tmp, location) = rendered_fleet(n);
     // Edits in both chunks.
     let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
     names.sort();
     for at in [3, 200, 290] {
         let i = names[at].1;
-        let path = tmp
-            .path()
-            .join("environments")
-            .join(env_name(i))
-            .join("values.yaml");
-        fs::write(&path, values_for(i).replace("port: 8080", "port: 8081")).unwrap();
+        edit_values(tmp.path(), i, "port: 8080", "port: 8081");
     }
     let all = ops::diff(&location, &[]).unwrap();
     let changed: Vec<&str> = all
