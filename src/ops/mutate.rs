@@ -234,9 +234,8 @@ fn shared_subject(action: Action, commits: &[EnvCommit]) -> String {
         .iter()
         .map(|c| c.trailers.environment.as_str())
         .collect();
-    let mut descriptions: Vec<&str> = commits.iter().map(|c| c.description.as_str()).collect();
-    descriptions.dedup();
-    format!("{action}({}): {}", envs.join(", "), descriptions.join("; "))
+    let descriptions: Vec<&str> = commits.iter().map(|c| c.description.as_str()).collect();
+    several_subject(action, &envs, &descriptions)
 }
 
 /// [`shared_subject`] of a dry run, from the environments' own subjects.
@@ -246,14 +245,44 @@ fn dry_subject(action: Action, reports: &[ReleaseReport]) -> String {
     for r in reports {
         let Some(subject) = &r.subject else { continue };
         envs.push(r.environment.as_str());
-        let description = subject
-            .split_once("): ")
-            .map_or(subject.as_str(), |(_, d)| d);
-        if descriptions.last() != Some(&description) {
-            descriptions.push(description);
-        }
+        descriptions.push(
+            subject
+                .split_once("): ")
+                .map_or(subject.as_str(), |(_, d)| d),
+        );
     }
-    format!("{action}({}): {}", envs.join(", "), descriptions.join("; "))
+    several_subject(action, &envs, &descriptions)
+}
+
+/// How long the list of environments, and the descriptions, may grow in a subject before
+/// they are shortened: `git log --oneline` and a forge's commit list stay readable when a
+/// release names a hundred environments (the message body has a line for each).
+const SUBJECT_PART_LIMIT: usize = 60;
+
+/// `action(envs): descriptions`, each part shortened past [`SUBJECT_PART_LIMIT`]: the
+/// environments to as many names as fit and `and N more`, descriptions that are not all the
+/// same to `each described below`.
+fn several_subject(action: Action, envs: &[&str], descriptions: &[&str]) -> String {
+    let mut listed = envs.join(", ");
+    if listed.chars().count() > SUBJECT_PART_LIMIT {
+        let mut shown = vec![envs[0]];
+        for env in &envs[1..] {
+            let longer =
+                shown.iter().map(|e| e.chars().count() + 2).sum::<usize>() + env.chars().count();
+            if longer > SUBJECT_PART_LIMIT {
+                break;
+            }
+            shown.push(env);
+        }
+        listed = format!("{} and {} more", shown.join(", "), envs.len() - shown.len());
+    }
+    let mut distinct = descriptions.to_vec();
+    distinct.dedup();
+    let mut described = distinct.join("; ");
+    if distinct.len() > 1 && described.chars().count() > SUBJECT_PART_LIMIT {
+        described = "each described below".to_owned();
+    }
+    format!("{action}({listed}): {described}")
 }
 
 /// Evaluates one release command on `env` at commit `tip` (which `refname` is reported as):
@@ -450,4 +479,53 @@ fn plan(
         report,
         concern,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_environments_are_named_in_full() {
+        assert_eq!(
+            several_subject(
+                Action::Promote,
+                &["production/eu", "production/us"],
+                &["api blue → green (1.5.0)", "api blue → green (1.5.0)"]
+            ),
+            "promote(production/eu, production/us): api blue → green (1.5.0)"
+        );
+        assert_eq!(
+            several_subject(Action::Stage, &["a", "b"], &["a green → 2", "b blue → 3"]),
+            "stage(a, b): a green → 2; b blue → 3"
+        );
+    }
+
+    #[test]
+    fn many_environments_are_counted_and_their_descriptions_left_to_the_body() {
+        let names: Vec<String> = (0..100).map(|i| format!("app-{i:04}/dev")).collect();
+        let envs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let own: Vec<String> = (0..100)
+            .map(|i| format!("app-{i:04} green → 9.9.9"))
+            .collect();
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        let subject = several_subject(Action::Stage, &envs, &own);
+        assert_eq!(
+            subject,
+            "stage(app-0000/dev, app-0001/dev, app-0002/dev, app-0003/dev and 96 more): \
+             each described below"
+        );
+        let same = vec!["api blue → green (1.5.0)"; 100];
+        assert_eq!(
+            several_subject(Action::Promote, &envs, &same),
+            "promote(app-0000/dev, app-0001/dev, app-0002/dev, app-0003/dev and 96 more): \
+             api blue → green (1.5.0)"
+        );
+        // One name longer than the limit is still named.
+        let long = "x".repeat(80);
+        assert_eq!(
+            several_subject(Action::Rollback, &[&long, "b"], &["r", "r"]),
+            format!("rollback({long} and 1 more): r")
+        );
+    }
 }
