@@ -177,6 +177,20 @@ targets.append(("`stage --clone` at least as fast as the hand-rolled sparse, blo
 targets.append(("`stage --clone` grows ≤ 1.3× from 3,000 to 30,000 commits", f"{growth:.2f}×",
                 growth <= 1.3))
 
+# --- whole-fleet read commands -------------------------------------------------------------
+r = load("fleet-read")
+if r:
+    print("\n## `verify` and `diff` of 6,000 environments\n")
+    print("`verify` (the reviewers' CI gate) in the 2,000-app checkout, reading the commit and with")
+    print("`--worktree`, beside the same check by hand: `render --all` (up to date, so it writes")
+    print("nothing) and `git diff --quiet -- rendered`. `diff` of every environment in the bare")
+    print("repository with 3,000 commits of history, where it also reads each environment's release")
+    print("state (one walk of history for all). No target; it grows with the fleet, so it is measured.\n")
+    print(table(r))
+    by_hand = pick(r, "greenlight render --all")
+    committed = pick(r, "greenlight verify (checkout")
+    print(f"\n`verify` of the commit / the check by hand = {med(committed) / med(by_hand):.2f}×.")
+
 # --- memory, targets ---------------------------------------------------------------------
 print("\n## Peak memory\n")
 print("| command | peak RSS |\n|---|---:|")

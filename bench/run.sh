@@ -9,7 +9,9 @@
 #   4. `stage ENV --clone URL` (clone, commit, push) on a remote served by `git daemon` on
 #      127.0.0.1 with 3,000 and with 30,000 commits of history, vs the hand-rolled
 #      `git clone --depth 1 --filter=blob:none --sparse` + `sparse-checkout set` + edit +
-#      commit + push, and vs the full bare clone `--clone` used to make.
+#      commit + push, and vs the full bare clone `--clone` used to make;
+#   5. `verify` and `diff` of 6,000 environments (the CI gate, and the release state read from
+#      3,000 commits of history), beside the same check by hand (render --all + git diff).
 #
 # Comparisons that take more than a few milliseconds run in turns (bench/alternate.py), as the
 # machine's load changes over a run; the short ones run under hyperfine. Installs what it
@@ -219,6 +221,20 @@ for commits in 3000 30000; do
     bash -c "$RESET"
 done
 kill $DAEMON 2>/dev/null || true
+
+# --- 5. whole-fleet read commands: verify and diff of 6,000 environments ------------------
+# verify is the reviewers' CI gate; the same check by hand is rendering everything and letting
+# git compare. diff of every environment reads each one's release state from history.
+R="$WORK/repo-2000"
+git -C "$R" reset -q --hard
+say "verify and diff of 6,000 environments"
+$ALT "$RES/fleet-read.json" "$COLD_RUNS" \
+    "greenlight verify (checkout, reads the commit)" "" "$GL verify --repo $R" \
+    "greenlight verify --worktree (checkout)" "" "$GL verify --worktree --repo $R" \
+    "greenlight render --all && git diff --quiet -- rendered (the check by hand)" "" \
+        "$GL render --all --repo $R >/dev/null && git -C $R diff --quiet -- rendered" \
+    "greenlight diff (bare, 3,000 commits of history)" "" "$GL diff --repo $WORK/history-3000.git"
+peak "greenlight verify (6,000 envs)" "" "$GL verify --repo $R"
 
 # --- report ------------------------------------------------------------------------------
 {
