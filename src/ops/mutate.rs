@@ -228,7 +228,8 @@ pub(super) fn plan_all(
 
 /// The subject of a commit that releases several environments:
 /// `promote(production/eu, production/us): api blue → green (1.5.0)` when every environment's
-/// description is the same, else the descriptions one after the other, `; ` between them.
+/// description is the same, else the descriptions one after the other, `; ` between them;
+/// shortened for many environments ([`several_subject`]).
 fn shared_subject(action: Action, commits: &[EnvCommit]) -> String {
     let envs: Vec<&str> = commits
         .iter()
