@@ -311,6 +311,14 @@ fn closest(name: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The built-in templates with `service.yaml.tera` replaced by `text`.
+    fn service_override(text: &str) -> Result<Templates, RenderError> {
+        Templates::with_overrides(BTreeMap::from([(
+            "service.yaml.tera".to_owned(),
+            text.to_owned(),
+        )]))
+    }
+
     #[test]
     fn names_match_the_builtin_list() {
         let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
@@ -410,11 +418,7 @@ mod tests {
 
     #[test]
     fn override_is_used_and_reported() {
-        let t = Templates::with_overrides(BTreeMap::from([(
-            "service.yaml.tera".to_owned(),
-            "kind: Service\n".to_owned(),
-        )]))
-        .unwrap();
+        let t = service_override("kind: Service\n").unwrap();
         assert_eq!(t.source_of("service.yaml.tera"), TemplateSource::Override);
         assert_eq!(t.source_of("deployment.yaml.tera"), TemplateSource::Builtin);
         let out = t
@@ -489,10 +493,9 @@ mod tests {
 
     #[test]
     fn an_override_written_for_tera1_says_what_tera2_expects() {
-        let err = Templates::with_overrides(BTreeMap::from([(
-            "service.yaml.tera".to_owned(),
-            "kind: Service\nmetadata:\n  name: {{ service.name | linebreaksbr }}\n".to_owned(),
-        )]))
+        let err = service_override(
+            "kind: Service\nmetadata:\n  name: {{ service.name | linebreaksbr }}\n",
+        )
         .unwrap_err();
         let text = err.to_string();
         for part in [
@@ -532,10 +535,9 @@ mod tests {
 
     #[test]
     fn unfiltered_lists_and_maps_are_quoted_and_only_safe_opts_out() {
-        let t = Templates::with_overrides(BTreeMap::from([(
-            "service.yaml.tera".to_owned(),
-            "l: {{ l }}\nm: {{ m }}\nn: {{ n }}\nb: {{ b }}\nraw: {{ app | safe }}\n".to_owned(),
-        )]))
+        let t = service_override(
+            "l: {{ l }}\nm: {{ m }}\nn: {{ n }}\nb: {{ b }}\nraw: {{ app | safe }}\n",
+        )
         .unwrap();
         let mut ctx = tera::Context::new();
         ctx.insert("l", &["a: b"]);
@@ -557,11 +559,8 @@ mod tests {
 
     #[test]
     fn unfiltered_strings_are_autoescaped_even_in_overrides() {
-        let t = Templates::with_overrides(BTreeMap::from([(
-            "service.yaml.tera".to_owned(),
-            "name: {{ app }}\nport: {{ port }}\nkey: {{ app | qkey }}\n".to_owned(),
-        )]))
-        .unwrap();
+        let t =
+            service_override("name: {{ app }}\nport: {{ port }}\nkey: {{ app | qkey }}\n").unwrap();
         let mut ctx = tera::Context::new();
         ctx.insert("app", "x\nkind: Secret");
         ctx.insert("port", &80);
