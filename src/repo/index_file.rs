@@ -48,7 +48,7 @@ const ID_AT: usize = 40;
 const FLAGS_AT: usize = 60;
 const EXTENDED_FLAG: u16 = 0x4000;
 /// In the extended flags (version 3): the entry is outside the sparse checkout.
-const SKIP_WORKTREE: u16 = 0x4000;
+const SKIP_WORKTREE: u16 = git2::IndexEntryExtendedFlag::SKIP_WORKTREE.bits();
 const STAGE_MASK: u16 = 0x3000;
 const NAME_MASK: u16 = 0x0fff;
 const NAME_MASK_USIZE: usize = NAME_MASK as usize;

@@ -44,10 +44,11 @@ impl IndexLookup for Index {
         (1..=3).any(|stage| self.get_path(Path::new(path), stage).is_some())
     }
     fn skip_worktree(&self, path: &str) -> bool {
-        // GIT_INDEX_ENTRY_SKIP_WORKTREE in the extended flags.
         (0..=3).any(|stage| {
-            self.get_path(Path::new(path), stage)
-                .is_some_and(|entry| entry.flags_extended & (1 << 14) != 0)
+            self.get_path(Path::new(path), stage).is_some_and(|entry| {
+                git2::IndexEntryExtendedFlag::from_bits_truncate(entry.flags_extended)
+                    .is_skip_worktree()
+            })
         })
     }
 }
