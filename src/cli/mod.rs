@@ -102,7 +102,10 @@ pub fn main() -> ExitCode {
             // rendered from the whole tree, where every subcommand has its description.
             let mut full = Cli::command();
             full.build();
-            let err = full.clone().try_get_matches().err().unwrap_or(lazy);
+            let err = full
+                .try_get_matches_from_mut(std::env::args_os())
+                .err()
+                .unwrap_or(lazy);
             return exit::argument_error(&err, &full);
         }
     };
