@@ -2,12 +2,12 @@
 # Regenerate build/symbol-order.txt, the functions greenlight's everyday commands run, which
 # build/static.sh asks the linker to place first and next to each other in the binary.
 #
-#   build/symbol-order.sh     # needs valgrind (Debian: valgrind); takes about a minute
+#   build/symbol-order.sh     # needs valgrind (Debian: valgrind); a minute after the build
 #
 # Why: a process maps its code in 64 KB blocks as it first runs it. Left in the linker's
 # default order, the few thousand functions a render runs are spread over the 12 MB of code
 # (libgit2, rustls, jsonschema and clap's help included), so a one-environment render faulted
-# in about 100 blocks; placed together, about 30, and the render takes ~0.2 ms (10%) less
+# in 99 blocks; placed together, 23, and the render takes ~0.2 ms (10%) less
 # (bench/notes.md).
 #
 # How: the static binary runs `render` of the example's staging environment, `--version`
