@@ -15,8 +15,8 @@
 # under valgrind's callgrind, which lists every function that ran by its symbol name. The
 # render's functions come first, then those only the other commands run, each group
 # sorted so that a regenerated file differs only where the code did. Names are the
-# linker's (mangled); they change with dependency versions and the Rust toolchain, not with
-# edits inside a function. A stale list costs speed, never correctness: build/static.sh
+# linker's (mangled); they change with greenlight's and its dependencies' versions and the
+# Rust toolchain, not with edits inside a function. A stale list costs speed, never correctness: build/static.sh
 # says when fewer than four in five of the listed functions are still in the binary.
 #
 # The file is an input of release builds: review a regenerated one like a lock file
