@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::load::{load_and_render, read_values, render_read, ReadValues};
 use super::{
     load_values, mark_live_now, render_env, rendered_files, templates, CheckoutBehind, ColorStatus,
     Drift, DriftKind, EnvDiff, EnvStatus, IdleState, Location, StatusReport, VerifyReport,
@@ -34,21 +35,42 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         },
         Location::Plain(_) => BTreeMap::new(),
     };
-    // Rendering, most of the work, runs in parallel (`fleet`); everything else in order.
+    // Files are read on this thread, in order; parsing values and rendering, most of the
+    // work, run in parallel (`fleet`). Reads that fail are kept for their turn: an
+    // environment with one, or whose `configMap` names files, is loaded and rendered here,
+    // in the order `load_values` and the reads below report errors.
+    type Committed = (
+        anyhow::Result<Option<Vec<u8>>>,
+        anyhow::Result<BTreeMap<String, Vec<u8>>>,
+    );
     let read = |env: &String| {
-        let now = load_values(working.as_ref(), env)?;
-        let before = committed.read(&now.path)?;
-        let old_files = rendered_files(committed.as_ref(), env)?;
-        anyhow::Ok((now, before, old_files))
+        let now = read_values(working.as_ref(), env)?;
+        let before = committed.read(&workspace::values_path(env));
+        let old_files = rendered_files(committed.as_ref(), env);
+        anyhow::Ok((now, (before, old_files)))
     };
-    let render = |env: &String, (now, _, _): &(super::LoadedValues, _, _)| {
-        render_env(env, &now.values, &now.running, &templates)
+    let render = |env: &String, (now, (before, old_files)): &(ReadValues, Committed)| match before
+        .is_ok()
+        && old_files.is_ok()
+    {
+        true => render_read(env, now, &templates),
+        false => Ok(None),
     };
     super::fleet::in_order(
         &selected,
         read,
         render,
-        |env, (now, before, mut old_files), mut new_files| {
+        |env, (_, (before, old_files)), rendered| {
+            let (now, mut new_files, before, mut old_files) = match rendered {
+                Some((now, new_files)) => (now, new_files, before?, old_files?),
+                None => {
+                    // In `load_values`' order: the values, then the committed files.
+                    let now = load_values(working.as_ref(), env)?;
+                    let (before, old_files) = (before?, old_files?);
+                    let new_files = render_env(env, &now.values, &now.running, &templates)?;
+                    (now, new_files, before, old_files)
+                }
+            };
             let state = scans.remove(env).unwrap_or_default().state;
             let unreleased = release::unreleased(
                 env,
@@ -176,11 +198,18 @@ pub fn verify(
     let templates = templates(snapshot.as_ref())?;
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let rendering = super::progress::stage(progress, "verifying", envs.len() as u64);
+    // Values are read on this thread and parsed with the rendering, in parallel; an
+    // environment that needs its snapshot again (its `configMap` names files, or its release
+    // record could not be read) is loaded and rendered here, in its turn.
     super::fleet::in_order(
         &envs,
-        |env| load_values(snapshot.as_ref(), env),
-        |env, loaded| render_env(env, &loaded.values, &loaded.running, &templates),
-        |_, _, files| {
+        |env| read_values(snapshot.as_ref(), env),
+        |env, read| render_read(env, read, &templates),
+        |env, _, rendered| {
+            let files = match rendered {
+                Some((_, files)) => files,
+                None => load_and_render(snapshot.as_ref(), env, &templates)?.1,
+            };
             expected.extend(files);
             rendering.advance(1);
             Ok(())

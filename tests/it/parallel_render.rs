@@ -257,3 +257,80 @@ fn parallel_diff_matches_one_environment_at_a_time() {
         assert_eq!(alone.environments, vec![e.clone()]);
     }
 }
+
+/// Environments whose `configMap` names a file of their folder, and one whose release record
+/// cannot be read, are loaded on the reading thread in their turn, not with the others in
+/// parallel: `verify` and `diff` see them exactly as the others, and the first failure in
+/// environment order is still the one reported.
+#[test]
+fn environments_loaded_in_their_turn_are_verified_and_diffed_like_the_others() {
+    let n = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    write_envs(tmp.path(), n);
+    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
+    names.sort();
+    let with_files = [5, 150, 290];
+    for at in with_files {
+        let (env, i) = &names[at];
+        let dir = tmp.path().join("environments").join(env);
+        let values = format!(
+            "{}configMap:\n  files: {{ app.toml: app.toml }}\n",
+            values_for(*i)
+        );
+        fs::write(dir.join("values.yaml"), values).unwrap();
+        fs::write(dir.join("app.toml"), format!("name = 'app{i}'\n")).unwrap();
+    }
+    let location = Location::Plain(tmp.path().to_owned());
+    ops::render_envs(&location, &[], true, &ops::NoProgress).unwrap();
+    let clean = ops::verify(&location, true, &ops::NoProgress).unwrap();
+    assert!(clean.ok && clean.drift.is_empty(), "{:?}", clean.drift);
+    assert!(ops::diff(&location, &[]).unwrap().environments.is_empty());
+
+    // An edit of one file a configMap names is configuration no colour runs yet: nothing
+    // rendered drifts, and diff names that environment alone, for its unreleased
+    // configuration (read from the edited file).
+    let (edited, i) = &names[150];
+    let file = tmp
+        .path()
+        .join("environments")
+        .join(edited)
+        .join("app.toml");
+    fs::write(&file, format!("name = 'app{i}-edited'\n")).unwrap();
+    let still = ops::verify(&location, true, &ops::NoProgress).unwrap();
+    assert!(still.ok && still.drift.is_empty(), "{:?}", still.drift);
+    let diff = ops::diff(&location, &[]).unwrap();
+    let changed: Vec<&str> = diff
+        .environments
+        .iter()
+        .map(|e| e.environment.as_str())
+        .collect();
+    assert_eq!(changed, [edited.as_str()]);
+    let unreleased = diff.environments[0].unreleased_config.as_ref().unwrap();
+    let paths: Vec<&str> = unreleased.changes.iter().map(|c| c.path.as_str()).collect();
+    assert!(paths.iter().any(|p| p.contains("app.toml")), "{paths:?}");
+    fs::write(&file, format!("name = 'app{i}'\n")).unwrap();
+
+    // A release record that is not UTF-8 (read on this thread, in its turn) against a
+    // rendering failure (found in parallel) before or after it.
+    let record_at = 200;
+    let record = tmp
+        .path()
+        .join("environments")
+        .join(&names[record_at].0)
+        .join("released.yaml");
+    fs::write(&record, b"\xff\xfe").unwrap();
+    for (render_at, expect_record) in [(280, true), (20, false)] {
+        break_rendering_of(tmp.path(), names[render_at].1);
+        let named = match expect_record {
+            true => format!("environments/{}/released.yaml", names[record_at].0),
+            false => format!("rendering environment {}:", names[render_at].0),
+        };
+        for err in [
+            ops::verify(&location, true, &ops::NoProgress).expect_err("verify fails"),
+            ops::diff(&location, &[]).expect_err("diff fails"),
+        ] {
+            let text = format!("{err:#}");
+            assert!(text.contains(&named), "expected {named}: {text}");
+        }
+    }
+}
