@@ -96,11 +96,31 @@ static_args=()
 [ -n "$GL_STATIC" ] && static_args=(-n "greenlight render staging (static, as released)" \
     "$GL_STATIC render staging --repo $ONE" \
     -n "greenlight --version (static, as released)" "$GL_STATIC --version")
-hf render-one $((RUNS * 3)) -N \
-    -n "greenlight render staging" "$GL render staging --repo $ONE" \
-    -n "helm template" "$HELM template rel $ROOT/bench/chart" \
-    -n "greenlight --version (process floor)" "$GL --version" \
-    "${static_args[@]}"
+# In rounds, each timing every command a few times, merged into one result per command:
+# hyperfine times one command's runs one after another, and a change in the machine's speed
+# during the section (after the builds above, say) would otherwise fall on some commands only.
+ROUNDS=5
+for round in $(seq "$ROUNDS"); do
+    hf "render-one.$round" $((RUNS * 6 / ROUNDS)) -N \
+        -n "greenlight render staging" "$GL render staging --repo $ONE" \
+        -n "helm template" "$HELM template rel $ROOT/bench/chart" \
+        -n "greenlight --version (process floor)" "$GL --version" \
+        "${static_args[@]}"
+done
+python3 - "$RES" "$ROUNDS" <<'MERGE'
+import json, statistics, sys
+res, rounds = sys.argv[1], int(sys.argv[2])
+merged = {}
+for r in range(1, rounds + 1):
+    with open(f"{res}/render-one.{r}.json") as f:
+        for result in json.load(f)["results"]:
+            merged.setdefault(result["command"], []).extend(result["times"])
+results = [{"command": c, "times": t, "mean": statistics.mean(t),
+            "median": statistics.median(t), "min": min(t), "max": max(t)}
+           for c, t in merged.items()]
+with open(f"{res}/render-one.json", "w") as f:
+    json.dump({"results": results}, f, indent=1)
+MERGE
 peak "greenlight render staging" "" "$GL render staging --repo $ONE"
 peak "helm template" "" "$HELM template rel $ROOT/bench/chart"
 
