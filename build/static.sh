@@ -47,12 +47,14 @@ if glibc_at_least 2 36 && ld --help 2>/dev/null | grep -q 'pack-relative-relocs'
 fi
 
 # Whether rustc's linker for this host takes a symbol ordering file: LLD does (rustc's
-# default linker on x86_64 Linux since Rust 1.90), GNU ld does not.
+# default linker on x86_64 Linux since Rust 1.90), GNU ld does not. The probe sees the
+# caller's RUSTFLAGS (a `-C linker=` there), not a linker set in .cargo/config.toml.
 links_with_order() {
   probe="$(mktemp -d)"
   echo 'fn main() {}' >"$probe/main.rs"
   ok=1
-  rustc --target "$host" -C link-arg=-Wl,--symbol-ordering-file=/dev/null \
+  # shellcheck disable=SC2086 # RUSTFLAGS is a space-separated list, as cargo reads it
+  rustc ${RUSTFLAGS:-} --target "$host" -C link-arg=-Wl,--symbol-ordering-file=/dev/null \
     -o "$probe/main" "$probe/main.rs" >/dev/null 2>&1 || ok=0
   rm -rf "$probe"
   [ "$ok" = 1 ]
