@@ -49,12 +49,12 @@ pub fn diff(location: &Location, envs: &[String]) -> anyhow::Result<DiffReport> 
         let old_files = rendered_files(committed.as_ref(), env);
         anyhow::Ok((now, (before, old_files)))
     };
-    let render = |env: &String, (now, (before, old_files)): &(ReadValues, Committed)| match before
-        .is_ok()
-        && old_files.is_ok()
-    {
-        true => render_read(env, now, &templates),
-        false => Ok(None),
+    let render = |env: &String, (now, (before, old_files)): &(ReadValues, Committed)| {
+        if before.is_ok() && old_files.is_ok() {
+            render_read(env, now, &templates)
+        } else {
+            Ok(None)
+        }
     };
     super::fleet::in_order(
         &selected,

@@ -61,39 +61,50 @@ pub fn load_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<LoadedV
             })
         })
     })?;
-    let released_path = workspace::released_path(env);
-    let released_text = read_text(snapshot, &released_path)?;
-    complete(
-        env,
+    let released_text = read_text(snapshot, &workspace::released_path(env))?;
+    let texts = Texts {
         path,
         text,
-        values,
-        current,
-        released_path,
         released_text,
-    )
+    };
+    complete(env, texts, values, current)
+}
+
+/// The texts an environment's values are loaded from: its values file (repo-relative path
+/// and text) and its release record, if it has one.
+#[derive(Clone)]
+struct Texts {
+    path: String,
+    text: String,
+    released_text: Option<String>,
 }
 
 /// What [`load_values`] reads of an environment whatever its values say: the values file and
 /// the record of what each colour runs, read on the thread that owns the snapshot so that
 /// [`load_read`] can parse them on any thread.
 pub(crate) struct ReadValues {
-    path: String,
-    text: String,
-    /// The record's text, or `None` when reading it failed: [`load_read`] then leaves the
-    /// environment to [`load_values`], which reads it again and reports why, in its order.
-    released_text: Option<Option<String>>,
+    texts: Texts,
+    /// Reading the record failed: [`load_read`] then leaves the environment to
+    /// [`load_values`], which reads it again and reports why, in its order.
+    record_unreadable: bool,
 }
 
 /// Reads what [`load_values`] reads first: an error here is the one it reports first.
 pub(crate) fn read_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<ReadValues> {
     let path = workspace::values_path(env);
     let text = read_values_text(snapshot, &path)?;
-    let released_text = read_text(snapshot, &workspace::released_path(env)).ok();
+    let (released_text, record_unreadable) =
+        match read_text(snapshot, &workspace::released_path(env)) {
+            Ok(released_text) => (released_text, false),
+            Err(_) => (None, true),
+        };
     Ok(ReadValues {
-        path,
-        text,
-        released_text,
+        texts: Texts {
+            path,
+            text,
+            released_text,
+        },
+        record_unreadable,
     })
 }
 
@@ -102,25 +113,15 @@ pub(crate) fn read_values(snapshot: &dyn Snapshot, env: &str) -> anyhow::Result<
 /// `configMap` names files, or its release record could not be read). The caller then runs
 /// [`load_values`], whose answer is the one for that environment.
 pub(crate) fn load_read(env: &str, read: &ReadValues) -> anyhow::Result<Option<LoadedValues>> {
-    let values = values::parse_in(env, &read.path, &read.text)?;
+    let values = values::parse_in(env, &read.texts.path, &read.texts.text)?;
     struct NeedsSnapshot;
     let Ok(current) = values::with_files_read(&values, |_| Err(NeedsSnapshot)) else {
         return Ok(None);
     };
-    let Some(released_text) = read.released_text.clone() else {
+    if read.record_unreadable {
         return Ok(None);
-    };
-    let released_path = workspace::released_path(env);
-    let loaded = complete(
-        env,
-        read.path.clone(),
-        read.text.clone(),
-        values,
-        current,
-        released_path,
-        released_text,
-    )?;
-    Ok(Some(loaded))
+    }
+    complete(env, read.texts.clone(), values, current).map(Some)
 }
 
 /// [`load_read`] and [`render_env`]: the environment's values and what they render, or
@@ -158,13 +159,16 @@ fn read_values_text(snapshot: &dyn Snapshot, path: &str) -> anyhow::Result<Strin
 /// colours on the current configuration when there is none) and what each colour runs.
 fn complete(
     env: &str,
-    path: String,
-    text: String,
+    texts: Texts,
     values: Values,
     current: Values,
-    released_path: String,
-    released_text: Option<String>,
 ) -> anyhow::Result<LoadedValues> {
+    let Texts {
+        path,
+        text,
+        released_text,
+    } = texts;
+    let released_path = workspace::released_path(env);
     let released = match &released_text {
         Some(text) => Released::parse(&released_path, text)?,
         None => Released::both(values::config_of(&current)),

@@ -37,6 +37,21 @@ fn env_name(i: usize) -> String {
     format!("team{}/app{i}", i % 5)
 }
 
+/// Environments 0..n as (name, i), sorted by name: the order commands take them in.
+fn sorted_envs(n: usize) -> Vec<(String, usize)> {
+    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
+    names.sort();
+    names
+}
+
+/// The environments a `diff` names, in its order.
+fn changed_envs(diff: &ops::DiffReport) -> Vec<&str> {
+    diff.environments
+        .iter()
+        .map(|e| e.environment.as_str())
+        .collect()
+}
+
 fn write_envs(root: &Path, n: usize) {
     for i in 0..n {
         let dir = root.join("environments").join(env_name(i));
@@ -197,8 +212,7 @@ fn break_rendering_of(root: &Path, i: usize) {
 #[test]
 fn verify_reports_the_first_failing_environment_in_order() {
     let n = 300;
-    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
-    names.sort();
+    let names = sorted_envs(n);
     // (sorted position that fails rendering, sorted position that fails loading): the first
     // chunk holds positions 0..256.
     for (render_at, load_at) in [(40, 280), (280, 40), (40, 100), (100, 40)] {
@@ -239,19 +253,16 @@ fn parallel_diff_matches_one_environment_at_a_time() {
     let n = 300;
     let (tmp, location) = rendered_fleet(n);
     // Edits in both chunks.
-    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
-    names.sort();
+    let names = sorted_envs(n);
     for at in [3, 200, 290] {
         let i = names[at].1;
         edit_values(tmp.path(), i, "port: 8080", "port: 8081");
     }
     let all = ops::diff(&location, &[]).unwrap();
-    let changed: Vec<&str> = all
-        .environments
-        .iter()
-        .map(|e| e.environment.as_str())
-        .collect();
-    assert_eq!(changed, [&names[3].0, &names[200].0, &names[290].0]);
+    assert_eq!(
+        changed_envs(&all),
+        [&names[3].0, &names[200].0, &names[290].0]
+    );
     for e in &all.environments {
         let alone = ops::diff(&location, std::slice::from_ref(&e.environment)).unwrap();
         assert_eq!(alone.environments, vec![e.clone()]);
@@ -267,8 +278,7 @@ fn environments_loaded_in_their_turn_are_verified_and_diffed_like_the_others() {
     let n = 300;
     let tmp = tempfile::tempdir().unwrap();
     write_envs(tmp.path(), n);
-    let mut names: Vec<(String, usize)> = (0..n).map(|i| (env_name(i), i)).collect();
-    names.sort();
+    let names = sorted_envs(n);
     let with_files = [5, 150, 290];
     for at in with_files {
         let (env, i) = &names[at];
@@ -299,12 +309,7 @@ fn environments_loaded_in_their_turn_are_verified_and_diffed_like_the_others() {
     let still = ops::verify(&location, true, &ops::NoProgress).unwrap();
     assert!(still.ok && still.drift.is_empty(), "{:?}", still.drift);
     let diff = ops::diff(&location, &[]).unwrap();
-    let changed: Vec<&str> = diff
-        .environments
-        .iter()
-        .map(|e| e.environment.as_str())
-        .collect();
-    assert_eq!(changed, [edited.as_str()]);
+    assert_eq!(changed_envs(&diff), [edited.as_str()]);
     let unreleased = diff.environments[0].unreleased_config.as_ref().unwrap();
     let paths: Vec<&str> = unreleased.changes.iter().map(|c| c.path.as_str()).collect();
     assert!(paths.iter().any(|p| p.contains("app.toml")), "{paths:?}");
